@@ -1,0 +1,52 @@
+# Chop: `make run` serves the demo, `make test` runs the whole suite (SQLite, then PostgreSQL when
+# one answers on 127.0.0.1:5432). Both install what they need first.
+SHELL := /bin/bash
+UV := $(shell scripts/ensure-uv.sh)
+RUN := $(UV) run --frozen
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-test run test test-sqlite test-postgres lint bench gallery messages clean
+
+setup:
+	@scripts/system-deps.sh run
+	@$(UV) sync --frozen --quiet
+
+setup-test:
+	@scripts/system-deps.sh test
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@$(RUN) chop migrate --noinput
+	@$(RUN) chop seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
+	@$(RUN) chop run_platform --host $(HOST) --port $(PORT)
+
+test: setup-test lint test-sqlite test-postgres
+
+test-sqlite:
+	@echo "== tests on SQLite =="
+	@env -u DATABASE_URL $(RUN) pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@if $(RUN) python scripts/pg-reachable.py; then \
+	  echo "== tests on PostgreSQL ($(PG_URL)) =="; \
+	  DATABASE_URL=$(PG_URL) $(RUN) pytest $(PYTEST_ARGS); \
+	else echo "== PostgreSQL not reachable on 127.0.0.1:5432: skipped =="; fi
+
+lint:
+	@$(RUN) ruff check src tests
+
+bench: setup
+	@$(RUN) python -m chop.bench
+
+gallery: setup
+	@$(RUN) python -m chop.sealart gallery docs/gallery
+
+messages:
+	@cd src/chop && $(RUN) chop makemessages -l zh_Hans -l en --ignore '*/tests/*' && $(RUN) chop compilemessages
+
+clean:
+	rm -rf .venv var/test-* test-artifacts

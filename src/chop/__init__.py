@@ -1,0 +1,1 @@
+"""Chop: electronic company seals and PAdES contract signing."""

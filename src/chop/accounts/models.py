@@ -1,0 +1,77 @@
+"""Users of the platform: one account per person, signed in by mobile number or e-mail."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    """Creates users from a login that is either a mainland mobile number or an e-mail address."""
+
+    use_in_migrations = True
+
+    def create_user(self, login: str, password: str | None = None, **extra) -> User:
+        login = self.normalize_login(login)
+        if "@" in login:
+            extra.setdefault("email", login)
+        else:
+            extra.setdefault("phone", login)
+        user = self.model(login=login, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, login: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(login, password, **extra)
+
+    @staticmethod
+    def normalize_login(login: str) -> str:
+        login = (login or "").strip()
+        if "@" in login:
+            local, _, domain = login.rpartition("@")
+            return f"{local}@{domain.lower()}"
+        digits = login.replace(" ", "").replace("-", "")
+        if digits.startswith("+86"):
+            digits = digits[3:]
+        return digits
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. ``login`` is the phone or e-mail they registered with; both may be filled later."""
+
+    login = models.CharField(_("login"), max_length=254, unique=True)
+    phone = models.CharField(_("mobile number"), max_length=20, unique=True, null=True, blank=True)
+    email = models.EmailField(_("e-mail"), unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    is_staff = models.BooleanField(_("platform operator"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "login"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name or self.login
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.masked_login
+
+    @property
+    def masked_login(self) -> str:
+        """The login with its middle hidden, for pages other people see."""
+        if "@" in self.login:
+            local, _, domain = self.login.partition("@")
+            return f"{local[:2]}***@{domain}"
+        return f"{self.login[:3]}****{self.login[-4:]}" if len(self.login) >= 7 else self.login
