@@ -1,0 +1,69 @@
+"""``make bench``: speed figures for the engines, each against a named reference where one exists.
+
+Each module in this package exposes ``run(bench: Bench)``. Figures are medians of repeated runs in
+this one process; a reference (for example pyHanko's documented default signing path) runs in the
+same process on the same input so the ratio means something on any machine.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Row:
+    name: str
+    median_ms: float
+    target: str = ""
+    reference: str = ""
+    reference_ms: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if self.reference_ms is None or self.median_ms <= 0:
+            return None
+        return self.reference_ms / self.median_ms
+
+
+@dataclass
+class Bench:
+    rows: list[Row] = field(default_factory=list)
+
+    @staticmethod
+    def median_ms(fn: Callable[[], object], *, repeat: int = 20, warmup: int = 2) -> float:
+        """Median wall time of ``fn`` in milliseconds, after a warm-up, with GC off while timing."""
+        for _ in range(warmup):
+            fn()
+        times = []
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        return statistics.median(times)
+
+    def add(self, name: str, median_ms: float, **kw) -> Row:
+        row = Row(name, median_ms, **kw)
+        self.rows.append(row)
+        print(self.format_row(row), flush=True)
+        return row
+
+    @staticmethod
+    def header() -> str:
+        return f"{'benchmark':<52} {'median':>10} {'target':>12} {'reference':>12} {'ratio':>8}  note"
+
+    @staticmethod
+    def format_row(r: Row) -> str:
+        ref = f"{r.reference_ms:9.2f} ms" if r.reference_ms is not None else ""
+        ratio = f"{r.ratio:7.1f}x" if r.ratio is not None else ""
+        return f"{r.name:<52} {r.median_ms:7.2f} ms {r.target:>12} {ref:>12} {ratio:>8}  {r.note}"

@@ -1,0 +1,30 @@
+"""Runs every benchmark module: ``python -m chop.bench [module ...]``."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+
+from . import Bench
+
+MODULES = ["sealart", "pdfsign"]
+
+
+def main(argv: list[str]) -> int:
+    names = argv or MODULES
+    bench = Bench()
+    print(f"Chop benchmarks on {platform.machine()} / Python {platform.python_version()}")
+    print(Bench.header())
+    for name in names:
+        try:
+            module = importlib.import_module(f"chop.bench.{name}")
+        except ModuleNotFoundError as exc:
+            print(f"-- {name}: not available ({exc})")
+            continue
+        module.run(bench)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
