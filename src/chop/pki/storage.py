@@ -1,0 +1,134 @@
+"""Non-secret CA state on disk: configuration, certificates and the index of issued certificates.
+
+Everything written here is public or at least non-secret (certificates, serials, subjects, status);
+private keys go through :mod:`chop.pki.custody` and only ever reach the disk encrypted. JSON files
+are replaced atomically (temp file in the same directory + ``os.replace``) so a crash or a
+concurrent reader never sees a half-written index, and writers take an ``flock`` so two processes
+(the web app and ``python -m chop.pki``) do not lose each other's updates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+__all__ = ["CAStore"]
+
+
+class CAStore:
+    """A CA directory::
+
+    ca.json        configuration (names, key type, site URL, role serials, KEK check value)
+    index.json     issued certificates: serial, subject, kind, status, revocation time/reason
+    certs/<hex>.pem  every certificate the CA issued (and the root)
+    keys/          encrypted key envelopes (written by EncryptedFileCustody)
+    """
+
+    def __init__(self, directory: Path | str):
+        self.directory = Path(directory)
+        self._lock = threading.RLock()
+
+    # -- layout -------------------------------------------------------------------------------
+    @property
+    def config_path(self) -> Path:
+        return self.directory / "ca.json"
+
+    @property
+    def index_path(self) -> Path:
+        return self.directory / "index.json"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.directory / "keys"
+
+    def exists(self) -> bool:
+        return self.config_path.exists()
+
+    def create(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        (self.directory / "certs").mkdir(exist_ok=True)
+        self.keys_dir.mkdir(exist_ok=True, mode=0o700)
+
+    # -- atomic JSON ----------------------------------------------------------------------------
+    def _write_json(self, path: Path, data: Any) -> None:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    @staticmethod
+    def _read_json(path: Path, default: Any) -> Any:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return json.load(fh)
+        except FileNotFoundError:
+            return default
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Exclusive section across threads and processes (read-modify-write of the index)."""
+        with self._lock:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.directory / ".lock", "a+") as fh:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+    # -- config ---------------------------------------------------------------------------------
+    def read_config(self) -> dict[str, Any]:
+        config = self._read_json(self.config_path, None)
+        if config is None:
+            raise FileNotFoundError(f"no CA in {self.directory} (run `python -m chop.pki init`)")
+        return config
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        self._write_json(self.config_path, config)
+
+    # -- index ----------------------------------------------------------------------------------
+    def read_index(self) -> dict[str, dict[str, Any]]:
+        return self._read_json(self.index_path, {})
+
+    def write_index(self, index: dict[str, dict[str, Any]]) -> None:
+        self._write_json(self.index_path, index)
+
+    def update_entry(self, serial: int, /, **fields: Any) -> dict[str, Any]:
+        """Merge ``fields`` into the index entry for ``serial`` (creating it) and save."""
+        with self.locked():
+            index = self.read_index()
+            entry = index.setdefault(format(serial, "x"), {"serial": str(serial)})
+            entry.update(fields)
+            self.write_index(index)
+            return dict(entry)
+
+    def entry(self, serial: int) -> dict[str, Any] | None:
+        return self.read_index().get(format(serial, "x"))
+
+    # -- certificates ---------------------------------------------------------------------------
+    def cert_path(self, serial: int) -> Path:
+        return self.directory / "certs" / f"{serial:x}.pem"
+
+    def put_certificate(self, cert: x509.Certificate) -> None:
+        path = self.cert_path(cert.serial_number)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        os.replace(tmp, path)
+
+    def get_certificate(self, serial: int) -> x509.Certificate:
+        try:
+            return x509.load_pem_x509_certificate(self.cert_path(serial).read_bytes())
+        except FileNotFoundError:
+            raise KeyError(f"no certificate with serial {serial:x} in {self.directory}") from None
