@@ -12,7 +12,9 @@ class PhoneOrEmailBackend(ModelBackend):
     """Finds the user by login, phone or e-mail, whichever the person typed."""
 
     def authenticate(self, request, username=None, password=None, login=None, **kwargs):
-        ident = UserManager.normalize_login(login or username or kwargs.get(User.USERNAME_FIELD) or "")
+        ident = UserManager.normalize_login(
+            login or username or kwargs.get(User.USERNAME_FIELD) or ""
+        )
         if not ident or password is None:
             return None
         user = User.objects.filter(Q(login=ident) | Q(phone=ident) | Q(email__iexact=ident)).first()

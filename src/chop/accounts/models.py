@@ -75,3 +75,66 @@ class User(AbstractBaseUser, PermissionsMixin):
             local, _, domain = self.login.partition("@")
             return f"{local[:2]}***@{domain}"
         return f"{self.login[:3]}****{self.login[-4:]}" if len(self.login) >= 7 else self.login
+
+
+class OneTimeCode(models.Model):
+    """A one-time code sent to a phone or e-mail address for one purpose.
+
+    Only an HMAC of the code is stored, so a database dump does not hand out live codes. Rows are
+    kept (not deleted on use) because they are what the resend interval and the daily caps count.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("registration")
+        LOGIN = "login", _("login")
+        RESET = "reset", _("password reset")
+        CONFIRM = "confirm", _("confirmation")
+
+    target = models.CharField(_("sent to"), max_length=254)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    delivered = models.BooleanField(
+        _("delivered"),
+        default=True,
+        help_text=_("False for a decoy row made when no account exists, so responses look alike."),
+    )
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [
+            models.Index(fields=["target", "purpose", "-created_at"]),
+            models.Index(fields=["target", "-created_at"]),
+            models.Index(fields=["ip", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} → {self.target} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RateCounter(models.Model):
+    """One fixed-window counter (see ``chop.accounts.ratelimit``).
+
+    Kept in the database rather than the cache because the default cache is per-process LocMem,
+    which would let every worker process count on its own.
+    """
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "window_start"], name="accounts_ratecounter_key_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M:%S}: {self.count}"
