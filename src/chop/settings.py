@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "chop.orgs",
     "chop.audit",
     "chop.seals",
+    "chop.verification",
     "chop.contracts",
     "chop.api",
 ]
@@ -183,6 +184,15 @@ CHOP_OTP_DAILY_CAP_PER_IP = env.int("CHOP_OTP_DAILY_CAP_PER_IP", default=30)
 CHOP_PKI_DIR = Path(env("CHOP_PKI_DIR", default=str(VAR_DIR / "pki")))
 CHOP_KEK = env("CHOP_KEK", default=None) or _local_secret("kek", 32)
 CHOP_TSA_URL = env("CHOP_TSA_URL", default="")  # empty: the built-in TSA
+
+# Verification providers: "review" (a platform operator decides; for payments, the console
+# provider that prints the amount) or "http" with *_URL, *_TOKEN, *_TIMEOUT, *_RETRIES.
+for _kind in ("IDENTITY", "REGISTRY", "PAYMENT"):
+    vars()[f"CHOP_{_kind}_PROVIDER"] = env(f"CHOP_{_kind}_PROVIDER", default="review")
+    vars()[f"CHOP_{_kind}_PROVIDER_URL"] = env(f"CHOP_{_kind}_PROVIDER_URL", default="")
+    vars()[f"CHOP_{_kind}_PROVIDER_TOKEN"] = env(f"CHOP_{_kind}_PROVIDER_TOKEN", default="")
+    vars()[f"CHOP_{_kind}_PROVIDER_TIMEOUT"] = env.float(f"CHOP_{_kind}_PROVIDER_TIMEOUT", default=10.0)
+    vars()[f"CHOP_{_kind}_PROVIDER_RETRIES"] = env.int(f"CHOP_{_kind}_PROVIDER_RETRIES", default=2)
 
 LOGGING = {
     "version": 1,

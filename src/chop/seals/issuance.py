@@ -1,0 +1,189 @@
+"""Issuing certificates and generating seals: the bridge from the Django models to chop.pki and
+chop.sealart. Called when a company or its legal representative is verified.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+from functools import cache
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from chop.audit.events import record
+
+from .models import Certificate, Seal
+
+log = logging.getLogger(__name__)
+
+
+@cache
+def _ca_for(directory: str, site_url: str):
+    from chop.pki import PlatformCA
+
+    return PlatformCA.open_or_init(directory, settings.CHOP_KEK, site_url=site_url)
+
+
+def platform_ca():
+    """The platform CA, created on first use under ``CHOP_PKI_DIR`` and kept loaded."""
+    return _ca_for(str(settings.CHOP_PKI_DIR), settings.SITE_URL)
+
+
+def _store_certificate(credential, *, company=None, user=None) -> Certificate:
+    cert = credential.certificate
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return Certificate.objects.create(
+        company=company,
+        user=user,
+        serial=str(credential.serial),
+        subject=cert.subject.rfc4514_string()[:400],
+        pem=cert.public_bytes(Encoding.PEM).decode(),
+        key_ref=str(credential.key_ref),
+        not_before=cert.not_valid_before_utc.astimezone(UTC),
+        not_after=cert.not_valid_after_utc.astimezone(UTC),
+    )
+
+
+def _seal_png(spec) -> bytes:
+    from chop.sealart import render
+
+    return render(spec).to_png(dpi=300)
+
+
+def _spec_json(spec) -> dict:
+    import dataclasses
+    import enum
+
+    def plain(v):
+        if isinstance(v, enum.Enum):
+            return v.value
+        if isinstance(v, tuple | list):
+            return [plain(x) for x in v]
+        return v
+
+    return {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(spec)}
+
+
+def ensure_official_seal(company, *, by=None) -> Seal:
+    """Issue the company certificate and its free official seal, unless it already has one."""
+    existing = Seal.objects.filter(
+        company=company, kind=Seal.Kind.OFFICIAL, status=Seal.Status.ACTIVE
+    ).first()
+    if existing:
+        return existing
+    from chop.sealart import official_seal_for
+
+    spec = official_seal_for(company.name)
+    png = _seal_png(spec)  # draw first: a name that cannot be drawn fails before anything is issued
+    credential = platform_ca().issue_company(company.name, company.uscc)
+    with transaction.atomic():
+        cert = _store_certificate(credential, company=company)
+        seal = Seal(
+            company=company,
+            kind=Seal.Kind.OFFICIAL,
+            name=company.name,
+            spec=_spec_json(spec),
+            certificate=cert,
+            status=Seal.Status.ACTIVE,
+            origin="generated",
+            created_by=by,
+        )
+        seal.image.save(f"official-{company.pk}.png", ContentFile(png), save=False)
+        seal.save()
+        record("certificate.issued", actor=by, company=company, obj=cert, serial=cert.serial_hex)
+        record(
+            "seal.created",
+            actor=by,
+            company=company,
+            obj=seal,
+            kind=seal.kind,
+            code=seal.code,
+            origin="verification",
+        )
+    return seal
+
+
+def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) -> Seal:
+    """The legal representative's personal seal and person certificate, once per company."""
+    existing = Seal.objects.filter(
+        company=company, owner=user, kind=Seal.Kind.LEGAL_REP, status=Seal.Status.ACTIVE
+    ).first()
+    if existing:
+        return existing
+    from chop.sealart import legal_rep_seal_for
+
+    spec = legal_rep_seal_for(name)
+    png = _seal_png(spec)
+    cert_row = Certificate.objects.filter(user=user, company__isnull=True, status="active").first()
+    with transaction.atomic():
+        if cert_row is None:
+            credential = platform_ca().issue_person(name, id_number)
+            cert_row = _store_certificate(credential, user=user)
+            record(
+                "certificate.issued",
+                actor=by,
+                company=company,
+                obj=cert_row,
+                serial=cert_row.serial_hex,
+                holder="legal_rep",
+            )
+        seal = Seal(
+            company=company,
+            owner=user,
+            kind=Seal.Kind.LEGAL_REP,
+            name=name,
+            spec=_spec_json(spec),
+            certificate=cert_row,
+            status=Seal.Status.ACTIVE,
+            origin="generated",
+            created_by=by,
+        )
+        seal.image.save(f"legal-rep-{company.pk}-{user.pk}.png", ContentFile(png), save=False)
+        seal.save()
+        record(
+            "seal.created",
+            actor=by,
+            company=company,
+            obj=seal,
+            kind=seal.kind,
+            code=seal.code,
+            origin="verification",
+        )
+    return seal
+
+
+def verify_certificate(cert: Certificate) -> tuple[bool, str]:
+    """Validate a stored certificate's chain against the platform root: (ok, explanation).
+
+    Uses pyHanko's certificate validator (not our own code) with the platform root as the only
+    trust anchor, the way a relying party would.
+    """
+    import asyncio
+
+    from asn1crypto import pem
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+
+    ca = platform_ca()
+
+    def to_asn1(c) -> asn1_x509.Certificate:
+        return asn1_x509.Certificate.load(c.public_bytes(Encoding.DER))
+
+    _, _, der = pem.unarmor(cert.pem.encode())
+    context = ValidationContext(
+        trust_roots=[to_asn1(ca.root_certificate)],
+        other_certs=[to_asn1(ca.issuing_certificate)],
+        allow_fetching=False,
+        revocation_mode="soft-fail",
+    )
+    validator = CertificateValidator(asn1_x509.Certificate.load(der), validation_context=context)
+    try:
+        path = asyncio.run(validator.async_validate_usage({"digital_signature", "non_repudiation"}))
+    except Exception as exc:  # the validator's own error says what failed
+        return False, str(exc)
+    names = " → ".join(c.subject.human_friendly for c in path)
+    return True, names

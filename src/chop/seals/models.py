@@ -1,0 +1,122 @@
+"""A company's seals and the certificates behind them.
+
+A seal is an image and a drawing spec bound to a certificate: stamping with it later signs with
+that certificate's key, which the platform CA holds (``chop.pki``). Each seal has a unique seal
+code, the way a physical seal corresponds to exactly one electronic seal.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Certificate(models.Model):
+    """A certificate the platform CA issued to a company or a person (the key stays in custody)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+
+    company = models.ForeignKey(
+        "orgs.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    serial = models.CharField(_("serial number"), max_length=64, unique=True)
+    subject = models.CharField(_("subject"), max_length=400)
+    pem = models.TextField(_("certificate (PEM)"))
+    key_ref = models.CharField(_("key reference"), max_length=200)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.subject} #{self.serial_hex}"
+
+    @property
+    def serial_hex(self) -> str:
+        return format(int(self.serial), "X")
+
+
+def new_seal_code() -> str:
+    """A 13-digit seal code (like the anti-forgery code printed on physical seals), unique."""
+    return "".join(secrets.choice("0123456789") for _ in range(13))
+
+
+class Seal(models.Model):
+    class Kind(models.TextChoices):
+        OFFICIAL = "official", _("Official seal")
+        CONTRACT = "contract", _("Contract seal")
+        FINANCE = "finance", _("Finance seal")
+        HR = "hr", _("HR seal")
+        INVOICE = "invoice", _("Invoice seal")
+        LEGAL_REP = "legal_rep", _("Legal representative seal")
+        CUSTOM = "custom", _("Other seal")
+        SIGNATURE = "signature", _("Personal signature")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        ACTIVE = "active", _("Active")
+        DISABLED = "disabled", _("Disabled")
+        REVOKED = "revoked", _("Revoked")
+
+    company = models.ForeignKey(
+        "orgs.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="seals"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="personal_seals",
+        help_text=_("for personal and legal-representative seals"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("seal code"), max_length=32, unique=True, default=new_seal_code)
+    spec = models.JSONField(_("drawing spec"), default=dict)
+    image = models.FileField(_("image"), upload_to="seals/%Y/%m/", blank=True)
+    certificate = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="seals"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    origin = models.CharField(_("origin"), max_length=20, default="generated")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("seal")
+        verbose_name_plural = _("seals")
+        ordering = ["kind", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=Q(kind="official", status="active"),
+                name="one_active_official_seal_per_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"

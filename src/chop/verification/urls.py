@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "verification"
+
+urlpatterns = [
+    path("verify/", views.home, name="home"),
+    path("verify/person/", views.person, name="person"),
+    path("verify/person/code/", views.send_phone_code, name="send_phone_code"),
+    path("verify/company/", views.company, name="company"),
+    path("verify/company/letter.pdf", views.letter_pdf, name="letter"),
+    path("verify/company/<int:case_id>/deposit/", views.deposit, name="deposit"),
+    path("operator/", views.queue, name="queue"),
+    path("operator/<str:kind>/<int:pk>/", views.case_detail, name="case"),
+    path("operator/<str:kind>/<int:pk>/retry/", views.retry, name="retry"),
+    path("operator/<str:kind>/<int:pk>/file/<str:field>/", views.case_file, name="file"),
+]
