@@ -16,6 +16,7 @@ safe to store next to the certificate.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -355,6 +356,7 @@ class Pkcs11Custody(KeyCustody):
         self._user_pin = user_pin
         self._session: Any = None
         self._lock = threading.RLock()
+        self._op_lock = threading.Lock()
 
     @property
     def session(self) -> Any:
@@ -461,12 +463,39 @@ class Pkcs11Custody(KeyCustody):
         certificate: x509.Certificate,
         chain: Iterable[x509.Certificate],
     ) -> Signer:
-        from pyhanko.sign.pkcs11 import PKCS11Signer
-
-        return PKCS11Signer(
+        return _serialised_pkcs11_signer(
+            self._op_lock,
             self.session,
             signing_cert=_asn1_cert(certificate),
             ca_chain=[_asn1_cert(c) for c in chain],
             key_id=self._key_id(key_ref),
             other_certs_to_pull=(),
+            # Hash in software, sign with plain CKM_ECDSA: SoftHSM2 (and several HSMs) have no
+            # CKM_ECDSA_SHA256, while every token supports raw ECDSA.
+            use_raw_mechanism=isinstance(certificate.public_key(), ec.EllipticCurvePublicKey),
         )
+
+
+def _serialised_pkcs11_signer(op_lock: threading.Lock, session: Any, **kwargs: Any) -> Signer:
+    """A PKCS11Signer whose token operations are serialised on the custody's one session.
+
+    PKCS#11 allows one active operation per session, and pyHanko signs in a worker thread, so two
+    contracts signed at once through the same session would fail with CKR_OPERATION_ACTIVE.
+    """
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    class _SerialisedPKCS11Signer(PKCS11Signer):
+        async def async_sign_raw(
+            self, data: bytes, digest_algorithm: str, dry_run: bool = False
+        ) -> bytes:
+            if dry_run:
+                return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
+            loop = asyncio.get_running_loop()
+            # A plain Lock may be released by another thread, so it can be taken off-loop.
+            await loop.run_in_executor(None, op_lock.acquire)
+            try:
+                return await super().async_sign_raw(data, digest_algorithm, dry_run=False)
+            finally:
+                op_lock.release()
+
+    return _SerialisedPKCS11Signer(session, **kwargs)
