@@ -4,9 +4,11 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
+from .audit import views as audit_views
+from .orgs import views as orgs_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -14,22 +16,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("chop.accounts.urls")),
     path("", include("chop.orgs.urls")),
-    path(
-        "seals/",
-        login_required(views.not_built(views.PLACEHOLDERS["seals"], "seals")),
-        name="seals",
-    ),
-    path(
-        "contracts/",
-        login_required(views.not_built(views.PLACEHOLDERS["contracts"], "contracts")),
-        name="contracts",
-    ),
-    path(
-        "records/",
-        login_required(views.not_built(views.PLACEHOLDERS["records"], "records")),
-        name="records",
-    ),
+    path("", include("chop.seals.urls")),
+    path("", include("chop.verification.urls")),
+    path("contracts/", login_required(views.coming("contracts")), name="contracts"),
+    path("members/", orgs_views.members, name="members"),
+    path("records/", audit_views.records, name="records"),
 ]
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+else:
+    # No CDN and no separate web server in `make run`: the app serves its own collected static
+    # files when DEBUG is off. `run_platform` runs collectstatic first; see views.static_files.
+    urlpatterns += [
+        re_path(r"^static/(?P<path>.*)$", views.static_files, name="static_files"),
+    ]

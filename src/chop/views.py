@@ -1,15 +1,25 @@
 """Project-level pages that belong to no single app."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.views.static import serve
 
 
-def not_built(title: str, nav: str):
+def not_built(title: str, nav: str, intro: str = "", items: tuple = ()) -> Callable:
     """A page for a section that is planned but not built yet: it says so plainly."""
 
     def view(request: HttpRequest) -> HttpResponse:
-        return render(request, "placeholder.html", {"title": title, "nav": nav}, status=200)
+        return render(
+            request,
+            "placeholder.html",
+            {"title": title, "nav": nav, "intro": intro, "items": items},
+        )
 
     view.__name__ = f"not_built_{nav}"
     return view
@@ -19,8 +29,47 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+def static_files(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve collected static files (``STATIC_ROOT``) when DEBUG is off.
+
+    Chop runs on one machine with no CDN and, in ``make run``, no separate web server, so the app
+    serves its own few static files. It serves the *collected* tree (what a front web server would
+    serve in production, filled by ``collectstatic`` in ``run_platform``) rather than searching the
+    app directories on every request as ``runserver --insecure`` would, and it works under any WSGI
+    server, not only runserver. A deployment behind nginx can serve ``STATIC_ROOT`` itself.
+    """
+    response = serve(request, path, document_root=settings.STATIC_ROOT)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 PLACEHOLDERS = {
-    "seals": _("Seals"),
-    "contracts": _("Contracts"),
-    "records": _("Stamping records"),
+    "seals": {
+        "title": _("Seals"),
+        "intro": _(
+            "Seal management is not built yet. Once the company is verified, this page will hold "
+            "its electronic seals."
+        ),
+        "items": (
+            _("The official seal, generated free after enterprise verification"),
+            _("Contract, finance, HR and invoice seals made online, or uploaded from a stamp"),
+            _("Granting seals to members, and approving requests to use them"),
+        ),
+    },
+    "contracts": {
+        "title": _("Contracts"),
+        "intro": _(
+            "Contract signing is not built yet. This page will list the company's contracts."
+        ),
+        "items": (
+            _("Upload a PDF and place seals and signatures on its pages"),
+            _("Single-page, multi-page and riding seals (骑缝章)"),
+            _("Signatures that any PDF reader can verify"),
+        ),
+    },
 }
+
+
+def coming(section: str) -> Callable:
+    """The page for ``section`` (``seals`` or ``contracts``) until that issue builds it."""
+    return not_built(nav=section, **PLACEHOLDERS[section])

@@ -29,7 +29,11 @@ def record(
     anything else worth keeping (JSON-serialisable).
     """
     if request is not None:
-        if actor is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+        if (
+            actor is None
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
             actor = request.user
         if company is None:
             company = getattr(request, "company", None)

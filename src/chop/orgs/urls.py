@@ -1,11 +1,43 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+"""Workbench, spaces, companies, members and invitations (mounted at the site root)."""
+
 from django.urls import path
 
+from . import views
 
-@login_required
-def workbench(request):
-    return render(request, "orgs/workbench.html", {"nav": "workbench"})
-
-
-urlpatterns = [path("", workbench, name="workbench")]
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("spaces/switch/", views.switch_space, name="switch_space"),
+    path("companies/new/", views.company_create, name="company_create"),
+    path("companies/<int:company_id>/", views.company_detail, name="company_detail"),
+    path("companies/<int:company_id>/verify/", views.company_verify, name="company_verify"),
+    path("companies/<int:company_id>/members/", views.company_members, name="company_members"),
+    path(
+        "companies/<int:company_id>/members/<int:member_id>/role/",
+        views.member_role,
+        name="member_role",
+    ),
+    path(
+        "companies/<int:company_id>/members/<int:member_id>/remove/",
+        views.member_remove,
+        name="member_remove",
+    ),
+    path(
+        "companies/<int:company_id>/members/<int:member_id>/transfer/",
+        views.ownership_transfer,
+        name="ownership_transfer",
+    ),
+    path(
+        "companies/<int:company_id>/invitations/<int:invitation_id>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
+    path(
+        "invitations/<int:invitation_id>/accept/", views.invitation_accept, name="invitation_accept"
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
+    path("invite/<str:token>/", views.invitation_token, name="invitation_token"),
+]

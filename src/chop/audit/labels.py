@@ -1,0 +1,45 @@
+"""Human names for audit actions. Unknown actions (added by later issues) show their dotted name."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "company.created": _("Company created"),
+    "company.ownership_transferred": _("Ownership transferred"),
+    "member.invited": _("Member invited"),
+    "invitation.accepted": _("Invitation accepted"),
+    "invitation.declined": _("Invitation declined"),
+    "invitation.cancelled": _("Invitation cancelled"),
+    "member.removed": _("Member removed"),
+    "member.role_changed": _("Role changed"),
+    "space.switched": _("Space switched"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def event_details(action: str, data: dict) -> str:
+    """A short, readable line for the data an event carries (roles shown by their names)."""
+    from chop.orgs.models import Role
+
+    def role(value) -> str:
+        try:
+            return str(Role(value).label)
+        except ValueError:
+            return str(value)
+
+    if action == "member.invited":
+        return f"{data.get('target', '')} · {role(data.get('role'))}"
+    if action == "member.role_changed":
+        return f"{role(data.get('old'))} → {role(data.get('new'))}"
+    if action == "member.removed":
+        who = data.get("member", "")
+        return str(_("%(member)s left") % {"member": who}) if data.get("left") else who
+    if action == "company.ownership_transferred":
+        return str(_("New owner: %(name)s") % {"name": data.get("new_owner", "")})
+    if action in ("invitation.accepted", "invitation.declined"):
+        return str(_("via the link") if data.get("via") == "token" else _("from the workbench"))
+    return ""

@@ -1,0 +1,46 @@
+"""The Records page (用印记录): the active company's audit events, for owners and administrators."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from chop.orgs import permissions
+
+from .labels import action_label, event_details
+from .models import AuditEvent
+
+PAGE_SIZE = 25
+
+
+@login_required
+def records(request: HttpRequest) -> HttpResponse:
+    company = request.company
+    context: dict = {"nav": "records", "title": _("Records")}
+    if company is None:
+        return render(request, "audit/records.html", {**context, "personal": True})
+    if not permissions.can_view_records(request.membership):
+        return render(request, "audit/records.html", {**context, "forbidden": True}, status=403)
+    events = AuditEvent.objects.filter(company=company).select_related("actor")
+    actions = sorted(set(events.values_list("action", flat=True).distinct()))
+    selected = request.GET.get("action", "")
+    if selected:
+        events = events.filter(action=selected)
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.label = action_label(event.action)
+        event.details = event_details(event.action, event.data or {})
+    return render(
+        request,
+        "audit/records.html",
+        {
+            **context,
+            "company": company,
+            "page": page,
+            "actions": [(a, action_label(a)) for a in actions],
+            "selected": selected,
+        },
+    )

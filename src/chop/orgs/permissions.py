@@ -1,0 +1,137 @@
+"""Every permission decision about companies, in one place.
+
+One function per decision, each taking the acting person's ``Membership`` (``None`` when they are
+not a member, which always means no). Views, templates and later issues (seals, contracts, records)
+ask these functions instead of comparing roles themselves, so a rule changes in exactly one place
+and the table-driven tests in ``tests/orgs/test_permissions.py`` show every rule at a glance.
+
+Ownership is a single person: the owner cannot be removed or demoted, only replaced through
+``can_transfer_ownership``, so a company never ends up without an owner.
+"""
+
+from __future__ import annotations
+
+from .models import Membership, Role
+
+MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+
+
+def _role(m: Membership | None) -> str | None:
+    return m.role if m is not None else None
+
+
+def _same_company(a: Membership, b: Membership) -> bool:
+    return a.company_id == b.company_id
+
+
+def is_manager(m: Membership | None) -> bool:
+    """Owners and administrators run the company space."""
+    return _role(m) in MANAGERS
+
+
+def can_view_company(m: Membership | None) -> bool:
+    """Any member sees the company's overview and member list."""
+    return m is not None
+
+
+def can_view_members(m: Membership | None) -> bool:
+    return m is not None
+
+
+def can_invite(m: Membership | None) -> bool:
+    """Owners and administrators invite people."""
+    return is_manager(m)
+
+
+def assignable_roles(m: Membership | None) -> list[str]:
+    """Roles this person may give when inviting or changing a role.
+
+    Nobody hands out ``owner`` (that is a transfer); only the owner creates administrators, so an
+    administrator cannot multiply administrators behind the owner's back.
+    """
+    role = _role(m)
+    if role == Role.OWNER:
+        return [r for r in Role.values if r != Role.OWNER]
+    if role == Role.ADMIN:
+        return [r for r in Role.values if r not in MANAGERS]
+    return []
+
+
+def can_invite_as(m: Membership | None, role: str) -> bool:
+    return can_invite(m) and role in assignable_roles(m)
+
+
+def can_cancel_invitation(m: Membership | None) -> bool:
+    return can_invite(m)
+
+
+def can_remove_member(actor: Membership | None, target: Membership) -> bool:
+    """Remove ``target`` from the company (or leave it, when ``actor`` is ``target``).
+
+    The owner is never removed (transfer ownership first). Anyone else may leave. The owner removes
+    anyone; an administrator removes members below administrator.
+    """
+    if actor is None or not _same_company(actor, target) or target.role == Role.OWNER:
+        return False
+    if actor.pk == target.pk:
+        return True
+    if actor.role == Role.OWNER:
+        return True
+    return actor.role == Role.ADMIN and target.role not in MANAGERS
+
+
+def can_change_role(actor: Membership | None, target: Membership, new_role: str) -> bool:
+    """Give ``target`` the role ``new_role``.
+
+    Not one's own role, never the owner's, never to owner (that is a transfer), and an
+    administrator only between roles below administrator.
+    """
+    if actor is None or not _same_company(actor, target) or actor.pk == target.pk:
+        return False
+    if target.role == Role.OWNER or new_role not in Role.values:
+        return False
+    if actor.role == Role.OWNER:
+        return new_role != Role.OWNER
+    if actor.role == Role.ADMIN:
+        return target.role not in MANAGERS and new_role not in MANAGERS
+    return False
+
+
+def can_change_any_role(actor: Membership | None, target: Membership) -> bool:
+    """Whether to offer the role menu for ``target`` at all."""
+    return any(can_change_role(actor, target, r) for r in Role.values)
+
+
+def can_transfer_ownership(actor: Membership | None, target: Membership) -> bool:
+    """Only the owner hands the company to another member; they then become an administrator."""
+    return (
+        actor is not None
+        and actor.role == Role.OWNER
+        and _same_company(actor, target)
+        and actor.pk != target.pk
+    )
+
+
+def can_view_records(m: Membership | None) -> bool:
+    """The company's audit and stamping records are for owners and administrators."""
+    return is_manager(m)
+
+
+def can_start_verification(m: Membership | None) -> bool:
+    """Enterprise real-name verification is started by the owner or an administrator."""
+    return is_manager(m)
+
+
+def can_manage_seals(m: Membership | None) -> bool:
+    """Create, disable and grant seals: owner, administrator, seal keeper."""
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER}
+
+
+def can_approve_seal_use(m: Membership | None) -> bool:
+    """Approve a member's request to stamp a document: owner, administrator, seal approver."""
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_APPROVER}
+
+
+def can_stamp_without_approval(m: Membership | None) -> bool:
+    """Stamp with a granted seal without filing a request first (members must ask)."""
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER, Role.SEAL_USER}
