@@ -1,0 +1,65 @@
+"""``chop.sealart``: the seal engine. One :class:`SealSpec` becomes one :class:`Drawing` whose SVG,
+PNG and PDF operators all come from the same vector geometry (glyph outlines, no fonts in PDFs).
+
+Plain Python (numpy, fontTools, Pillow); no Django imports, so it runs in workers and the CLI.
+
+    >>> from chop.sealart import SealSpec, SealKind, render
+    >>> d = render(SealSpec(kind=SealKind.OFFICIAL, name="上海示例科技有限公司", size_mm=40))
+    >>> png = d.to_png(dpi=300); ops = d.pdf_content()
+
+Opacity: ``Drawing.pdf_content()`` never sets opacity; when ``Drawing.opacity < 1`` the caller
+paints it under an ExtGState named ``/GS0`` (``Drawing.pdf_extgstate()`` gives its entries).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .drawing import PT_PER_MM, Drawing
+from .errors import SealFontError, SealSpecError
+from .layout import build
+from .spec import SealKind, SealSpec, official_seal_for, parse_color
+
+__all__ = [
+    "PT_PER_MM",
+    "Drawing",
+    "SealFontError",
+    "SealKind",
+    "SealSpec",
+    "SealSpecError",
+    "clear_cache",
+    "official_seal_for",
+    "render",
+]
+
+
+@functools.lru_cache(maxsize=256)
+def _render(spec: SealSpec) -> Drawing:
+    color = parse_color(spec.color or ("black" if spec.kind is SealKind.SIGNATURE else "red"))
+    op = spec.opacity
+    if not isinstance(op, int | float) or not (0.05 <= op <= 1):
+        raise SealSpecError(
+            f"不透明度应在 0.05–1 之间 / opacity must be between 0.05 and 1, got {op!r}"
+        )
+    if spec.aged_seed is not None and not isinstance(spec.aged_seed, int):
+        raise SealSpecError("做旧种子应为整数 / the aged-look seed must be an integer")
+    lay = build(spec)
+    return Drawing(lay.width, lay.height, lay.shapes, color, float(op), lay.erase)
+
+
+def render(spec: SealSpec) -> Drawing:
+    """Draw a seal. Cached by spec (specs are frozen), and each Drawing caches its outputs, so
+    stamping the same seal again costs a dictionary look-up. Raises :class:`SealSpecError`."""
+    if not isinstance(spec, SealSpec):
+        raise TypeError("render() takes a SealSpec")
+    return _render(spec)
+
+
+def clear_cache(fonts: bool = False) -> None:
+    """Forget rendered seals (and, with ``fonts=True``, parsed fonts and glyph outlines)."""
+    _render.cache_clear()
+    if fonts:
+        from . import fonts as _fonts
+
+        _fonts.load_font.cache_clear()
+        _fonts.find_font.cache_clear()

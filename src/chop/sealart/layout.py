@@ -1,0 +1,750 @@
+"""Seal layout: turns a :class:`SealSpec` into shapes (border, star, glyph outlines) in millimetres.
+
+Text on arcs is solved, not guessed: each glyph gets an oriented box (condensed width × height)
+rotated to the normal of the border; boxes are pushed inward until every corner keeps the specified
+gap from the border, and condensed (then shortened) until neighbouring boxes are disjoint with a
+minimum separation. The glyph's ink is fitted into its box, so boxes bound the ink. Circles and
+ovals share the code: positions are spaced by arc length along the curve through the box centres.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import SealSpecError
+from .fonts import LoadedFont, load_font
+from .geometry import Shape, affine, line_contour, rect_ring_shape, ring_shape, star_shape
+from .spec import PURPOSE_TEXT, ROUND_KINDS, SealKind, SealSpec
+
+MIN_SEP = 0.25  # mm between neighbouring glyph boxes
+
+
+# ---------------------------------------------------------------------------------------- glyphs
+def _ref_box(font: LoadedFont, latin: bool) -> tuple[float, float, float, float]:
+    """Ink box that maps to the glyph box: "国" for ideographs (a full-height, full-width glyph),
+    "H" for Latin capitals. Using ink rather than the em square makes the text height in the spec the
+    height of the ink, which is what one measures on a real seal."""
+    for ch in "H0" if latin else "国中":
+        if font.has(ch):
+            g = font.glyph(ch)
+            if g.bounds:
+                return g.bounds
+    return (0.0, font.descent, float(font.upem), font.ascent)
+
+
+def _is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+@dataclass
+class Placement:
+    ch: str
+    cx: float
+    cy: float
+    rot: float  # degrees; 0 = upright
+    w: float
+    h: float
+
+    def corners(self) -> np.ndarray:
+        r = math.radians(self.rot)
+        c, s = math.cos(r), math.sin(r)
+        hw, hh = self.w / 2, self.h / 2
+        local = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
+        return local @ np.array([[c, s], [-s, c]]) + np.array([self.cx, self.cy])
+
+
+def glyph_shape(
+    font: LoadedFont, p: Placement, latin: bool | None = None, stretch: bool = False
+) -> Shape:
+    """The glyph outline fitted into its placement box.
+
+    CJK glyphs are scaled non-uniformly (condensed) so the reference ideograph fills the box; Latin
+    glyphs keep their proportions scaled by cap height, condensed by the box. Any glyph whose ink would
+    leave the box is shrunk about the box centre, so the box always bounds the ink.
+    """
+    if latin is None:
+        latin = not _is_wide(p.ch)
+    g = font.glyph(p.ch)
+    shape = Shape([], "glyph", p.ch, (p.cx, p.cy, p.rot, p.w, p.h))
+    if not g.contours or g.bounds is None:
+        return shape
+    rx0, ry0, rx1, ry1 = _ref_box(font, latin)
+    if latin and not stretch:
+        sy = p.h / (ry1 - ry0)
+        gx0, _, gx1, _ = g.bounds
+        sx = p.w / max(gx1 - gx0, 1.0)
+        ox, oy = (gx0 + gx1) / 2, (ry0 + ry1) / 2
+    elif stretch:
+        gx0, gy0, gx1, gy1 = g.bounds
+        sx, sy = p.w / max(gx1 - gx0, 1.0), p.h / max(gy1 - gy0, 1.0)
+        ox, oy = (gx0 + gx1) / 2, (gy0 + gy1) / 2
+    else:
+        sx, sy = p.w / (rx1 - rx0), p.h / (ry1 - ry0)
+        ox, oy = (rx0 + rx1) / 2, (ry0 + ry1) / 2
+    gx0, gy0, gx1, gy1 = g.bounds
+    lx = max(abs(gx0 - ox), abs(gx1 - ox)) * sx
+    ly = max(abs(gy0 - oy), abs(gy1 - oy)) * sy
+    f = min(1.0, (p.w / 2) / lx if lx else 1.0, (p.h / 2) / ly if ly else 1.0)
+    sx, sy = sx * f, sy * f
+    local = np.array([[sx, 0, -ox * sx], [0, sy, -oy * sy], [0, 0, 1]])
+    m = affine(p.rot, tx=p.cx, ty=p.cy)
+    m3 = np.vstack([m, [0, 0, 1]]) @ local
+    shape.contours = [c.transformed(m3[:2]) for c in g.contours]
+    return shape.normalised()
+
+
+def check_chars(font: LoadedFont, text: str, what: str) -> None:
+    missing = font.missing(text)
+    if missing:
+        chars = "".join(missing)
+        raise SealSpecError(
+            f"{what}中有字体 {font.ref.family} 无法显示的字符 “{chars}” / "
+            f"the {what_en(what)} has characters the font {font.ref.family} cannot draw: {chars}"
+        )
+
+
+def what_en(what: str) -> str:
+    return {
+        "名称": "name",
+        "横向文": "horizontal text",
+        "下弦文": "bottom text",
+        "税号": "taxpayer id",
+    }.get(what, "text")
+
+
+# ---------------------------------------------------------------------------------------- arcs
+def _boxes_disjoint(a: np.ndarray, b: np.ndarray, sep: float) -> bool:
+    """Separating-axis test for two rectangles (4×2 corners): True if some axis separates them by ≥ sep."""
+    for poly in (a, b):
+        for i in range(2):
+            e = poly[i + 1] - poly[i]
+            n = np.array([-e[1], e[0]]) / math.hypot(*e)
+            pa, pb = a @ n, b @ n
+            if pa.max() + sep <= pb.min() or pb.max() + sep <= pa.min():
+                return True
+    return False
+
+
+@dataclass
+class Oval:
+    """The inner edge of a round or oval border: centre and semi-axes (mm)."""
+
+    cx: float
+    cy: float
+    a: float
+    b: float
+
+    def point(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Points and outward unit normals at parameters ``t``."""
+        x = self.cx + self.a * np.cos(t)
+        y = self.cy + self.b * np.sin(t)
+        nx, ny = self.b * np.cos(t), self.a * np.sin(t)
+        norm = np.hypot(nx, ny)
+        return np.stack([x, y], -1), np.stack([nx / norm, ny / norm], -1)
+
+    def t_of_polar(self, phi: np.ndarray) -> np.ndarray:
+        return np.arctan2(self.a * np.sin(phi), self.b * np.cos(phi))
+
+    def distance_inside(self, pts: np.ndarray) -> np.ndarray:
+        """Distance from points (inside) to the curve; exact for circles, sampled for ovals."""
+        if abs(self.a - self.b) < 1e-9:
+            return self.a - np.hypot(pts[:, 0] - self.cx, pts[:, 1] - self.cy)
+        t = np.linspace(0, 2 * math.pi, 2880, endpoint=False)
+        e, _ = self.point(t)
+        d = np.hypot(pts[:, None, 0] - e[None, :, 0], pts[:, None, 1] - e[None, :, 1]).min(axis=1)
+        inside = ((pts[:, 0] - self.cx) / self.a) ** 2 + ((pts[:, 1] - self.cy) / self.b) ** 2 <= 1
+        return np.where(inside, d, -d)
+
+
+def _arc_try(
+    edge: Oval,
+    text: str,
+    widths: list[float],
+    h: float,
+    gap: float,
+    spread_deg: float,
+    side: str,
+    equal_slots: bool,
+) -> list[Placement] | None:
+    """Place boxes along the arc; None if neighbours collide."""
+    n = len(text)
+    d0 = gap + h / 2
+    mid = 90.0 if side == "top" else 270.0
+    # the curve through box centres, sampled by polar angle across the full spread
+    half = math.radians(spread_deg / 2)
+    if side == "top":
+        phi = np.linspace(math.radians(mid) + half, math.radians(mid) - half, 721)  # clockwise
+    else:
+        phi = np.linspace(math.radians(mid) - half, math.radians(mid) + half, 721)  # left to right
+    t = edge.t_of_polar(phi)
+    t = np.unwrap(t)
+    e, nrm = edge.point(t)
+    c = e - d0 * nrm
+    seg = np.hypot(*np.diff(c, axis=0).T)
+    s = np.concatenate([[0.0], np.cumsum(seg)])
+    total = s[-1]
+    if equal_slots:
+        pitch = total / n
+        centres = (np.arange(n) + 0.5) * pitch
+    else:
+        slots = np.array(widths) * 1.08 + 2.5 * MIN_SEP
+        used = slots.sum()
+        if used > total:
+            return None
+        centres = (total - used) / 2 + np.cumsum(slots) - slots / 2
+    tc = np.interp(centres, s, t)
+    pos, nn = edge.point(tc)
+    up = nn if side == "top" else -nn
+    placements = []
+    for i, ch in enumerate(text):
+        rot = math.degrees(math.atan2(up[i, 1], up[i, 0])) - 90
+        p = Placement(ch, 0, 0, rot, widths[i], h)
+        depth = d0
+        for _ in range(4):  # push inward until every corner keeps the gap
+            p.cx, p.cy = pos[i] - depth * nn[i]
+            dmin = float(edge.distance_inside(p.corners()).min())
+            if dmin >= gap - 1e-6:
+                break
+            depth += gap - dmin + 0.005
+        placements.append(p)
+    boxes = [p.corners() for p in placements]
+    for i in range(n - 1):
+        if text[i].isspace() or text[i + 1].isspace():
+            continue
+        if not _boxes_disjoint(boxes[i], boxes[i + 1], MIN_SEP):
+            return None
+    return placements
+
+
+def arc_text(
+    font: LoadedFont,
+    text: str,
+    edge: Oval,
+    *,
+    side: str,
+    gap: float,
+    height: float,
+    min_height: float,
+    spread: tuple[float, float],
+    aspect: float,
+    min_aspect: float,
+    what: str,
+) -> list[Shape]:
+    """Text along the top arc (clockwise, tops outward) or bottom arc (left to right, tops inward).
+
+    CJK text gets equal slots over a spread that grows with the number of characters within
+    ``spread``; shorter names (under 10 characters) get a narrower arc so they do not look scattered.
+    Latin text keeps its proportional advances, centred. Too long: condense to ``min_aspect``, then
+    lower the height down to ``min_height``, then fail with the limit in the message.
+    """
+    text = text.strip()
+    n = len(text)
+    cjk = any(_is_wide(ch) for ch in text)
+    lo, hi = spread
+    if cjk:
+        spread_deg = (
+            lo + (hi - lo) * min(1.0, max(0.0, (n - 10) / 8)) if n >= 10 else lo * max(n, 3) / 10
+        )
+    else:
+        spread_deg = hi
+    h = height
+    while h >= min_height - 1e-9:
+        asp = aspect
+        while asp >= min_aspect - 1e-9:
+            if cjk:
+                widths = [h * asp if not ch.isspace() else h * asp * 0.5 for ch in text]
+            else:
+                ry0, ry1 = _ref_box(font, True)[1::2]
+                k = h / (ry1 - ry0)
+                widths = [_latin_width(font, ch) * k * asp / 0.8 for ch in text]
+            got = _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk)
+            if got is not None:
+                return [glyph_shape(font, p) for p in got if not p.ch.isspace()]
+            asp *= 0.94
+        h -= 0.1
+    raise SealSpecError(
+        f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / "
+        f"the {what_en(what)} is too long for this seal: even at the minimum text height of "
+        f"{min_height:.1f} mm its {n} characters do not fit; shorten it or use a larger seal"
+    )
+
+
+def _latin_width(font: LoadedFont, ch: str) -> float:
+    g = font.glyph(ch)
+    if ch.isspace() or g.bounds is None:
+        return g.advance * 0.6
+    return max(g.bounds[2] - g.bounds[0], g.advance * 0.25)
+
+
+# ---------------------------------------------------------------------------------------- lines
+def line_text(
+    font: LoadedFont,
+    text: str,
+    *,
+    cx: float,
+    cy: float,
+    height: float,
+    min_height: float,
+    aspect: float,
+    min_aspect: float,
+    max_width: float,
+    spacing: float,
+    what: str,
+) -> list[Shape]:
+    """A horizontal line of text centred on (cx, cy), condensed/shrunk to fit ``max_width``."""
+    text = text.strip()
+    n = len(text)
+    cjk = any(_is_wide(ch) for ch in text)
+    h = height
+    while h >= min_height - 1e-9:
+        asp = aspect
+        while asp >= min_aspect - 1e-9:
+            if cjk:
+                widths = [h * asp for _ in text]
+                sp = spacing
+            else:
+                ry0, ry1 = _ref_box(font, True)[1::2]
+                k = h / (ry1 - ry0)
+                widths = [_latin_width(font, ch) * k * asp for ch in text]
+                sp = spacing * 0.4
+            total = sum(widths) + sp * (n - 1)
+            if total <= max_width:
+                x = cx - total / 2
+                shapes = []
+                for ch, w in zip(text, widths, strict=True):
+                    if not ch.isspace():
+                        shapes.append(glyph_shape(font, Placement(ch, x + w / 2, cy, 0.0, w, h)))
+                    x += w + sp
+                return shapes
+            asp *= 0.94
+        h -= 0.1
+    raise SealSpecError(
+        f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / the {what_en(what)} is too long: "
+        f"it does not fit {max_width:.1f} mm even at the minimum height of {min_height:.1f} mm"
+    )
+
+
+def grid_text(
+    font: LoadedFont,
+    text: str,
+    *,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    cols: int,
+    pad: float,
+) -> list[Shape]:
+    """Characters in columns read top-to-bottom, right-to-left (traditional seal order); a shorter
+    last column gets taller cells so the square stays filled."""
+    n = len(text)
+    rows = math.ceil(n / cols)
+    counts = [rows] * cols
+    extra = rows * cols - n
+    for i in range(extra):  # take cells away from the leftmost columns
+        counts[cols - 1 - (i % cols)] -= 1
+    cw = (x1 - x0) / cols
+    shapes = []
+    k = 0
+    for col in range(cols):
+        m = counts[col]
+        if m <= 0:
+            continue
+        ch_h = (y1 - y0) / m
+        xr = x1 - col * cw
+        for r in range(m):
+            ch = text[k]
+            k += 1
+            p = Placement(ch, xr - cw / 2, y1 - (r + 0.5) * ch_h, 0.0, cw - 2 * pad, ch_h - 2 * pad)
+            shapes.append(glyph_shape(font, p, stretch=True))
+    return shapes
+
+
+# ---------------------------------------------------------------------------------------- aged look
+def wear(
+    spec_seed: int, width: float, height: float, ink: list[Shape], border_edges: list
+) -> list[Shape]:
+    """Deterministic worn look: bites out of the border edge and specks of missing ink, clustered
+    so the ink looks uneven. Holes never overlap (even-odd clipping in PDF/SVG relies on that)."""
+    rng = random.Random(spec_seed)
+    circles: list[tuple[float, float, float]] = []
+
+    def add(x: float, y: float, r: float) -> None:
+        for cx, cy, cr in circles:
+            if math.hypot(cx - x, cy - y) < cr + r + 0.05:
+                return
+        circles.append((x, y, r))
+
+    # worn edge: bites centred on the outer edge of the border
+    for edge_fn in border_edges:
+        for _ in range(rng.randint(7, 12)):
+            x, y = edge_fn(rng.random())
+            add(x, y, rng.uniform(0.25, 0.7))
+    # uneven ink: a few clusters of small specks
+    for _ in range(rng.randint(3, 5)):
+        ccx, ccy = rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height
+        spread = rng.uniform(1.5, 4.0)
+        for _ in range(rng.randint(12, 25)):
+            add(ccx + rng.gauss(0, spread), ccy + rng.gauss(0, spread), rng.uniform(0.08, 0.3))
+    shapes = []
+    for x, y, r in circles:
+        k = rng.randint(7, 11)
+        pts = []
+        for i in range(k):
+            a = 2 * math.pi * i / k + rng.uniform(-0.2, 0.2)
+            rr = r * rng.uniform(0.6, 1.0)
+            pts.append((x + rr * math.cos(a), y + rr * math.sin(a)))
+        shapes.append(Shape([line_contour(np.array(pts))], "erase"))
+    return shapes
+
+
+# ---------------------------------------------------------------------------------------- kinds
+@dataclass
+class Layout:
+    width: float
+    height: float
+    shapes: list[Shape]
+    erase: list[Shape]
+
+
+def _limit(value: float, lo: float, hi: float, what: str) -> float:
+    if not (isinstance(value, int | float) and math.isfinite(value)) or not (lo <= value <= hi):
+        raise SealSpecError(
+            f"{what}超出范围 / {what_en2(what)} out of range: {value!r} (allowed {lo:g}–{hi:g} mm)"
+        )
+    return float(value)
+
+
+def what_en2(what: str) -> str:
+    return {
+        "尺寸": "size",
+        "宽度": "width",
+        "高度": "height",
+        "边框": "border",
+        "五角星": "star size",
+        "字高": "text height",
+    }.get(what, what)
+
+
+def _font(spec: SealSpec, default: str) -> LoadedFont:
+    return load_font(spec.font or default)
+
+
+def _name(spec: SealSpec) -> str:
+    name = " ".join((spec.name or "").split())
+    if not name:
+        raise SealSpecError("名称不能为空 / the name must not be empty")
+    bad = [ch for ch in name if unicodedata.category(ch).startswith("C")]
+    if bad:
+        raise SealSpecError("名称含有控制字符 / the name contains control characters")
+    if len(name) > 60:
+        raise SealSpecError(
+            f"名称过长（{len(name)} 字，最多 60）/ the name is too long ({len(name)} characters, at most 60)"
+        )
+    return name
+
+
+def build(spec: SealSpec) -> Layout:
+    kind = spec.kind
+    if kind in ROUND_KINDS:
+        lay = _round(spec)
+    elif kind in (SealKind.INVOICE, SealKind.FOREIGN):
+        lay = _oval(spec)
+    elif kind in (SealKind.FINANCE_SQUARE, SealKind.LEGAL_REP_SQUARE, SealKind.LEGAL_REP_RECT):
+        lay = _square(spec)
+    elif kind is SealKind.SIGNATURE:
+        lay = _signature(spec)
+    else:  # pragma: no cover - the enum is exhaustive
+        raise SealSpecError(f"unsupported kind {kind}")
+    return lay
+
+
+def _round(spec: SealSpec) -> Layout:
+    kind = spec.kind
+    official = kind in (SealKind.OFFICIAL, SealKind.CUSTOM)
+    D = _limit(spec.size_mm if spec.size_mm is not None else 40.0, 20, 60, "尺寸")
+    R = D / 2
+    bw = _limit(
+        spec.border_mm if spec.border_mm is not None else (1.2 if official else 1.0) * D / 40,
+        0.2,
+        D / 8,
+        "边框",
+    )
+    cx = cy = R
+    name = _name(spec)
+    font = _font(spec, "song")
+    check_chars(font, name, "名称")
+    shapes: list[Shape] = [ring_shape(cx, cy, R, R, bw)]
+    edge = Oval(cx, cy, R - bw, R - bw)
+    gap = spec.text_gap_mm if spec.text_gap_mm is not None else 0.9 * D / 40
+    h0 = (
+        spec.text_height_mm
+        if spec.text_height_mm is not None
+        else (min(7.0, 0.17 * D) if official else 0.155 * D)
+    )
+    h0 = _limit(h0, 1.0, D / 4, "字高")
+    name_shapes = arc_text(
+        font,
+        name,
+        edge,
+        side="top",
+        gap=gap,
+        height=h0,
+        min_height=min(h0, 0.09 * D),
+        spread=(250, 270) if official else (235, 260),
+        aspect=0.66,
+        min_aspect=0.36,
+        what="名称",
+    )
+    shapes += name_shapes
+    r_name_in = min(
+        math.hypot(*(np.array(s.box[:2]) - (cx, cy))) - s.box[4] / 2 for s in name_shapes
+    )
+    r_free = r_name_in - 0.6  # the disc the centre items may use
+    # star
+    star = spec.star if spec.star is not None else True
+    star_bottom = cy
+    if star:
+        sd = (
+            spec.star_mm if spec.star_mm is not None else (14 * D / 42 if official else 12 * D / 40)
+        )
+        sd = _limit(sd, 2, D * 0.5, "五角星")
+        shapes.append(star_shape(cx, cy, sd / 2))
+        star_bottom = cy - sd / 2 * math.cos(math.radians(36))
+    # bottom arc text (anti-forgery code)
+    code_top = None
+    if spec.bottom_text and spec.bottom_text.strip():
+        check_chars(font, spec.bottom_text, "下弦文")
+        hb = 0.065 * D
+        code = arc_text(
+            font,
+            spec.bottom_text,
+            edge,
+            side="bottom",
+            gap=0.7 * D / 40,
+            height=hb,
+            min_height=0.045 * D,
+            spread=(70, 110),
+            aspect=0.6,
+            min_aspect=0.35,
+            what="下弦文",
+        )
+        shapes += code
+        code_top = min(math.hypot(*(np.array(s.box[:2]) - (cx, cy))) - s.box[4] / 2 for s in code)
+    # horizontal text (purpose text of special seals)
+    htext = spec.horizontal_text if spec.horizontal_text is not None else PURPOSE_TEXT.get(kind)
+    if htext and htext.strip():
+        check_chars(font, htext, "横向文")
+        hh = 0.115 * D if not official else 0.1 * D
+        if star:
+            top = star_bottom - 0.9 * D / 40
+            ycen = top - hh / 2
+        else:
+            ycen = cy - 0.16 * D
+        lim = min(r_free, (code_top - 0.6) if code_top else r_free)
+        ylow = ycen - hh / 2 - cy
+        if abs(ylow) >= lim:
+            raise SealSpecError(
+                "横向文放不下 / the horizontal text does not fit under the star; use a larger seal"
+            )
+        maxw = 2 * math.sqrt(lim**2 - ylow**2)
+        shapes += line_text(
+            font,
+            htext,
+            cx=cx,
+            cy=ycen,
+            height=hh,
+            min_height=0.06 * D,
+            aspect=0.8,
+            min_aspect=0.45,
+            max_width=maxw,
+            spacing=0.35 * D / 40,
+            what="横向文",
+        )
+    edges = [lambda u: (cx + R * math.cos(2 * math.pi * u), cy + R * math.sin(2 * math.pi * u))]
+    erase = wear(spec.aged_seed, D, D, shapes, edges) if spec.aged_seed is not None else []
+    return Layout(D, D, shapes, erase)
+
+
+def _oval(spec: SealSpec) -> Layout:
+    invoice = spec.kind is SealKind.INVOICE
+    W = _limit(
+        spec.width_mm if spec.width_mm is not None else (40.0 if invoice else 45.0), 20, 80, "宽度"
+    )
+    H = _limit(spec.height_mm if spec.height_mm is not None else 30.0, 15, 60, "高度")
+    if H > W:
+        raise SealSpecError("椭圆章的高度不能大于宽度 / an oval seal must be wider than it is tall")
+    bw = _limit(
+        spec.border_mm if spec.border_mm is not None else (1.0 if invoice else 1.1),
+        0.2,
+        H / 8,
+        "边框",
+    )
+    cx, cy = W / 2, H / 2
+    name = _name(spec)
+    font = _font(spec, "song")
+    check_chars(font, name, "名称")
+    edge = Oval(cx, cy, W / 2 - bw, H / 2 - bw)
+    shapes: list[Shape] = [ring_shape(cx, cy, W / 2, H / 2, bw)]
+    latin_name = not any(_is_wide(ch) for ch in name)
+    h0 = spec.text_height_mm or (4.2 if not latin_name else 3.4)
+    shapes += arc_text(
+        font,
+        name,
+        edge,
+        side="top",
+        gap=spec.text_gap_mm if spec.text_gap_mm is not None else 0.8,
+        height=_limit(h0, 1.0, H / 4, "字高"),
+        min_height=min(h0, 2.2),
+        spread=(210, 260) if invoice else (200, 270),
+        aspect=0.62,
+        min_aspect=0.34,
+        what="名称",
+    )
+    inner_w = 2 * (edge.a - 0.8 - h0) - 1.0
+    mid = spec.taxpayer_id if invoice else spec.horizontal_text
+    if invoice and not (mid and mid.strip()):
+        raise SealSpecError(
+            "发票专用章需要纳税人识别号 / an invoice seal needs the taxpayer id (--taxpayer-id)"
+        )
+    if mid and mid.strip():
+        mid = mid.strip()
+        check_chars(font, mid, "税号" if invoice else "横向文")
+        shapes += line_text(
+            font,
+            mid,
+            cx=cx,
+            cy=cy + 0.3,
+            height=3.7 if invoice else 3.4,
+            min_height=2.4,
+            aspect=0.62,
+            min_aspect=0.3,
+            max_width=inner_w,
+            spacing=0.2,
+            what="税号" if invoice else "横向文",
+        )
+    if invoice:
+        purpose = PURPOSE_TEXT[SealKind.INVOICE]
+        shapes += line_text(
+            font,
+            purpose,
+            cx=cx,
+            cy=cy - 0.25 * H,
+            height=4.2,
+            min_height=3.0,
+            aspect=0.8,
+            min_aspect=0.5,
+            max_width=2 * edge.a * math.sqrt(1 - (0.32 * H / edge.b) ** 2) - 2.0,
+            spacing=0.3,
+            what="横向文",
+        )
+    elif spec.bottom_text and spec.bottom_text.strip():
+        check_chars(font, spec.bottom_text, "下弦文")
+        shapes += arc_text(
+            font,
+            spec.bottom_text,
+            edge,
+            side="bottom",
+            gap=0.7,
+            height=2.4,
+            min_height=1.6,
+            spread=(60, 90),
+            aspect=0.6,
+            min_aspect=0.35,
+            what="下弦文",
+        )
+    edges = [
+        lambda u: (cx + W / 2 * math.cos(2 * math.pi * u), cy + H / 2 * math.sin(2 * math.pi * u))
+    ]
+    erase = wear(spec.aged_seed, W, H, shapes, edges) if spec.aged_seed is not None else []
+    return Layout(W, H, shapes, erase)
+
+
+def _square(spec: SealSpec) -> Layout:
+    kind = spec.kind
+    font = _font(spec, "song")
+    name = _name(spec)
+    if kind is SealKind.FINANCE_SQUARE:
+        S = _limit(spec.size_mm if spec.size_mm is not None else 22.0, 12, 40, "尺寸")
+        W = H = S
+        bw = _limit(spec.border_mm if spec.border_mm is not None else 1.0, 0.2, S / 8, "边框")
+        purpose = spec.horizontal_text if spec.horizontal_text is not None else PURPOSE_TEXT[kind]
+        text = name if name.endswith(purpose) else name + purpose
+        text = text.replace(" ", "")
+    else:
+        if len(name) < 2 or len(name) > 4 or not all(_is_wide(c) for c in name):
+            raise SealSpecError(
+                f"法定代表人章的姓名应为 2–4 个汉字 / a legal-representative seal takes a name of 2–4 Chinese characters, got “{name}”"
+            )
+        suffix = spec.suffix if spec.suffix is not None else ("之印" if len(name) == 2 else "印")
+        text = name if name.endswith("印") else name + suffix
+        if kind is SealKind.LEGAL_REP_SQUARE:
+            S = _limit(spec.size_mm if spec.size_mm is not None else 18.0, 10, 30, "尺寸")
+            W = H = S
+        else:
+            W = _limit(spec.width_mm if spec.width_mm is not None else 20.0, 10, 60, "宽度")
+            H = _limit(spec.height_mm if spec.height_mm is not None else 10.0, 5, 30, "高度")
+        bw = _limit(
+            spec.border_mm if spec.border_mm is not None else 0.8, 0.2, min(W, H) / 6, "边框"
+        )
+    check_chars(font, text, "名称")
+    shapes: list[Shape] = [rect_ring_shape(0, 0, W, H, bw)]
+    inset = bw + 0.5
+    pad = 0.25
+    if kind is SealKind.LEGAL_REP_RECT:
+        n = len(text)
+        cw = (W - 2 * inset) / n
+        for i, ch in enumerate(text):
+            p = Placement(
+                ch, inset + (i + 0.5) * cw, H / 2, 0.0, cw - 2 * pad, H - 2 * inset - 2 * pad
+            )
+            shapes.append(glyph_shape(font, p, stretch=True))
+    else:
+        n = len(text)
+        cols = 2 if kind is SealKind.LEGAL_REP_SQUARE else max(2, math.ceil(math.sqrt(n)))
+        if n > 25:
+            raise SealSpecError(
+                f"方形章文字过多（{n} 字，最多 25）/ too many characters for a square seal ({n}, at most 25)"
+            )
+        shapes += grid_text(
+            font, text, x0=inset, y0=inset, x1=W - inset, y1=H - inset, cols=cols, pad=pad
+        )
+    per = 2 * (W + H)
+
+    def edge(u: float) -> tuple[float, float]:
+        d = u * per
+        if d < W:
+            return (d, 0.0)
+        if d < W + H:
+            return (W, d - W)
+        if d < 2 * W + H:
+            return (2 * W + H - d, H)
+        return (0.0, per - d)
+
+    erase = wear(spec.aged_seed, W, H, shapes, [edge]) if spec.aged_seed is not None else []
+    return Layout(W, H, shapes, erase)
+
+
+def _signature(spec: SealSpec) -> Layout:
+    font = _font(spec, "kai")
+    name = _name(spec).replace(" ", "")
+    check_chars(font, name, "名称")
+    h = _limit(spec.size_mm if spec.size_mm is not None else 12.0, 4, 50, "字高")
+    margin = 0.1 * h
+    w = 0.92 * h
+    step = w * 0.98
+    shapes = []
+    for i, ch in enumerate(name):
+        # a slight alternating baseline makes it look written rather than typeset
+        p = Placement(
+            ch, margin + w / 2 + i * step, margin + h / 2 + (0.03 * h if i % 2 else 0.0), 0.0, w, h
+        )
+        shapes.append(glyph_shape(font, p))
+    W = 2 * margin + w + step * (len(name) - 1)
+    H = 2 * margin + h * 1.06
+    return Layout(W, H, shapes, [])
