@@ -1,0 +1,186 @@
+"""A lean CMS (PAdES) signature builder for one signer, prepared once and reused.
+
+pyHanko's generic path rebuilds and re-validates everything per signature and reloads the
+private key on every ``sign_raw``; for a platform that signs with the same few keys all day that
+is most of the time spent. Here the certificates, the ESS signing-certificate-v2 attribute and
+the private key are prepared once per signer object; a signature is then one SHA-256, one RSA
+(or ECDSA) operation and a small DER assembly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import weakref
+from typing import Any
+
+from asn1crypto import algos, cms, core, tsp
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+from .errors import SignerError
+
+__all__ = ["SignerProfile", "profile_for"]
+
+_PROFILES: weakref.WeakKeyDictionary[Any, SignerProfile] = weakref.WeakKeyDictionary()
+
+
+class SignerProfile:
+    """Everything about a pyHanko ``Signer`` that does not change between signatures."""
+
+    def __init__(self, signer: Any) -> None:
+        self.signer = signer
+        cert: asn1_x509.Certificate | None = getattr(signer, "signing_cert", None)
+        if cert is None:
+            raise SignerError("the signer has no certificate")
+        self.cert = cert
+        certs = [cert]
+        registry = getattr(signer, "cert_registry", None) or ()
+        for c in registry:
+            if c.dump() != cert.dump():
+                certs.append(c)
+        self.certs = certs
+        try:
+            self.sig_algo = signer.get_signature_mechanism_for_digest("sha256")
+        except Exception as exc:  # noqa: BLE001
+            raise SignerError(f"the signer's key cannot sign with SHA-256 ({exc})") from exc
+        self.mechanism = self.sig_algo["algorithm"].native
+        self._key = self._load_fast_key(signer)
+        ess = tsp.SigningCertificateV2(
+            {
+                "certs": [
+                    tsp.ESSCertIDv2(
+                        {
+                            "hash_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+                            "cert_hash": hashlib.sha256(cert.dump()).digest(),
+                            "issuer_serial": tsp.IssuerSerial(
+                                {
+                                    "issuer": [
+                                        asn1_x509.GeneralName(
+                                            name="directory_name", value=cert.issuer
+                                        )
+                                    ],
+                                    "serial_number": cert.serial_number,
+                                }
+                            ),
+                        }
+                    )
+                ]
+            }
+        )
+        self._static_attrs = [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "signing_certificate_v2", "values": [ess]}),
+        ]
+        self._sid = cms.SignerIdentifier(
+            {
+                "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                    {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                )
+            }
+        )
+        self._cert_set = cms.CertificateSet(
+            [cms.CertificateChoices(name="certificate", value=c) for c in certs]
+        )
+        # an upper bound for the DER size of the CMS, for the /Contents placeholder
+        probe_sig = b"\xff" * self._max_signature_len()
+        self.base_size = len(self.assemble(b"\x00" * 32, probe_sig, None)) + 32
+
+    def _max_signature_len(self) -> int:
+        pub = self.cert.public_key
+        if pub.algorithm == "rsa":
+            return (pub.bit_size + 7) // 8
+        return 2 * ((pub.bit_size + 7) // 8) + 16
+
+    @staticmethod
+    def _load_fast_key(signer: Any):
+        """The private key as a ``cryptography`` object when the signer holds it in memory."""
+        info = getattr(signer, "signing_key", None)
+        if info is None or not hasattr(info, "dump"):
+            return None
+        try:
+            key = serialization.load_der_private_key(info.dump(), password=None)
+        except Exception:  # noqa: BLE001 - fall back to the signer's own method
+            return None
+        return key if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)) else None
+
+    def signed_attrs(self, digest: bytes) -> cms.CMSAttributes:
+        return cms.CMSAttributes(
+            [
+                *self._static_attrs,
+                cms.CMSAttribute({"type": "message_digest", "values": [digest]}),
+            ]
+        )
+
+    def sign_raw(self, data: bytes) -> bytes:
+        key = self._key
+        if key is not None and self.mechanism in ("rsassa_pkcs1v15", "sha256_rsa"):
+            return key.sign(data, PKCS1v15(), hashes.SHA256())
+        if key is not None and self.mechanism in ("ecdsa", "sha256_ecdsa"):
+            return key.sign(data, ec.ECDSA(hashes.SHA256()))
+        try:
+            return asyncio.run(self.signer.async_sign_raw(data, "sha256"))
+        except Exception as exc:  # noqa: BLE001 - HSM errors etc. reach the user as one message
+            raise SignerError(f"the signing key could not sign ({exc})") from exc
+
+    def assemble(
+        self, digest: bytes, signature: bytes, timestamp_token: cms.ContentInfo | None
+    ) -> bytes:
+        info: dict[str, Any] = {
+            "version": "v1",
+            "sid": self._sid,
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
+            "signed_attrs": self.signed_attrs(digest),
+            "signature_algorithm": self.sig_algo,
+            "signature": signature,
+        }
+        if timestamp_token is not None:
+            info["unsigned_attrs"] = cms.CMSAttributes(
+                [
+                    cms.CMSAttribute(
+                        {"type": "signature_time_stamp_token", "values": [timestamp_token]}
+                    )
+                ]
+            )
+        sd = cms.SignedData(
+            {
+                "version": "v1",
+                "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+                "encap_content_info": {"content_type": "data"},
+                "certificates": self._cert_set,
+                "signer_infos": [cms.SignerInfo(info)],
+            }
+        )
+        return cms.ContentInfo({"content_type": "signed_data", "content": sd}).dump()
+
+    def sign_digest(self, digest: bytes, timestamper=None) -> bytes:
+        """The DER CMS for a document digest, timestamped when a TSA is given (PAdES B-T)."""
+        attrs_der = self.signed_attrs(digest).dump()
+        signature = self.sign_raw(attrs_der)
+        token = None
+        if timestamper is not None:
+            sig_digest = hashlib.sha256(signature).digest()
+            try:
+                token = asyncio.run(timestamper.async_timestamp(sig_digest, "sha256"))
+            except Exception as exc:  # noqa: BLE001
+                from .errors import PdfSignError
+
+                raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
+        return self.assemble(digest, signature, token)
+
+
+def profile_for(signer: Any) -> SignerProfile:
+    """The cached profile of ``signer`` (computed on first use)."""
+    try:
+        prof = _PROFILES.get(signer)
+    except TypeError:  # not weak-referenceable: no caching
+        return SignerProfile(signer)
+    if prof is None:
+        prof = SignerProfile(signer)
+        _PROFILES[signer] = prof
+    return prof
+
+
+_ = core
