@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
-from chop.pki import KeyNotExportable, PlatformCA, Pkcs11Custody
+from chop.pki import KeyNotExportable, Pkcs11Custody, PlatformCA
 from chop.pki.custody import CustodyError
 
 from .conftest import COMPANY, ID_NUMBER, KEK, PERSON, USCC
