@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from chop.accounts import otp, outbox
 from chop.accounts.models import OneTimeCode
@@ -22,6 +22,13 @@ def req(ip: str = "10.0.0.1"):
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are asserted in English here; test_messages_are_translated covers Chinese."""
+    with translation.override("en"):
+        yield
+
+
 def test_issue_sends_six_digits_and_stores_only_a_hash():
     issued = otp.issue_code("+86 138-0013-8000", "register", request=req())
     code = outbox.last_code(PHONE)
@@ -29,7 +36,9 @@ def test_issue_sends_six_digits_and_stores_only_a_hash():
     assert issued.target == PHONE and issued.channel == "sms" and issued.masked == "138****8000"
     row = OneTimeCode.objects.get()
     assert code not in row.code_hash and code not in row.salt
-    assert len(row.code_hash) == 64 and row.code_hash == otp.hash_code(code, row.salt, PHONE, "register")
+    assert len(row.code_hash) == 64 and row.code_hash == otp.hash_code(
+        code, row.salt, PHONE, "register"
+    )
     assert row.ip == "10.0.0.1"
     # And the audit trail says a code went out, without the code in it.
     event = AuditEvent.objects.get(action="otp.sent")
@@ -56,10 +65,14 @@ def test_expired_after_ttl(settings):
     otp.issue_code(PHONE, "login", request=req(), now=start)
     code = outbox.last_code(PHONE)
     with pytest.raises(otp.CodeExpired) as err:
-        otp.verify_code(PHONE, "login", code, now=start + timedelta(seconds=settings.CHOP_OTP_TTL_SECONDS))
+        otp.verify_code(
+            PHONE, "login", code, now=start + timedelta(seconds=settings.CHOP_OTP_TTL_SECONDS)
+        )
     assert "expired" in str(err.value)
     # One second earlier it was still good.
-    otp.verify_code(PHONE, "login", code, now=start + timedelta(seconds=settings.CHOP_OTP_TTL_SECONDS - 1))
+    otp.verify_code(
+        PHONE, "login", code, now=start + timedelta(seconds=settings.CHOP_OTP_TTL_SECONDS - 1)
+    )
 
 
 def test_expiry_with_monkeypatched_clock(monkeypatch):
@@ -119,7 +132,9 @@ def test_daily_cap_per_target(settings):
     # Start just after local midnight so all sends fall on one local day.
     day = timezone.localtime().replace(hour=0, minute=1, second=0, microsecond=0)
     for i in range(3):
-        otp.issue_code(PHONE, "login", request=req(f"10.0.0.{i}"), now=day + timedelta(minutes=2 * i))
+        otp.issue_code(
+            PHONE, "login", request=req(f"10.0.0.{i}"), now=day + timedelta(minutes=2 * i)
+        )
     with pytest.raises(otp.DailyCapReached) as err:
         otp.issue_code(PHONE, "login", request=req("10.0.1.1"), now=day + timedelta(minutes=10))
     assert err.value.scope == "target" and "tomorrow" in str(err.value)
@@ -158,7 +173,9 @@ def test_decoy_is_limited_like_a_real_code_but_never_verifies():
     otp.issue_code(PHONE, "reset", request=req(), deliver=False, now=start)
     assert outbox.messages() == []
     with pytest.raises(otp.TooSoon):
-        otp.issue_code(PHONE, "reset", request=req(), deliver=False, now=start + timedelta(seconds=1))
+        otp.issue_code(
+            PHONE, "reset", request=req(), deliver=False, now=start + timedelta(seconds=1)
+        )
     for guess in ("000000", "123456"):
         with pytest.raises(otp.WrongCode):
             otp.verify_code(PHONE, "reset", guess, now=start + timedelta(seconds=2))
@@ -176,8 +193,6 @@ def test_unknown_purpose_is_a_programming_error():
 
 
 def test_messages_are_translated():
-    from django.utils import translation
-
     with translation.override("zh-hans"):
         assert "秒" in str(otp.TooSoon(30))
         assert "4" in str(otp.WrongCode(4)) and "次" in str(otp.WrongCode(4))
