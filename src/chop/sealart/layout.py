@@ -58,6 +58,12 @@ class Placement:
         return local @ np.array([[c, s], [-s, c]]) + np.array([self.cx, self.cy])
 
 
+def box_corners(shape: Shape) -> np.ndarray:
+    """The 4×2 corners of a glyph's oriented box."""
+    x, y, rot, w, h = shape.box
+    return Placement(shape.text, x, y, rot, w, h).corners()
+
+
 def glyph_shape(
     font: LoadedFont, p: Placement, latin: bool | None = None, stretch: bool = False
 ) -> Shape:
@@ -170,6 +176,7 @@ def _arc_try(
     spread_deg: float,
     side: str,
     equal_slots: bool,
+    obstacles: list[np.ndarray] = (),
 ) -> list[Placement] | None:
     """Place boxes along the arc; None if neighbours collide."""
     n = len(text)
@@ -218,7 +225,18 @@ def _arc_try(
             continue
         if not _boxes_disjoint(boxes[i], boxes[i + 1], MIN_SEP):
             return None
+    if not _clear_of(boxes, obstacles):
+        return None
     return placements
+
+
+def _clear_of(boxes: list[np.ndarray], obstacles: list[np.ndarray] | tuple = ()) -> bool:
+    """True if every box keeps ``2 * MIN_SEP`` from every obstacle box (other text)."""
+    for b in boxes:
+        for o in obstacles:
+            if not _boxes_disjoint(b, o, 2 * MIN_SEP):
+                return False
+    return True
 
 
 def arc_text(
@@ -234,6 +252,7 @@ def arc_text(
     aspect: float,
     min_aspect: float,
     what: str,
+    obstacles: list[np.ndarray] = (),
 ) -> list[Shape]:
     """Text along the top arc (clockwise, tops outward) or bottom arc (left to right, tops inward).
 
@@ -262,7 +281,7 @@ def arc_text(
                 ry0, ry1 = _ref_box(font, True)[1::2]
                 k = h / (ry1 - ry0)
                 widths = [_latin_width(font, ch) * k * asp / 0.8 for ch in text]
-            got = _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk)
+            got = _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk, obstacles)
             if got is not None:
                 return [glyph_shape(font, p) for p in got if not p.ch.isspace()]
             asp *= 0.94
@@ -295,8 +314,12 @@ def line_text(
     max_width: float,
     spacing: float,
     what: str,
+    container: Oval | None = None,
+    container_gap: float = 0.8,
+    obstacles: list[np.ndarray] = (),
 ) -> list[Shape]:
-    """A horizontal line of text centred on (cx, cy), condensed/shrunk to fit ``max_width``."""
+    """A horizontal line of text centred on (cx, cy), condensed/shrunk to fit ``max_width``, inside
+    ``container`` (keeping ``container_gap``) and clear of ``obstacles`` (boxes of other text)."""
     text = text.strip()
     n = len(text)
     cjk = any(_is_wide(ch) for ch in text)
@@ -315,12 +338,17 @@ def line_text(
             total = sum(widths) + sp * (n - 1)
             if total <= max_width:
                 x = cx - total / 2
-                shapes = []
+                places = []
                 for ch, w in zip(text, widths, strict=True):
                     if not ch.isspace():
-                        shapes.append(glyph_shape(font, Placement(ch, x + w / 2, cy, 0.0, w, h)))
+                        places.append(Placement(ch, x + w / 2, cy, 0.0, w, h))
                     x += w + sp
-                return shapes
+                boxes = [p.corners() for p in places]
+                inside = container is None or all(
+                    float(container.distance_inside(b).min()) >= container_gap for b in boxes
+                )
+                if inside and _clear_of(boxes, obstacles):
+                    return [glyph_shape(font, p) for p in places]
             asp *= 0.94
         h -= 0.1
     raise SealSpecError(
@@ -502,10 +530,11 @@ def _round(spec: SealSpec) -> Layout:
         what="名称",
     )
     shapes += name_shapes
-    r_name_in = min(
-        math.hypot(*(np.array(s.box[:2]) - (cx, cy))) - s.box[4] / 2 for s in name_shapes
-    )
-    r_free = r_name_in - 0.6  # the disc the centre items may use
+    name_boxes = [box_corners(s) for s in name_shapes]
+    # the free sector at the bottom between the two ends of the name, in degrees either side of 270°
+    corners = np.concatenate(name_boxes) - (cx, cy)
+    ang = np.degrees(np.arctan2(corners[:, 1], corners[:, 0])) % 360
+    free_half = float(np.min(np.abs(ang - 270)))
     # star
     star = spec.star if spec.star is not None else True
     star_bottom = cy
@@ -517,42 +546,33 @@ def _round(spec: SealSpec) -> Layout:
         shapes.append(star_shape(cx, cy, sd / 2))
         star_bottom = cy - sd / 2 * math.cos(math.radians(36))
     # bottom arc text (anti-forgery code)
-    code_top = None
+    code_boxes: list[np.ndarray] = []
     if spec.bottom_text and spec.bottom_text.strip():
         check_chars(font, spec.bottom_text, "下弦文")
-        hb = 0.065 * D
+        hi = max(20.0, min(110.0, 2 * (free_half - 4)))
         code = arc_text(
             font,
             spec.bottom_text,
             edge,
             side="bottom",
             gap=0.7 * D / 40,
-            height=hb,
+            height=0.065 * D,
             min_height=0.045 * D,
-            spread=(70, 110),
+            spread=(min(70.0, hi), hi),
             aspect=0.6,
             min_aspect=0.35,
             what="下弦文",
+            obstacles=name_boxes,
         )
         shapes += code
-        code_top = min(math.hypot(*(np.array(s.box[:2]) - (cx, cy))) - s.box[4] / 2 for s in code)
-    # horizontal text (purpose text of special seals)
+        code_boxes = [box_corners(s) for s in code]
+    # horizontal text (purpose text of special seals): under the star, inside the border, clear of
+    # the name and the code
     htext = spec.horizontal_text if spec.horizontal_text is not None else PURPOSE_TEXT.get(kind)
     if htext and htext.strip():
         check_chars(font, htext, "横向文")
         hh = 0.115 * D if not official else 0.1 * D
-        if star:
-            top = star_bottom - 0.9 * D / 40
-            ycen = top - hh / 2
-        else:
-            ycen = cy - 0.16 * D
-        lim = min(r_free, (code_top - 0.6) if code_top else r_free)
-        ylow = ycen - hh / 2 - cy
-        if abs(ylow) >= lim:
-            raise SealSpecError(
-                "横向文放不下 / the horizontal text does not fit under the star; use a larger seal"
-            )
-        maxw = 2 * math.sqrt(lim**2 - ylow**2)
+        ycen = star_bottom - 1.0 * D / 40 - hh / 2 if star else cy - 0.16 * D
         shapes += line_text(
             font,
             htext,
@@ -562,9 +582,12 @@ def _round(spec: SealSpec) -> Layout:
             min_height=0.06 * D,
             aspect=0.8,
             min_aspect=0.45,
-            max_width=maxw,
+            max_width=2 * R,
             spacing=0.35 * D / 40,
             what="横向文",
+            container=edge,
+            container_gap=gap,
+            obstacles=name_boxes + code_boxes,
         )
     edges = [lambda u: (cx + R * math.cos(2 * math.pi * u), cy + R * math.sin(2 * math.pi * u))]
     erase = wear(spec.aged_seed, D, D, shapes, edges) if spec.aged_seed is not None else []
