@@ -76,7 +76,11 @@ def ensure_official_seal(company, *, by=None) -> Seal:
         return existing
     from chop.sealart import official_seal_for
 
-    spec = official_seal_for(company.name)
+    from .models import new_seal_code
+
+    code = new_seal_code()
+    # The seal code runs along the bottom arc, as the anti-forgery code does on physical seals.
+    spec = official_seal_for(company.name, bottom_text=code)
     png = _seal_png(spec)  # draw first: a name that cannot be drawn fails before anything is issued
     credential = platform_ca().issue_company(company.name, company.uscc)
     with transaction.atomic():
@@ -113,9 +117,9 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
     ).first()
     if existing:
         return existing
-    from chop.sealart import legal_rep_seal_for
+    from chop.sealart import SealKind, SealSpec
 
-    spec = legal_rep_seal_for(name)
+    spec = SealSpec(kind=SealKind.LEGAL_REP_SQUARE, name=name, suffix="印")
     png = _seal_png(spec)
     cert_row = Certificate.objects.filter(user=user, company__isnull=True, status="active").first()
     with transaction.atomic():

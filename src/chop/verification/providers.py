@@ -32,6 +32,8 @@ def _config(kind: str) -> dict:
     prefix = f"CHOP_{kind.upper()}_PROVIDER"
     backend = getattr(settings, prefix, "review") or "review"
     config = {"backend": backend}
+    if backend != "http":
+        return config
     for key in ("URL", "TOKEN", "TIMEOUT", "RETRIES"):
         value = getattr(settings, f"{prefix}_{key}", None)
         if value not in (None, ""):

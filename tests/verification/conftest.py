@@ -1,0 +1,82 @@
+"""Fixtures for verification: a platform CA per test session, users, images, and helpers."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from chop.accounts.models import User
+from chop.orgs.models import Company, Membership, Role
+
+USCC = "9144030071526726XG"
+LEGAL_REP_ID = "11010519491231002X"
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture(autouse=True)
+def _platform_ca(settings, pki_dir):
+    """All tests of a session share one CA directory (creating a CA costs key generation)."""
+    settings.CHOP_PKI_DIR = pki_dir
+    settings.CHOP_OTP_RESEND_SECONDS = 0  # tests send several codes to one phone in a row
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def png_bytes(w: int = 900, h: int = 560, text: str = "ID") -> bytes:
+    img = Image.new("RGB", (w, h), (235, 240, 245))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((30, 30, w - 30, h - 30), outline=(40, 60, 90), width=6)
+    draw.text((60, 60), text, fill=(10, 10, 10))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def upload(name: str = "photo.png", data: bytes | None = None):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(
+        name, data if data is not None else png_bytes(), content_type="image/png"
+    )
+
+
+@pytest.fixture
+def applicant(db):
+    return User.objects.create_user("13900000011", "s3cret-pass-1", name="")
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create_user(
+        "ops@example.com", "s3cret-pass-2", name="审核员", is_staff=True
+    )
+
+
+@pytest.fixture
+def company(applicant):
+    c = Company.objects.create(name="深圳示例有限公司", created_by=applicant)
+    Membership.objects.create(company=c, user=applicant, role=Role.OWNER)
+    return c
+
+
+def login(client, user, company=None):
+    """Log ``user`` in (a new session) and make ``company`` the active space."""
+    from chop.orgs.access import SESSION_KEY
+
+    client.force_login(user)
+    if company is not None:
+        session = client.session
+        session[SESSION_KEY] = company.pk
+        session.save()
+    return client
+
+
+@pytest.fixture
+def in_company(client, applicant, company):
+    """The applicant logged in, with the company as the active space."""
+    return login(client, applicant, company)
