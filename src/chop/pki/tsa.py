@@ -30,8 +30,20 @@ __all__ = ["LocalTimeStamper", "TimeStampAuthority", "timestamper_for"]
 _DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64, "sha3_256": 32, "sha3_512": 64}
 
 
+class TimeStampResp(tsp.TimeStampResp):
+    """RFC 3161 ``TimeStampResp`` with ``timeStampToken`` OPTIONAL, as the RFC has it.
+
+    asn1crypto declares the token mandatory, which makes a rejection impossible to encode.
+    """
+
+    _fields = [
+        ("status", tsp.PKIStatusInfo),
+        ("time_stamp_token", cms.ContentInfo, {"optional": True}),
+    ]
+
+
 def _failure(status: str, fail_info: str, text: str) -> tsp.TimeStampResp:
-    return tsp.TimeStampResp(
+    return TimeStampResp(
         {
             "status": tsp.PKIStatusInfo(
                 {
@@ -123,7 +135,7 @@ class TimeStampAuthority:
                     ),
                 }
             )
-        return tsp.TimeStampResp(
+        return TimeStampResp(
             {
                 "status": tsp.PKIStatusInfo({"status": tsp.PKIStatus("granted")}),
                 "time_stamp_token": token,

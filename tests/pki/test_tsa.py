@@ -1,0 +1,201 @@
+"""The built-in RFC 3161 TSA: in-process for pyHanko, over HTTP, and checked by openssl."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+from asn1crypto import algos, core, tsp
+from cryptography.hazmat.primitives import serialization
+from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+from pyhanko.sign.validation.status import TimestampSignatureStatus
+from pyhanko_certvalidator import ValidationContext
+
+from chop.pki import LocalTimeStamper, timestamper_for
+from chop.pki.http import serve_in_thread
+from chop.pki.tsa import TimeStampResp
+
+from .conftest import to_asn1
+
+
+@pytest.fixture(scope="module")
+def server(ca):
+    srv = serve_in_thread(ca, "127.0.0.1", 0)
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def root_only(ca_root) -> ValidationContext:
+    """Trust nothing but the given root; intermediates must come from the token itself."""
+    return ValidationContext(trust_roots=[to_asn1(ca_root)], revocation_mode="soft-fail")
+
+
+def validate_token(token, digest: bytes, vc: ValidationContext) -> TimestampSignatureStatus:
+    kwargs = asyncio.run(
+        validate_tst_signed_data(token["content"], vc, expected_tst_imprint=lambda _md: digest)
+    )
+    return TimestampSignatureStatus(**kwargs)
+
+
+def test_in_process_token_validates_against_the_tsa_cert(ca):
+    ts = ca.timestamper()
+    assert isinstance(ts, LocalTimeStamper) and ca.timestamper() is ts
+    digest = hashlib.sha256(b"signature value").digest()
+    token = asyncio.run(ts.async_timestamp(digest, "sha256"))
+
+    status = validate_token(token, digest, root_only(ca.root_certificate))
+    assert status.intact and status.valid and status.trusted
+    assert status.signing_cert.serial_number == ca.tsa_certificate.serial_number
+    assert abs(status.timestamp - datetime.now(UTC)) < timedelta(seconds=30)
+
+    info = token["content"]["encap_content_info"]["content"].parsed
+    assert info["policy"].dotted == ca.config["tsa_policy"]
+    assert info["message_imprint"]["hashed_message"].native == digest
+    assert info["tsa"].chosen.native["common_name"] == "Chop Time Stamping Authority"
+    signed_attrs = token["content"]["signer_infos"][0]["signed_attrs"]
+    assert "signing_certificate_v2" in {a["type"].native for a in signed_attrs}
+
+    # a token for another digest is not intact for ours
+    other = validate_token(token, hashlib.sha256(b"x").digest(), root_only(ca.root_certificate))
+    assert not other.intact
+
+
+def test_token_not_trusted_under_another_root(ca, p256_ca):
+    digest = hashlib.sha256(b"doc").digest()
+    token = asyncio.run(ca.timestamper().async_timestamp(digest, "sha256"))
+    status = validate_token(token, digest, root_only(p256_ca.root_certificate))
+    assert status.intact and not status.trusted
+
+
+def test_p256_tsa(p256_ca):
+    digest = hashlib.sha384(b"doc").digest()
+    token = asyncio.run(p256_ca.timestamper().async_timestamp(digest, "sha384"))
+    status = validate_token(token, digest, root_only(p256_ca.root_certificate))
+    assert status.intact and status.valid and status.trusted
+    algo = token["content"]["signer_infos"][0]["signature_algorithm"]["algorithm"].native
+    assert "ecdsa" in algo
+
+
+def test_http_tsa_with_pyhanko_client(ca, server):
+    ts = timestamper_for(f"{server}/pki/tsa", ca)
+    assert isinstance(ts, HTTPTimeStamper)
+    digest = hashlib.sha256(b"over http").digest()
+    token = asyncio.run(ts.async_timestamp(digest, "sha256"))
+    status = validate_token(token, digest, root_only(ca.root_certificate))
+    assert status.intact and status.valid and status.trusted
+    assert isinstance(timestamper_for(None, ca), LocalTimeStamper)
+    assert isinstance(timestamper_for("", ca), LocalTimeStamper)
+
+
+def test_http_tsa_verified_by_openssl(ca, server, tmp_path):
+    data = tmp_path / "contract.bin"
+    data.write_bytes(b"contract" * 100)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "root.pem").write_bytes(ca.root_certificate.public_bytes(pem))
+    (tmp_path / "issuing.pem").write_bytes(ca.issuing_certificate.public_bytes(pem))
+    subprocess.run(
+        ["openssl", "ts", "-query", "-data", data, "-sha256", "-cert", "-out", tmp_path / "q.tsq"],
+        check=True,
+        capture_output=True,
+    )
+    reply = requests.post(
+        f"{server}/pki/tsa",
+        data=(tmp_path / "q.tsq").read_bytes(),
+        headers={"Content-Type": "application/timestamp-query"},
+        timeout=10,
+    )
+    assert reply.status_code == 200
+    assert reply.headers["Content-Type"] == "application/timestamp-reply"
+    (tmp_path / "r.tsr").write_bytes(reply.content)
+    verify = subprocess.run(
+        ["openssl", "ts", "-verify", "-data", data, "-in", tmp_path / "r.tsr"]
+        + ["-CAfile", tmp_path / "root.pem", "-untrusted", tmp_path / "issuing.pem"],
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stderr
+    assert "Verification: OK" in verify.stdout
+    # a different file does not verify against that reply
+    data.write_bytes(b"tampered")
+    bad = subprocess.run(
+        ["openssl", "ts", "-verify", "-data", data, "-in", tmp_path / "r.tsr"]
+        + ["-CAfile", tmp_path / "root.pem", "-untrusted", tmp_path / "issuing.pem"],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0
+
+
+def _request(md: str, digest: bytes, *, cert_req: bool = True) -> bytes:
+    return tsp.TimeStampReq(
+        {
+            "version": 1,
+            "message_imprint": tsp.MessageImprint(
+                {
+                    "hash_algorithm": algos.DigestAlgorithm({"algorithm": md}),
+                    "hashed_message": digest,
+                }
+            ),
+            "nonce": core.Integer(42),
+            "cert_req": cert_req,
+        }
+    ).dump()
+
+
+def test_bad_requests_are_rejected_not_crashed(ca):
+    tsa = ca.tsa()
+    cases = [
+        (_request("sha1", hashlib.sha1(b"x").digest()), "bad_alg"),
+        (_request("sha256", b"short"), "bad_data_format"),
+        (b"\x30\x03\x02\x01", "bad_data_format"),
+        (b"not der at all", "bad_data_format"),
+    ]
+    for body, fail in cases:
+        resp = TimeStampResp.load(tsa.respond_der(body))
+        assert resp["status"]["status"].native == "rejection"
+        assert fail in resp["status"]["fail_info"].native
+        assert not resp["time_stamp_token"]
+    # openssl agrees the rejection is a well-formed TimeStampResp
+    shown = subprocess.run(
+        ["openssl", "ts", "-reply", "-in", "/dev/stdin", "-text"],
+        input=tsa.respond_der(cases[0][0]),
+        capture_output=True,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        b"Status: Rejected" in shown.stdout
+        and b"unrecognized or unsupported algorithm" in shown.stdout
+    )
+
+
+def test_cert_req_false_omits_certificates_and_keeps_nonce(ca, tmp_path):
+    digest = hashlib.sha256(b"y").digest()
+    pem = serialization.Encoding.PEM
+    (tmp_path / "root.pem").write_bytes(ca.root_certificate.public_bytes(pem))
+    (tmp_path / "chain.pem").write_bytes(
+        ca.issuing_certificate.public_bytes(pem) + ca.tsa_certificate.public_bytes(pem)
+    )
+    for cert_req, has_certs in ((False, False), (True, True)):
+        der = ca.tsa().respond_der(_request("sha256", digest, cert_req=cert_req))
+        resp = TimeStampResp.load(der)
+        assert resp["status"]["status"].native == "granted"
+        signed = resp["time_stamp_token"]["content"]
+        assert bool(signed["certificates"]) is has_certs
+        info = signed["encap_content_info"]["content"].parsed
+        assert info["nonce"].native == 42
+        # the signature stays valid when the certificates are left out: openssl finds the TSA
+        # certificate among the untrusted ones instead
+        (tmp_path / "r.tsr").write_bytes(der)
+        verify = subprocess.run(
+            ["openssl", "ts", "-verify", "-digest", digest.hex(), "-in", tmp_path / "r.tsr"]
+            + ["-CAfile", tmp_path / "root.pem", "-untrusted", tmp_path / "chain.pem"],
+            capture_output=True,
+            text=True,
+        )
+        assert verify.returncode == 0, verify.stderr
