@@ -21,7 +21,7 @@ from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 
 from .errors import SealFontError, SealSpecError
-from .geometry import Contour
+from .geometry import Contour, flatten
 
 # style name -> (fontconfig pattern, family that must match, Debian package, fallback paths)
 FONT_STYLES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
@@ -210,7 +210,8 @@ class LoadedFont:
         pen._flush()
         advance = float(self._hmtx[name][0])
         if pen.contours:
-            pts = np.concatenate([c.segs.reshape(-1, 2) for c in pen.contours])
+            # bounds of the curve itself, not of its control points
+            pts = np.concatenate([flatten(c, 2.0) for c in pen.contours])
             b = (
                 float(pts[:, 0].min()),
                 float(pts[:, 1].min()),

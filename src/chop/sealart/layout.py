@@ -37,6 +37,18 @@ def _ref_box(font: LoadedFont, latin: bool) -> tuple[float, float, float, float]
     return (0.0, font.descent, float(font.upem), font.ascent)
 
 
+def _text_ref_box(font: LoadedFont, text: str) -> tuple[float, float, float, float] | None:
+    """Median ink box of the ideographs in ``text``: the box the text height and width refer to, so
+    a typical character of *this* text fills its box; taller ones are shrunk to fit."""
+    bounds = [font.glyph(ch).bounds for ch in set(text) if _is_wide(ch) and font.has(ch)]
+    bounds = [b for b in bounds if b is not None]
+    if not bounds:
+        return None
+    arr = np.array(bounds)
+    x0, y0, x1, y1 = np.median(arr, axis=0)
+    return (float(x0), float(y0), float(x1), float(y1))
+
+
 def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
@@ -65,7 +77,11 @@ def box_corners(shape: Shape) -> np.ndarray:
 
 
 def glyph_shape(
-    font: LoadedFont, p: Placement, latin: bool | None = None, stretch: bool = False
+    font: LoadedFont,
+    p: Placement,
+    latin: bool | None = None,
+    stretch: bool = False,
+    ref: tuple[float, float, float, float] | None = None,
 ) -> Shape:
     """The glyph outline fitted into its placement box.
 
@@ -79,7 +95,7 @@ def glyph_shape(
     shape = Shape([], "glyph", p.ch, (p.cx, p.cy, p.rot, p.w, p.h))
     if not g.contours or g.bounds is None:
         return shape
-    rx0, ry0, rx1, ry1 = _ref_box(font, latin)
+    rx0, ry0, rx1, ry1 = ref if (ref is not None and not latin) else _ref_box(font, latin)
     if latin and not stretch:
         sy = p.h / (ry1 - ry0)
         gx0, _, gx1, _ = g.bounds
@@ -283,7 +299,8 @@ def arc_text(
                 widths = [_latin_width(font, ch) * k * asp / 0.8 for ch in text]
             got = _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk, obstacles)
             if got is not None:
-                return [glyph_shape(font, p) for p in got if not p.ch.isspace()]
+                ref = _text_ref_box(font, text)
+                return [glyph_shape(font, p, ref=ref) for p in got if not p.ch.isspace()]
             asp *= 0.94
         h -= 0.1
     raise SealSpecError(
@@ -348,7 +365,8 @@ def line_text(
                     float(container.distance_inside(b).min()) >= container_gap for b in boxes
                 )
                 if inside and _clear_of(boxes, obstacles):
-                    return [glyph_shape(font, p) for p in places]
+                    ref = _text_ref_box(font, text)
+                    return [glyph_shape(font, p, ref=ref) for p in places]
             asp *= 0.94
         h -= 0.1
     raise SealSpecError(
@@ -498,7 +516,9 @@ def _round(spec: SealSpec) -> Layout:
     D = _limit(spec.size_mm if spec.size_mm is not None else 40.0, 20, 60, "尺寸")
     R = D / 2
     bw = _limit(
-        spec.border_mm if spec.border_mm is not None else (1.2 if official else 1.0) * D / 40,
+        spec.border_mm
+        if spec.border_mm is not None
+        else (1.2 if official else 1.0) * min(1.0, D / 38),
         0.2,
         D / 8,
         "边框",
@@ -509,7 +529,7 @@ def _round(spec: SealSpec) -> Layout:
     check_chars(font, name, "名称")
     shapes: list[Shape] = [ring_shape(cx, cy, R, R, bw)]
     edge = Oval(cx, cy, R - bw, R - bw)
-    gap = spec.text_gap_mm if spec.text_gap_mm is not None else 0.9 * D / 40
+    gap = spec.text_gap_mm if spec.text_gap_mm is not None else 0.8 * min(1.0, D / 38)
     h0 = (
         spec.text_height_mm
         if spec.text_height_mm is not None
@@ -555,7 +575,7 @@ def _round(spec: SealSpec) -> Layout:
             spec.bottom_text,
             edge,
             side="bottom",
-            gap=0.7 * D / 40,
+            gap=gap,
             height=0.065 * D,
             min_height=0.045 * D,
             spread=(min(70.0, hi), hi),
