@@ -25,9 +25,14 @@ from .marks import (
     parse_page_ranges,
 )
 from .signing import LEVELS, SignResult, sign
+from .verify import SignatureReport, TimestampReport, VerificationReport, verify
 
 __all__ = [
     "sign",
+    "verify",
+    "VerificationReport",
+    "SignatureReport",
+    "TimestampReport",
     "SignResult",
     "LEVELS",
     "SealAppearance",

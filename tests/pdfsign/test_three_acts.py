@@ -1,0 +1,194 @@
+"""Three signing acts in sequence; earlier signatures stay valid in every validator.
+
+Act 1: company A's official seal (on "Party A (Seal)") plus a riding seal over all pages.
+Act 2: company B's contract seal on page 1 plus its own riding seal on the bottom edge.
+Act 3: a person's handwritten signature with the date.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
+
+from chop import pdfsign as ps
+from chop.pdfsign.testing import demo_seal
+
+from .conftest import pdfsig_valid_count
+
+
+@pytest.fixture
+def three_acts(contract, tmp_path, signer_a, signer_b, signer_p, seal, tsa):
+    a1, a2, a3 = tmp_path / "a1.pdf", tmp_path / "a2.pdf", tmp_path / "a3.pdf"
+    ps.sign(
+        contract,
+        a1,
+        signer=signer_a,
+        timestamper=tsa,
+        marks=[ps.KeywordMark(seal, "Party A (Seal)"), ps.RidingMark(seal, "right")],
+    )
+    ps.sign(
+        a1,
+        a2,
+        signer=signer_b,
+        timestamper=tsa,
+        marks=[ps.SingleMark(demo_seal(38), 1, 130, 220), ps.RidingMark(demo_seal(38), "bottom")],
+    )
+    ps.sign(
+        a2,
+        a3,
+        signer=signer_p,
+        timestamper=tsa,
+        marks=[ps.SingleMark(demo_seal(18), 4, 150, 230, date=ps.DateText())],
+    )
+    return a1, a2, a3
+
+
+def test_three_acts_validate_everywhere(three_acts, assert_signed_ok, company_a, company_b, person):
+    a1, a2, a3 = three_acts
+    assert_signed_ok(a1, 1)
+    assert_signed_ok(a2, 2)
+    report = assert_signed_ok(a3, 3)
+    s1, s2, s3 = report.signatures
+    assert (s1.company, s2.company, s3.signer) == ("甲方科技有限公司", "乙方贸易有限公司", "张三")
+    assert s1.certificate_serial == format(company_a.serial, "x")
+    assert s3.certificate_serial == format(person.serial, "x")
+    # later acts are seen as signing, not tampering: form filling, never "other"
+    assert s1.modification_level == "form-filling" and s2.modification_level == "form-filling"
+    assert s1.changes_after == "later signatures and their seal marks only"
+    assert s3.coverage == "entire file" and s3.changes_after == "nothing"
+    assert all(s.pades_level == "B-T" for s in report.signatures)
+    assert report.verdict == "valid"
+    # each act is exactly one incremental update: revisions = original + 3
+    assert report.revisions == 4
+    assert a3.read_bytes().startswith(a2.read_bytes())
+
+
+def test_default_pyhanko_policy_would_flag_later_riding_strips(three_acts, pki):
+    """Why CHOP_DIFF_POLICY exists: the stock policy calls act 2's stamps suspicious."""
+    from pyhanko.sign.diff_analysis import SuspiciousModification
+
+    _, _, a3 = three_acts
+    r = PdfFileReader(open(a3, "rb"), strict=False)  # noqa: SIM115
+    first = r.embedded_signatures[0]
+    result = DEFAULT_DIFF_POLICY.review_file(r, first.signed_revision)
+    assert isinstance(result, SuspiciousModification)
+    from chop.pdfsign.policy import CHOP_DIFF_POLICY
+
+    ok = CHOP_DIFF_POLICY.review_file(r, first.signed_revision)
+    assert not isinstance(ok, SuspiciousModification), ok
+
+
+def _append_revision(src, dst, edit):
+    """Apply ``edit(writer)`` as an incremental update (what an attacker's tool would do)."""
+    data = src.read_bytes()
+    w = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    edit(w)
+    out = io.BytesIO()
+    w.write(out)
+    dst.write_bytes(out.getvalue())
+
+
+def _page(w, i):
+    ref = w.root["/Pages"]["/Kids"].raw_get(i)
+    return ref.get_object(), ref.reference
+
+
+def test_page_added_after_signing_is_reported(three_acts, tmp_path, pki):
+    a1, _, _ = three_acts
+    bad = tmp_path / "added.pdf"
+
+    def add_page(w):
+        pages = w.root["/Pages"]
+        content = w.add_object(
+            generic.StreamObject(stream_data=b"BT /F1 20 Tf 72 700 Td (Extra) Tj ET")
+        )
+        page = generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Page"),
+                generic.NameObject("/Parent"): w.root.raw_get("/Pages"),
+                generic.NameObject("/MediaBox"): generic.ArrayObject(
+                    [generic.NumberObject(0)] * 2
+                    + [generic.NumberObject(595), generic.NumberObject(842)]
+                ),
+                generic.NameObject("/Contents"): content,
+            }
+        )
+        ref = w.add_object(page)
+        pages["/Kids"].append(ref)
+        pages[generic.NameObject("/Count")] = generic.NumberObject(int(pages["/Count"]) + 1)
+        w.update_container(pages)
+
+    _append_revision(a1, bad, add_page)
+    # pdfsig only checks the signed bytes, so it still says valid: the diff analysis is what catches it
+    report = ps.verify(bad, [pki.root_certificate])
+    s = report.signatures[0]
+    assert s.intact and s.valid
+    assert s.modification_level == "other"
+    assert "modified after signing" in s.changes_after
+    assert report.verdict == "invalid" and not report.all_valid
+
+
+def test_content_change_after_signing_is_reported(three_acts, tmp_path, pki):
+    _, a2, _ = three_acts
+    bad = tmp_path / "content.pdf"
+
+    def change(w):
+        page, _ = _page(w, 0)
+        page[generic.NameObject("/Contents")] = w.add_object(
+            generic.StreamObject(stream_data=b"BT /F1 14 Tf 72 700 Td (Amount: 1,000,000) Tj ET")
+        )
+        w.update_container(page)
+
+    _append_revision(a2, bad, change)
+    report = ps.verify(bad, [pki.root_certificate])
+    assert [s.modification_level for s in report.signatures] == ["other", "other"]
+    assert report.verdict == "invalid"
+
+
+def test_forged_seal_stamp_without_signature_is_reported(three_acts, tmp_path, pki):
+    """A stamp dressed as a Chop seal but added without a signing act is not accepted."""
+    _, a2, _ = three_acts
+    bad = tmp_path / "forged.pdf"
+
+    def forge(w):
+        page, page_ref = _page(w, 1)
+        annot = w.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                    generic.NameObject("/Subtype"): generic.NameObject("/Stamp"),
+                    generic.NameObject("/Rect"): generic.ArrayObject(
+                        [generic.NumberObject(v) for v in (10, 10, 100, 100)]
+                    ),
+                    generic.NameObject("/F"): generic.NumberObject(644),
+                    generic.NameObject("/NM"): generic.TextStringObject("chop-seal:Signature2:9"),
+                }
+            )
+        )
+        page[generic.NameObject("/Annots")] = generic.ArrayObject([*page.get("/Annots", []), annot])
+        w.update_container(page)
+
+    _append_revision(a2, bad, forge)
+    report = ps.verify(bad, [pki.root_certificate])
+    assert all(s.modification_level == "other" for s in report.signatures)
+    assert report.verdict == "invalid"
+
+
+def test_byte_flip_is_not_intact(three_acts, tmp_path, pki):
+    _, _, a3 = three_acts
+    data = bytearray(a3.read_bytes())
+    i = data.index(b"Contract No. 2026-001")
+    data[i + 9] ^= 0x01  # "Contract No" -> text changed inside every signed range
+    bad = tmp_path / "flip.pdf"
+    bad.write_bytes(bytes(data))
+    report = ps.verify(bad, [pki.root_certificate])
+    assert all(not s.intact for s in report.signatures)
+    assert report.verdict == "invalid"
+    assert "changed inside the signed bytes" in report.signatures[0].problems[0]
+    count, _ = pdfsig_valid_count(bad)
+    assert count == 0
