@@ -21,7 +21,9 @@ def test_mainland_mobile_spellings(raw):
     assert (t.value, t.kind, t.masked) == ("13800138000", PHONE, "138****8000")
 
 
-@pytest.mark.parametrize("raw", ["", "12800138000", "1380013800", "138001380000", "+1 4155550100", "abc"])
+@pytest.mark.parametrize(
+    "raw", ["", "12800138000", "1380013800", "138001380000", "+1 4155550100", "abc"]
+)
 def test_rejects_non_mainland_mobiles(raw):
     with pytest.raises(ValidationError):
         parse_target(raw)
@@ -38,7 +40,9 @@ def test_email_is_lower_cased_and_validated():
 def test_fixed_window_counts_and_resets():
     t0 = timezone.now().replace(microsecond=0)
     t0 -= timedelta(seconds=t0.second % 60)  # start of a minute window
-    results = [ratelimit.hit("k", limit=3, window=60, now=t0 + timedelta(seconds=i)) for i in range(5)]
+    results = [
+        ratelimit.hit("k", limit=3, window=60, now=t0 + timedelta(seconds=i)) for i in range(5)
+    ]
     assert [r.allowed for r in results] == [True, True, True, False, False]
     assert results[-1].count == 5
     assert not ratelimit.peek("k", limit=3, window=60, now=t0 + timedelta(seconds=30)).allowed

@@ -23,7 +23,7 @@ class LoginField(forms.CharField):
             forms.TextInput(
                 attrs={
                     "autocomplete": "username",
-                    "placeholder": _("e.g. 13800138000 or name@example.com"),
+                    "placeholder": _("e.g. 13800138000"),
                     "autocapitalize": "none",
                     "spellcheck": "false",
                 }
