@@ -14,6 +14,12 @@ from chop.orgs.models import Company, Membership, Role
 _phones = itertools.count(13900000001)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Argon2 is deliberately slow; these tests create many users and never test hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db):
     def make(name: str = "用户", login: str | None = None, **extra) -> User:

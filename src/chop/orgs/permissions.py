@@ -109,6 +109,7 @@ def can_transfer_ownership(actor: Membership | None, target: Membership) -> bool
         and actor.role == Role.OWNER
         and _same_company(actor, target)
         and actor.pk != target.pk
+        and target.role != Role.OWNER
     )
 
 

@@ -25,8 +25,8 @@ def normalize_target(raw: str) -> tuple[str, str]:
     """``(channel, target)`` for a mainland mobile number or an e-mail address; else ValidationError."""
     value = (raw or "").strip()
     if "@" in value:
-        local, _sep, domain = value.rpartition("@")
-        value = f"{local}@{domain.lower()}"
+        # Lower-cased whole, as the accounts app stores addresses; matching is case-blind anyway.
+        value = value.lower()
         validate_email(value)
         return Invitation.Channel.EMAIL, value
     digits = value.replace(" ", "").replace("-", "")

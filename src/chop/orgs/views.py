@@ -33,7 +33,12 @@ from .models import Company, Invitation, Membership
 
 
 def company_view(methods: Iterable[str] = ("GET", "POST")):
-    """Resolve ``company_id`` to (company, membership) or 404 first; then enforce ``methods``."""
+    """Resolve the URL's ids or 404 first, whatever the method; then enforce ``methods``.
+
+    ``company_id`` becomes ``(company, membership)``; ``member_id`` becomes ``target``, a membership
+    *of that company*; ``invitation_id`` becomes ``invitation``, likewise scoped. So no view looks
+    up a company object by id on its own, and a wrong company answers 404 before 405.
+    """
     allowed = [m.upper() for m in methods]
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -41,6 +46,12 @@ def company_view(methods: Iterable[str] = ("GET", "POST")):
         @functools.wraps(view)
         def wrapper(request: HttpRequest, company_id: int, **kwargs) -> HttpResponse:
             company, membership = get_company_for(request, company_id)
+            if "member_id" in kwargs:
+                kwargs["target"] = _member_in(company, kwargs.pop("member_id"))
+            if "invitation_id" in kwargs:
+                kwargs["invitation"] = get_object_or_404(
+                    Invitation, pk=kwargs.pop("invitation_id"), company=company
+                )
             if request.method not in allowed:
                 return HttpResponseNotAllowed(allowed)
             return view(request, company, membership, **kwargs)
@@ -284,9 +295,8 @@ def company_members(request: HttpRequest, company: Company, membership: Membersh
 
 @company_view(methods=("POST",))
 def member_role(
-    request: HttpRequest, company: Company, membership: Membership, member_id: int
+    request: HttpRequest, company: Company, membership: Membership, target: Membership
 ) -> HttpResponse:
-    target = _member_in(company, member_id)
     form = RoleForm(request.POST, actor=membership)
     if not form.is_valid() or not permissions.can_change_role(
         membership, target, form.cleaned_data["role"]
@@ -303,9 +313,8 @@ def member_role(
 
 @company_view(methods=("POST",))
 def member_remove(
-    request: HttpRequest, company: Company, membership: Membership, member_id: int
+    request: HttpRequest, company: Company, membership: Membership, target: Membership
 ) -> HttpResponse:
-    target = _member_in(company, member_id)
     if not permissions.can_remove_member(membership, target):
         raise PermissionDenied
     leaving = target.pk == membership.pk
@@ -323,10 +332,9 @@ def member_remove(
 
 @company_view()
 def ownership_transfer(
-    request: HttpRequest, company: Company, membership: Membership, member_id: int
+    request: HttpRequest, company: Company, membership: Membership, target: Membership
 ) -> HttpResponse:
     """Confirm, then hand the company to another member; the old owner becomes an administrator."""
-    target = _member_in(company, member_id)
     if not permissions.can_transfer_ownership(membership, target):
         raise PermissionDenied
     error = ""
@@ -355,9 +363,8 @@ def ownership_transfer(
 
 @company_view(methods=("POST",))
 def invitation_cancel(
-    request: HttpRequest, company: Company, membership: Membership, invitation_id: int
+    request: HttpRequest, company: Company, membership: Membership, invitation: Invitation
 ) -> HttpResponse:
-    invitation = get_object_or_404(Invitation, pk=invitation_id, company=company)
     if not permissions.can_cancel_invitation(membership):
         raise PermissionDenied
     services.cancel_invitation(membership, invitation, request=request)

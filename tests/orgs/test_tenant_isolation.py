@@ -1,0 +1,336 @@
+"""Tenant isolation: a member of company A can reach nothing of company B.
+
+The URL patterns are walked from the root resolver, not listed by hand, so a URL added later is
+checked too:
+
+* every pattern that names a company's object (company, member, invitation, seal, verification
+  case, ...) is reversed with B's objects and requested, GET and POST, by the owner of A: it must
+  answer 404 (a POST-only view may answer 405 to GET only if it answers the same for an id that
+  does not exist, so nothing is revealed), must not show B, and B must be unchanged afterwards;
+* a pattern whose arguments this test does not know fails ``test_every_url_argument_is_understood``
+  until someone adds how to make B's object (``ID_FACTORIES``/``ROUTE_FACTORIES``) or a reasoned
+  entry to ``PUBLIC_BY_DESIGN`` or ``OPERATOR_ONLY``;
+* patterns without arguments are requested by A's owner with B forged as the active space in the
+  session: none may show B; the known ones are classified in ``NO_ID_ROUTES``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from chop.orgs.access import SESSION_KEY
+from chop.orgs.models import Company, Invitation, Membership, Role
+
+SECRET = "乙方机密有限公司-B-ONLY"
+MISSING = 987654321
+
+
+@dataclass
+class Route:
+    route: str
+    name: str  # with namespace; "" when unnamed
+    namespace: str
+    kwargs: tuple[str, ...]
+
+
+def _kwarg_names(pattern) -> tuple[str, ...]:
+    """Named arguments of a RoutePattern (``<int:x>``) or RegexPattern (``(?P<x>...)``) alike."""
+    return tuple(pattern.regex.groupindex)
+
+
+def walk(patterns=None, prefix: str = "", namespace: str = "", kwargs=()) -> Iterator[Route]:
+    """Every leaf URL pattern under the root URLconf, with its full route and argument names."""
+    if patterns is None:
+        patterns = get_resolver().url_patterns
+    for p in patterns:
+        names = kwargs + _kwarg_names(p.pattern)
+        if isinstance(p, URLResolver):
+            ns = ":".join(x for x in (namespace, p.namespace) if x)
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns, names)
+        elif isinstance(p, URLPattern):
+            name = ":".join(x for x in (namespace, p.name) if x) if p.name else ""
+            yield Route(prefix + str(p.pattern), name, namespace, names)
+
+
+# --- how to get company B's object for a URL argument ----------------------------------------------
+
+
+def _b_seal(b) -> int:
+    from chop.seals.models import Seal
+
+    if "seal" not in b:
+        b["seal"] = Seal.objects.create(company=b["company"], kind="contract", name="乙方合同章")
+    return b["seal"].pk
+
+
+def _b_company_case(b) -> int:
+    from chop.verification.models import CompanyVerification
+
+    if "case" not in b:
+        b["case"] = CompanyVerification.objects.create(
+            applicant=b["owner"],
+            company=b["company"],
+            state="pending_authority",
+            company_name=SECRET,
+            uscc="9144030071526726XG",
+            legal_rep_name="乙方法人",
+            legal_rep_id_sealed="x",
+            legal_rep_id_hash="x" * 64,
+            legal_rep_id_masked="1101**********0011",
+            licence="verification/licence/b.png",
+            method="deposit",
+        )
+    return b["case"].pk
+
+
+# By argument name, for the company apps' own URLs.
+ID_FACTORIES: dict[str, Callable] = {
+    "company_id": lambda b: b["company"].pk,
+    "member_id": lambda b: b["membership"].pk,
+    "invitation_id": lambda b: b["invitation"].pk,
+}
+
+# By route name, where the argument name alone (``pk``) does not say what it is.
+ROUTE_FACTORIES: dict[str, Callable] = {
+    "seal_detail": lambda b: {"pk": _b_seal(b)},
+    "seal_image": lambda b: {"pk": _b_seal(b)},
+    "seal_certificate": lambda b: {"pk": _b_seal(b)},
+    "verification:deposit": lambda b: {"case_id": _b_company_case(b)},
+}
+
+# Patterns whose arguments are not company ids, and why that is safe.
+PUBLIC_BY_DESIGN = {
+    "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
+    "static_files": "collected static files, public to everyone",
+}
+
+# Platform-operator pages (is_staff). Checked: a company owner who is not staff is turned away.
+OPERATOR_NAMESPACES = {"admin"}
+OPERATOR_ONLY: dict[str, Callable] = {
+    "verification:case": lambda b: {"kind": "company", "pk": _b_company_case(b)},
+    "verification:retry": lambda b: {"kind": "company", "pk": _b_company_case(b)},
+    "verification:file": lambda b: {
+        "kind": "company",
+        "pk": _b_company_case(b),
+        "field": "licence",
+    },
+}
+
+# Patterns without arguments, and what they show. Every one of them, listed or not, is also
+# checked not to show company B to a member of A who forged B into the session.
+NO_ID_ROUTES = {
+    "healthz": "public",
+    "set_language": "public",
+    "workbench": "active space (from the session, membership re-checked)",
+    "switch_space": "POST body names the company: test_switch_to_foreign_company_is_404",
+    "company_create": "personal",
+    "members": "active space",
+    "records": "active space",
+    "seals": "active space",
+    "contracts": "active space",
+}
+NO_ID_NAMESPACES = {
+    "accounts": "the person's own account pages",
+    "verification": "the active company's verification, or the operator console",
+}
+
+
+def is_operator(r: Route) -> bool:
+    return r.namespace.split(":")[0] in OPERATOR_NAMESPACES or r.name in OPERATOR_ONLY
+
+
+def company_kwargs(r: Route, b) -> dict | None:
+    """B's objects for ``r``'s arguments, or None when this test does not know them."""
+    if r.name in ROUTE_FACTORIES:
+        return ROUTE_FACTORIES[r.name](b)
+    if r.kwargs and set(r.kwargs) <= set(ID_FACTORIES):
+        return {k: ID_FACTORIES[k](b) for k in r.kwargs}
+    return None
+
+
+def company_routes() -> list[Route]:
+    return [r for r in walk() if r.kwargs and not is_operator(r) and r.name not in PUBLIC_BY_DESIGN]
+
+
+@pytest.fixture
+def world(make_user, make_company):
+    a_owner = make_user("甲方老板")
+    a = make_company("甲方公司", owner=a_owner)
+    b_owner = make_user("乙方老板")
+    b_member = make_user("乙方员工")
+    b = make_company(SECRET, owner=b_owner, members={b_member: Role.MEMBER})
+    invitation = Invitation.objects.create(
+        company=b, channel="sms", target="13611112222", role=Role.MEMBER, invited_by=b_owner
+    )
+    return {
+        "a": a,
+        "a_owner": a_owner,
+        "b": {
+            "company": b,
+            "owner": b_owner,
+            "membership": Membership.objects.get(company=b, user=b_member),
+            "invitation": invitation,
+        },
+    }
+
+
+def b_state(b) -> tuple:
+    company: Company = Company.objects.get(pk=b["company"].pk)
+    return (
+        company.name,
+        company.status,
+        sorted(company.memberships.values_list("user_id", "role")),
+        sorted(company.invitations.values_list("pk", "status")),
+    )
+
+
+POST_DATA = {"role": Role.ADMIN, "confirm": "yes", "target": "13711112222", "action": "accept"}
+
+
+def _request(client, method: str, url: str):
+    return getattr(client, method)(url, POST_DATA if method == "post" else None)
+
+
+def test_walk_finds_the_company_urls():
+    """Guards the walker itself: if it stopped finding routes, every check below would pass."""
+    names = {r.name for r in company_routes()}
+    assert {
+        "company_detail",
+        "company_members",
+        "member_role",
+        "member_remove",
+        "ownership_transfer",
+        "invitation_cancel",
+        "invitation_accept",
+        "invitation_decline",
+    } <= names
+    routes = {r.name: r for r in walk()}
+    assert routes["member_role"].kwargs == ("company_id", "member_id")
+    assert "accounts:login" in routes  # inside an included, namespaced URLconf
+    assert re.search(r"invite/", routes["invitation_token"].route)
+    assert any(r.namespace == "admin" and not r.name for r in walk())  # unnamed admin patterns
+
+
+def test_every_url_argument_is_understood(world):
+    unknown = [
+        f"{r.route} ({r.name or 'unnamed'}): {list(r.kwargs)}"
+        for r in company_routes()
+        if company_kwargs(r, world["b"]) is None
+    ]
+    assert not unknown, (
+        "URL arguments this test cannot check for tenant isolation. Add how to get company B's "
+        "object (ID_FACTORIES / ROUTE_FACTORIES), or a reasoned entry to PUBLIC_BY_DESIGN or "
+        "OPERATOR_ONLY:\n" + "\n".join(unknown)
+    )
+
+
+def test_company_b_urls_are_404_for_a_member_of_a(world, login):
+    client = login(world["a_owner"], world["a"])
+    b = world["b"]
+    before = b_state(b)
+    checked = []
+    for r in company_routes():
+        kwargs = company_kwargs(r, b)
+        if kwargs is None:
+            continue  # reported by test_every_url_argument_is_understood
+        assert r.name, f"{r.route} takes ids but has no name: name it so it can be reversed"
+        url = reverse(r.name, kwargs=kwargs)
+        missing_url = reverse(
+            r.name, kwargs={k: (MISSING if isinstance(v, int) else v) for k, v in kwargs.items()}
+        )
+        for method in ("get", "post"):
+            resp = _request(client, method, url)
+            body = b"" if getattr(resp, "streaming", False) else resp.content
+            assert SECRET.encode() not in body, f"{method.upper()} {url} shows company B"
+            if resp.status_code == 405 and method == "get":
+                # POST-only view that checks the method first: fine if it says the same for an
+                # object that does not exist (so B's object is not revealed).
+                assert _request(client, method, missing_url).status_code == 405, url
+                continue
+            assert resp.status_code == 404, (
+                f"{method.upper()} {url} ({r.name}) → {resp.status_code}"
+            )
+        checked.append(r.name)
+    assert b_state(b) == before
+    assert len(checked) >= 8
+
+
+def test_b_objects_under_a_company_id_are_404(world, login):
+    """A's own company id with B's member or invitation id: the object lookup is scoped too."""
+    client = login(world["a_owner"], world["a"])
+    before = b_state(world["b"])
+    for r in company_routes():
+        if "company_id" not in r.kwargs or len(r.kwargs) < 2:
+            continue
+        kwargs = company_kwargs(r, world["b"])
+        kwargs["company_id"] = world["a"].pk
+        url = reverse(r.name, kwargs=kwargs)
+        for method in ("get", "post"):
+            resp = _request(client, method, url)
+            assert resp.status_code == 404, (
+                f"{method.upper()} {url} ({r.name}) → {resp.status_code}"
+            )
+    assert b_state(world["b"]) == before
+
+
+def test_operator_pages_turn_company_people_away(world, login, make_user):
+    """Admin and operator consoles: a company owner (not staff) never gets in, B or not."""
+    b = world["b"]
+    owner = login(world["a_owner"], world["a"])
+    urls = [
+        reverse("admin:index"),
+        reverse("admin:orgs_company_change", args=[b["company"].pk]),
+        reverse("admin:audit_auditevent_changelist"),
+    ]
+    urls += [reverse(name, kwargs=make(b)) for name, make in OPERATOR_ONLY.items()]
+    for url in urls:
+        resp = owner.get(url)
+        assert resp.status_code in (302, 403, 404), f"{url} → {resp.status_code}"
+        if resp.status_code == 302:
+            assert "login" in resp["Location"], url
+        body = b"" if getattr(resp, "streaming", False) else resp.content
+        assert SECRET.encode() not in body
+    operator = make_user("运营", login="op@chop.local", is_staff=True, is_superuser=True)
+    assert login(operator).get(urls[1]).status_code == 200
+
+
+def test_urls_without_ids_never_show_company_b(world, login):
+    client = login(world["a_owner"], world["b"]["company"])  # session forged to name B
+    listed = []
+    for r in walk():
+        if r.kwargs or is_operator(r) or not r.name:
+            continue
+        listed.append(r.name)
+        resp = client.get(reverse(r.name))
+        assert resp.status_code < 500, f"GET {r.route} → {resp.status_code}"
+        body = b"" if getattr(resp, "streaming", False) else resp.content
+        assert SECRET.encode() not in body, f"{r.route} shows company B"
+        if resp.wsgi_request.user.is_authenticated:
+            assert getattr(resp.wsgi_request, "company", None) is None
+    unclassified = sorted(
+        n for n in listed if n not in NO_ID_ROUTES and n.split(":")[0] not in NO_ID_NAMESPACES
+    )
+    print("URLs without ids, checked not to show company B:", sorted(listed))
+    print("not classified in NO_ID_ROUTES (checked all the same):", unclassified)
+    assert set(NO_ID_ROUTES) <= set(listed)
+
+
+def test_switch_to_foreign_company_is_404(world, login):
+    client = login(world["a_owner"], world["a"])
+    resp = client.post(reverse("switch_space"), {"space": world["b"]["company"].pk})
+    assert resp.status_code == 404
+    assert client.session[SESSION_KEY] == world["a"].pk
+
+
+def test_invitation_token_is_the_only_key(world, login):
+    """The token route is public by design: a wrong token is 404, and tokens are long secrets."""
+    client = login(world["a_owner"], world["a"])
+    inv = world["b"]["invitation"]
+    assert len(inv.token) >= 40
+    assert client.get(reverse("invitation_token", args=[inv.token[:-1] + "!"])).status_code == 404
+    assert client.get(reverse("invitation_token", args=[str(inv.pk)])).status_code == 404
