@@ -19,7 +19,19 @@ from .custody import (
     Pkcs11Custody,
     WrongKEKError,
 )
-from .tsa import LocalTimeStamper, TimeStampAuthority, timestamper_for
+
+_LAZY = {"LocalTimeStamper", "TimeStampAuthority", "timestamper_for"}
+
+
+def __getattr__(name: str) -> object:
+    # pyHanko's signing stack takes about a second to import; the CLI's init/issue/revoke and
+    # the web app's CRL view do not need it, so the TSA names load on first use.
+    if name in _LAZY:
+        from . import tsa
+
+        return getattr(tsa, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "REVOCATION_REASONS",

@@ -16,7 +16,6 @@ safe to store next to the certificate.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -356,7 +355,6 @@ class Pkcs11Custody(KeyCustody):
         self._user_pin = user_pin
         self._session: Any = None
         self._lock = threading.RLock()
-        self._op_lock = threading.Lock()
 
     @property
     def session(self) -> Any:
@@ -463,8 +461,11 @@ class Pkcs11Custody(KeyCustody):
         certificate: x509.Certificate,
         chain: Iterable[x509.Certificate],
     ) -> Signer:
-        return _serialised_pkcs11_signer(
-            self._op_lock,
+        from pyhanko.sign.pkcs11 import PKCS11Signer
+
+        # Sharing the one session between signers and threads is safe: python-pkcs11 holds a
+        # per-session operation lock around each sign (PKCS#11 allows one active operation).
+        return PKCS11Signer(
             self.session,
             signing_cert=_asn1_cert(certificate),
             ca_chain=[_asn1_cert(c) for c in chain],
@@ -474,28 +475,3 @@ class Pkcs11Custody(KeyCustody):
             # CKM_ECDSA_SHA256, while every token supports raw ECDSA.
             use_raw_mechanism=isinstance(certificate.public_key(), ec.EllipticCurvePublicKey),
         )
-
-
-def _serialised_pkcs11_signer(op_lock: threading.Lock, session: Any, **kwargs: Any) -> Signer:
-    """A PKCS11Signer whose token operations are serialised on the custody's one session.
-
-    PKCS#11 allows one active operation per session, and pyHanko signs in a worker thread, so two
-    contracts signed at once through the same session would fail with CKR_OPERATION_ACTIVE.
-    """
-    from pyhanko.sign.pkcs11 import PKCS11Signer
-
-    class _SerialisedPKCS11Signer(PKCS11Signer):
-        async def async_sign_raw(
-            self, data: bytes, digest_algorithm: str, dry_run: bool = False
-        ) -> bytes:
-            if dry_run:
-                return await super().async_sign_raw(data, digest_algorithm, dry_run=True)
-            loop = asyncio.get_running_loop()
-            # A plain Lock may be released by another thread, so it can be taken off-loop.
-            await loop.run_in_executor(None, op_lock.acquire)
-            try:
-                return await super().async_sign_raw(data, digest_algorithm, dry_run=False)
-            finally:
-                op_lock.release()
-
-    return _SerialisedPKCS11Signer(session, **kwargs)
