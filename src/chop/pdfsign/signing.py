@@ -525,6 +525,11 @@ def sign(
             field_name = f"Signature{n}"
         elif field_name in existing:
             raise PdfSignError(f"the document already has a field named {field_name!r}")
+        mdp = _docmdp_permission(doc)
+        if mdp == 1:
+            raise PdfSignError(
+                "this document is certified with no changes allowed; it cannot be signed again"
+            )
         placements = layout_marks(
             doc,
             list(marks),
@@ -533,6 +538,11 @@ def sign(
             if data is not None
             else (src if not hasattr(src, "read") else stream),
         )
+        if mdp == 2 and len(placements) > 1:
+            raise PdfSignError(
+                "this document is certified to allow form filling and signing only; "
+                "sign it with a single seal (no multi-page or riding seals)"
+            )
         stream.seek(0, os.SEEK_END)
         src_size = stream.tell()
         stream.seek(src_size - 1)
@@ -642,6 +652,19 @@ def sign(
     finally:
         if opened:
             stream.close()
+
+
+def _docmdp_permission(doc: InputDocument) -> int | None:
+    """The /P of a certification signature's DocMDP transform, if the document has one."""
+    try:
+        sig = doc.root["/Perms"]["/DocMDP"]
+        for ref in sig.get("/Reference", []):
+            ref = ref.get_object()
+            if ref.get("/TransformMethod") == "/DocMDP":
+                return int(ref.get("/TransformParams", {}).get("/P", 2))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return None
 
 
 def _cn(cert) -> str | None:

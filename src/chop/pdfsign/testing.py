@@ -240,6 +240,7 @@ def make_pdf(
     media_box: tuple[float, float, float, float] = (0, 0, 595.28, 841.89),
     crop_box: tuple[float, float, float, float] | None = None,
     default_text: bool = True,
+    padding: int = 0,
 ) -> bytes:
     """A small hand-written PDF (classic xref table) for tests.
 
@@ -304,6 +305,9 @@ def make_pdf(
         b" ".join(b"%d 0 R" % k for k in kids),
     )
     out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    if padding:  # comment lines, to make big files cheaply
+        line = b"%" + b"x" * 98 + b"\n"
+        out += line * (padding // len(line))
     offsets = []
     for i, body in enumerate(objs, 1):
         offsets.append(len(out))
