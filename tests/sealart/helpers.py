@@ -26,7 +26,8 @@ def pdf_ink(drawing: Drawing, dpi: float = DPI) -> np.ndarray:
     share of the colour's contrast, so it works for red, blue and black seals."""
     pdf = pdfium.PdfDocument(drawing.to_pdf())
     page = pdf[0]
-    bitmap = page.render(scale=dpi / 72, fill_color=(255, 255, 255, 255))
+    # pypdfium2 sizes the bitmap as ceil(page size × scale); keep float noise from adding a pixel
+    bitmap = page.render(scale=dpi / 72 * (1 - 1e-7), fill_color=(255, 255, 255, 255))
     rgb = np.asarray(bitmap.to_pil().convert("RGB"), dtype=np.float32)
     pdf.close()
     colour = np.array(drawing.color, dtype=np.float32)

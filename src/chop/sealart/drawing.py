@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import threading
 from dataclasses import dataclass, field
 
@@ -103,7 +104,8 @@ class Drawing:
             res = f"<< /ExtGState << /GS0 << /Type /ExtGState /ca {_fmt(self.opacity)} /CA {_fmt(self.opacity)} >> >> >>"
         else:
             res = "<< >>"
-        w, h = _fmt(self.width_pt), _fmt(self.height_pt)
+        # 5 decimals, rounded down: a box rounded *up* makes renderers add a row of pixels
+        w, h = (f"{math.floor(v * 1e5) / 1e5:.5f}" for v in (self.width_pt, self.height_pt))
         objs = [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

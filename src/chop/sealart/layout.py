@@ -444,7 +444,13 @@ def wear(
         for i in range(k):
             a = 2 * math.pi * i / k + rng.uniform(-0.2, 0.2)
             rr = r * rng.uniform(0.6, 1.0)
-            pts.append((x + rr * math.cos(a), y + rr * math.sin(a)))
+            # kept inside the seal's box: what lies outside has no ink to remove anyway
+            pts.append(
+                (
+                    min(max(x + rr * math.cos(a), 0.0), width),
+                    min(max(y + rr * math.sin(a), 0.0), height),
+                )
+            )
         shapes.append(Shape([line_contour(np.array(pts))], "erase"))
     return shapes
 
@@ -788,6 +794,7 @@ def _signature(spec: SealSpec) -> Layout:
             ch, margin + w / 2 + i * step, margin + h / 2 + (0.03 * h if i % 2 else 0.0), 0.0, w, h
         )
         shapes.append(glyph_shape(font, p))
-    W = 2 * margin + w + step * (len(name) - 1)
-    H = 2 * margin + h * 1.06
+    # whole half-millimetres, so the box maps to whole pixels at common resolutions
+    W = math.ceil((2 * margin + w + step * (len(name) - 1)) * 2) / 2
+    H = math.ceil((2 * margin + h * 1.06) * 2) / 2
     return Layout(W, H, shapes, [])
