@@ -26,8 +26,11 @@ def _isolated_files(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
+    """Chromium for one test. Not session-wide: Playwright's sync API keeps an asyncio loop
+    running on the main thread while it is open, and code that calls ``asyncio.run`` (pyHanko's
+    validators) must not find one in the tests that follow."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
