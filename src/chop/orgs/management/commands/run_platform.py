@@ -1,0 +1,51 @@
+"""``chop run_platform --host H --port P``: the web server and the background-task worker together.
+
+One command for ``make run``: it collects static files (served by the app itself when DEBUG is off,
+see ``chop.views.static_files``), starts django-tasks-db's ``db_worker`` as a child process, and
+runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
+(Ctrl-C or SIGTERM) the worker is terminated too, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the task worker (for a single machine and the demo)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start the background task worker"
+        )
+
+    def handle(self, *args, host: str, port: str, no_worker: bool, **options) -> None:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        worker = None
+        if not no_worker:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "chop.manage", "db_worker"], env=os.environ.copy()
+            )
+            self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        addr = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        try:
+            call_command("runserver", f"{addr}:{port}", use_reloader=False)
+        finally:
+            if worker is not None and worker.poll() is None:
+                worker.terminate()
+                try:
+                    worker.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+            signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,97 @@
+"""``chop seed_demo``: the demo people and company, created once; re-running changes nothing.
+
+Everyone gets the same password, from ``CHOP_DEMO_PASSWORD`` (default ``demo-pass-2026``). An
+account that already exists keeps whatever password it has; the command says so when that is no
+longer the demo password, rather than silently resetting a password someone chose.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from chop.audit.events import record
+from chop.orgs.models import Company, Membership, Role
+
+DEFAULT_PASSWORD = "demo-pass-2026"
+COMPANY_NAME = "上海示例科技有限公司"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    login: str
+    name: str
+    role: str | None  # role in the demo company; None: not a member
+    staff: bool = False
+    note: str = ""
+
+
+PEOPLE = [
+    DemoPerson("13800000001", "张伟", Role.OWNER, note="owner of the demo company"),
+    DemoPerson("13800000002", "李娜", Role.SEAL_KEEPER, note="seal keeper"),
+    DemoPerson("13800000003", "王芳", Role.MEMBER, note="member"),
+    DemoPerson(
+        "operator@chop.local", "平台运营", None, staff=True, note="platform operator, /admin/"
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo people, company and platform operator (idempotent) and print logins."
+
+    def handle(self, *args, **options) -> None:
+        password = os.environ.get("CHOP_DEMO_PASSWORD") or DEFAULT_PASSWORD
+        with transaction.atomic():
+            users = {p.login: self._person(p, password) for p in PEOPLE}
+            self._company(users)
+
+        out = self.stdout
+        out.write(self.style.SUCCESS("Chop demo is ready."))
+        out.write(f"  URL:      {settings.SITE_URL}/")
+        out.write(f"  Admin:    {settings.SITE_URL}/admin/")
+        out.write(f"  Company:  {COMPANY_NAME} (unverified)")
+        out.write(f"  Password: {password}  (for every demo login below)")
+        for p in PEOPLE:
+            user = users[p.login]
+            warn = (
+                ""
+                if check_password(password, user.password)
+                else "  [password was changed since; not reset]"
+            )
+            out.write(f"  {p.login:<22} {p.name:<6} {p.note}{warn}")
+
+    def _person(self, p: DemoPerson, password: str):
+        User = get_user_model()
+        user = User.objects.filter(login=p.login).first()
+        if user is None:
+            user = User.objects.create_user(
+                p.login, password, name=p.name, is_staff=p.staff, is_superuser=p.staff
+            )
+        return user
+
+    def _company(self, users: dict) -> Company:
+        owner = users[PEOPLE[0].login]
+        company = (
+            Company.objects.filter(
+                name=COMPANY_NAME, memberships__user=owner, memberships__role=Role.OWNER
+            )
+            .order_by("pk")
+            .first()
+        )
+        if company is None:
+            company = Company.objects.create(name=COMPANY_NAME, created_by=owner)
+            record("company.created", actor=owner, company=company, obj=company, seeded=True)
+        for p in PEOPLE:
+            if p.role is None:
+                continue
+            # An existing membership keeps its role: the demo may have been played with since.
+            Membership.objects.get_or_create(
+                company=company, user=users[p.login], defaults={"role": p.role}
+            )
+        return company

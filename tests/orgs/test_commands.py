@@ -1,0 +1,101 @@
+"""``chop seed_demo`` (idempotent) and ``chop run_platform`` (server plus worker, worker reaped)."""
+
+from __future__ import annotations
+
+import io
+import signal
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.core.management import call_command
+
+from chop.accounts.models import User
+from chop.audit.models import AuditEvent
+from chop.orgs.models import Company, Membership, Role
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> tuple:
+    return (
+        sorted(User.objects.values_list("login", "name", "is_staff", "password")),
+        sorted(Company.objects.values_list("name", "status")),
+        sorted(Membership.objects.values_list("user__login", "company__name", "role")),
+        AuditEvent.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_demo_and_is_idempotent(settings, monkeypatch):
+    monkeypatch.delenv("CHOP_DEMO_PASSWORD", raising=False)
+    settings.SITE_URL = "http://demo.example:8000"
+    first = seed()
+    state = snapshot()
+    company = Company.objects.get(name="上海示例科技有限公司")
+    assert company.status == Company.Status.UNVERIFIED
+    roles = dict(company.memberships.values_list("user__login", "role"))
+    assert roles == {
+        "13800000001": Role.OWNER,
+        "13800000002": Role.SEAL_KEEPER,
+        "13800000003": Role.MEMBER,
+    }
+    operator = User.objects.get(login="operator@chop.local")
+    assert operator.is_staff and not operator.memberships.exists()
+    assert check_password("demo-pass-2026", operator.password)
+    assert "demo-pass-2026" in first and "http://demo.example:8000/" in first
+    assert "13800000001" in first and "operator@chop.local" in first
+
+    assert seed() == first
+    assert snapshot() == state
+
+
+@pytest.mark.django_db
+def test_seed_demo_password_from_env_and_existing_passwords_are_kept(monkeypatch):
+    monkeypatch.setenv("CHOP_DEMO_PASSWORD", "another-pass-77")
+    out = seed()
+    assert "another-pass-77" in out
+    user = User.objects.get(login="13800000002")
+    assert check_password("another-pass-77", user.password)
+    user.set_password("changed-by-lina-1")
+    user.save()
+    out = seed()
+    user.refresh_from_db()
+    assert check_password("changed-by-lina-1", user.password)
+    assert "not reset" in out
+
+
+def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch):
+    from chop.orgs.management.commands import run_platform
+
+    calls = []
+    started: list[subprocess.Popen] = []
+
+    def fake_call_command(name, *args, **kwargs):
+        calls.append((name, args, kwargs))
+        if name == "runserver":
+            assert started and started[0].poll() is None  # the worker runs beside the server
+            raise KeyboardInterrupt  # the operator presses Ctrl-C
+
+    real_popen = subprocess.Popen
+
+    def fake_popen(cmd, **kwargs):
+        assert cmd[:4] == [sys.executable, "-m", "chop.manage", "db_worker"]
+        proc = real_popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        started.append(proc)
+        return proc
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(run_platform, "call_command", fake_call_command)
+    monkeypatch.setattr(run_platform.subprocess, "Popen", fake_popen)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("run_platform", host="::1", port="8123", stdout=io.StringIO())
+    assert [c[0] for c in calls] == ["collectstatic", "runserver"]
+    assert calls[1][1] == ("[::1]:8123",) and calls[1][2] == {"use_reloader": False}
+    assert started[0].poll() is not None  # terminated, not left running
+    assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored
