@@ -430,3 +430,27 @@ def test_registration_stores_argon2_hash(client, settings):
         },
     )
     assert User.objects.get(phone="13900139000").password.startswith("argon2$")
+
+
+def test_admin_lists_users_and_codes(client):
+    admin_user = User.objects.create_superuser("ops@chop.test", PASSWORD, name="Ops")
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:accounts_user_changelist")).status_code == 200
+    assert client.get(reverse("admin:accounts_user_add")).status_code == 200
+    assert (
+        client.get(reverse("admin:accounts_user_change", args=[admin_user.pk])).status_code == 200
+    )
+    resp = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "login": "+86 137 0013 7000",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "usable_password": "true",
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    assert User.objects.get(login="13700137000").phone == "13700137000"
+    send_code(client, "13900139000", "register")
+    resp = client.get(reverse("admin:accounts_onetimecode_changelist"))
+    assert resp.status_code == 200 and "13900139000" in resp.content.decode()
