@@ -1,9 +1,10 @@
 """One-time codes: issue, send, verify.
 
-Policy (settings, with these defaults): 6 digits from ``secrets``; valid ``CHOP_OTP_TTL_SECONDS``
-(300); ``CHOP_OTP_MAX_ATTEMPTS`` (5) wrong tries per code; no resend to the same target within
-``CHOP_OTP_RESEND_SECONDS`` (60); at most ``CHOP_OTP_DAILY_CAP_PER_TARGET`` (10) codes per target
-and ``CHOP_OTP_DAILY_CAP_PER_IP`` (30) per client address per local calendar day.
+Policy (settings, with these defaults): 6 digits from ``secrets``; valid
+``CHOP_OTP_TTL_SECONDS`` (300); ``CHOP_OTP_MAX_ATTEMPTS`` (5) wrong tries per code; no resend
+to the same target for the same purpose within ``CHOP_OTP_RESEND_SECONDS`` (60); at most
+``CHOP_OTP_DAILY_CAP_PER_TARGET`` (10) codes per target and ``CHOP_OTP_DAILY_CAP_PER_IP`` (30)
+per client address per local calendar day.
 
 Codes are stored as HMAC-SHA256 under a key derived from SECRET_KEY (``salted_hmac``) with a
 per-row salt: a leaked table alone does not let anyone brute-force the 10⁶ possibilities offline.
@@ -163,9 +164,15 @@ def _day_start(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _check_limits(target: Target, ip: str | None, now: datetime) -> None:
+def _check_limits(target: Target, purpose: str, ip: str | None, now: datetime) -> None:
+    # The resend interval is per purpose: a "confirm" code right after registering is not a
+    # resend. Bombing a number through several purposes is bounded by the daily cap per target.
     resend = timedelta(seconds=_setting("CHOP_OTP_RESEND_SECONDS", 60))
-    last = OneTimeCode.objects.filter(target=target.value).order_by("-created_at").first()
+    last = (
+        OneTimeCode.objects.filter(target=target.value, purpose=purpose)
+        .order_by("-created_at")
+        .first()
+    )
     if last is not None and now < last.created_at + resend:
         raise TooSoon(math.ceil((last.created_at + resend - now).total_seconds()))
     day = _day_start(now)
@@ -200,7 +207,7 @@ def issue_code(
     t = _target(target)
     now = now or timezone.now()
     ip = client_ip(request)
-    _check_limits(t, ip, now)
+    _check_limits(t, purpose, ip, now)
 
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
     salt = secrets.token_hex(8)
