@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chop.identity import mask_id_number
-from chop.orgs.models import Role
+from chop.orgs import permissions
 
 from . import services
 from .forms import CompanyForm, DecisionForm, DepositForm, PersonForm
@@ -24,8 +24,7 @@ from .states import InvalidTransition, State
 
 
 def _may_verify_company(request) -> bool:
-    m = getattr(request, "membership", None)
-    return m is not None and m.role in (Role.OWNER, Role.ADMIN)
+    return permissions.can_start_verification(getattr(request, "membership", None))
 
 
 @login_required
