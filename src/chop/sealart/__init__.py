@@ -35,7 +35,8 @@ __all__ = [
 
 @functools.lru_cache(maxsize=256)
 def _render(spec: SealSpec) -> Drawing:
-    color = parse_color(spec.color or ("black" if spec.kind is SealKind.SIGNATURE else "red"))
+    default = "black" if spec.kind is SealKind.SIGNATURE else "red"
+    color = parse_color(default if spec.color is None else spec.color)
     op = spec.opacity
     if not isinstance(op, int | float) or not (0.05 <= op <= 1):
         raise SealSpecError(

@@ -215,7 +215,7 @@ def _arc_try(
         pitch = total / n
         centres = (np.arange(n) + 0.5) * pitch
     else:
-        slots = np.array(widths) * 1.08 + 2.5 * MIN_SEP
+        slots = np.array(widths) * 1.05 + 1.6 * MIN_SEP
         used = slots.sum()
         if used > total:
             return None
@@ -494,9 +494,10 @@ def _name(spec: SealSpec) -> str:
     bad = [ch for ch in name if unicodedata.category(ch).startswith("C")]
     if bad:
         raise SealSpecError("名称含有控制字符 / the name contains control characters")
-    if len(name) > 60:
+    limit = 48 if any(_is_wide(ch) for ch in name) else 80
+    if len(name) > limit:
         raise SealSpecError(
-            f"名称过长（{len(name)} 字，最多 60）/ the name is too long ({len(name)} characters, at most 60)"
+            f"名称过长（{len(name)} 字，最多 {limit}）/ the name is too long ({len(name)} characters, at most {limit})"
         )
     return name
 

@@ -77,7 +77,7 @@ class SealSpec:
     size_mm: float | None = None
     width_mm: float | None = None
     height_mm: float | None = None
-    color: str = "red"
+    color: str | None = None  # None: red (black for signatures)
     border_mm: float | None = None
     star: bool | None = None
     star_mm: float | None = None  # point-to-point diameter of the star
