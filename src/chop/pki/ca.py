@@ -142,7 +142,7 @@ class PlatformCA:
                 f"the key-encryption key does not open the CA in {store.directory} "
                 "(check CHOP_KEK / --kek-file)"
             )
-        self.file_custody = EncryptedFileCustody(store.keys_dir, kek)
+        self.file_custody = EncryptedFileCustody(store.blob_store(), kek)
         self.ee_custody: KeyCustody = ee_custody or self.file_custody
         self._signers: dict[int, Any] = {}
         self._lock = threading.RLock()
@@ -176,7 +176,7 @@ class PlatformCA:
         if store.exists():
             raise FileExistsError(f"{store.directory} already holds a CA")
         store.create()
-        custody = EncryptedFileCustody(store.keys_dir, kek)
+        custody = EncryptedFileCustody(store.blob_store(), kek)
         site_url = site_url.rstrip("/")
         now = _now()
 
@@ -263,47 +263,27 @@ class PlatformCA:
 
         # The TSA certificate is issued like an end-entity certificate, by the issuing CA.
         tsa_ref, tsa_pub = custody.generate(key_type, "tsa")
-        config["tsa_key_ref"] = tsa_ref
-        config["tsa_serial"] = "0"
-        store.write_config(config)
-        ca = cls.__new__(cls)
-        ca._bootstrap(store, kek, ee_custody, root, issuing)
-        tsa = ca._issue(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-                    x509.NameAttribute(NameOID.COMMON_NAME, tsa_name),
-                ]
-            ),
+        tsa = _end_entity_certificate(
+            ca_name(tsa_name),
             tsa_pub,
-            key_ref=tsa_ref,
-            key_type=key_type,
-            kind="tsa",
+            issuing=issuing,
+            issuing_key=custody.private_key(issuing_ref),
+            site_url=site_url,
             valid_days=TSA_DAYS,
             eku=[ExtendedKeyUsageOID.TIME_STAMPING],
             eku_critical=True,
         )
-        config["tsa_serial"] = str(tsa.serial)
+        store.put_certificate(tsa)
+        store.update_entry(
+            tsa.serial_number,
+            **_entry_fields(tsa, kind="tsa", key_ref=tsa_ref, key_type=key_type, issuer="issuing"),
+        )
+        config["tsa_key_ref"] = tsa_ref
+        config["tsa_serial"] = str(tsa.serial_number)
+        # ca.json last: until it exists the directory is not a CA, so a crash mid-way can be
+        # retried rather than leaving a half-made CA that loads.
         store.write_config(config)
         return cls(store, kek, ee_custody=ee_custody)
-
-    def _bootstrap(
-        self,
-        store: CAStore,
-        kek: bytes | str,
-        ee_custody: KeyCustody | None,
-        root: x509.Certificate,
-        issuing: x509.Certificate,
-    ) -> None:
-        """Minimal state for issuing the TSA certificate during :meth:`init`."""
-        self.store = store
-        self.config = store.read_config()
-        self.file_custody = EncryptedFileCustody(store.keys_dir, kek)
-        self.ee_custody = ee_custody or self.file_custody
-        self._lock = threading.RLock()
-        self.root_certificate = root
-        self.issuing_certificate = issuing
 
     @classmethod
     def load(
@@ -366,56 +346,15 @@ class PlatformCA:
         eku_critical: bool = False,
         extra: dict[str, Any] | None = None,
     ) -> Credential:
-        if valid_days <= 0:
-            raise ValueError("valid_days must be positive")
-        site = self.config["site_url"]
-        issuing = self.issuing_certificate
-        now = _now()
-        not_after = min(now + timedelta(days=valid_days), issuing.not_valid_after_utc)
-        issuing_key = self._ca_key("issuing")
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuing.subject)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-            .add_extension(_aki(issuing), critical=False)
-            .add_extension(_crl_dp(f"{site}/pki/issuing.crl"), critical=False)
-            .add_extension(
-                x509.AuthorityInformationAccess(
-                    [
-                        x509.AccessDescription(
-                            AuthorityInformationAccessOID.OCSP,
-                            x509.UniformResourceIdentifier(f"{site}/pki/ocsp"),
-                        ),
-                        x509.AccessDescription(
-                            AuthorityInformationAccessOID.CA_ISSUERS,
-                            x509.UniformResourceIdentifier(f"{site}/pki/issuing.cer"),
-                        ),
-                    ]
-                ),
-                critical=False,
-            )
-            .sign(issuing_key, _sig_hash(issuing_key))
+        cert = _end_entity_certificate(
+            subject,
+            public_key,
+            issuing=self.issuing_certificate,
+            issuing_key=self._ca_key("issuing"),
+            site_url=self.site_url,
+            valid_days=valid_days,
+            eku=eku,
+            eku_critical=eku_critical,
         )
         self.store.put_certificate(cert)
         self.store.update_entry(
@@ -425,7 +364,13 @@ class PlatformCA:
         )
         return Credential(cert.serial_number, cert, self.chain, key_ref)
 
-    def _new_key(self, key_type: str | None, label: str, custody: KeyCustody | None):
+    def _new_key(
+        self, key_type: str | None, label: str, custody: KeyCustody | None, valid_days: int
+    ) -> tuple[str, tuple[str, PublicKey]]:
+        # Checked before generating: a rejected request must not leave an orphan key behind
+        # (harmless as a file, clutter on an HSM).
+        if valid_days <= 0:
+            raise ValueError("valid_days must be positive")
         key_type = key_type or self.key_type
         custody = custody or self.ee_custody
         return key_type, custody.generate(key_type, label)
@@ -442,7 +387,7 @@ class PlatformCA:
         """Certify a company: a fresh key pair, O/CN = name, serialNumber = USCC (validated)."""
         subject = company_name(name, uscc)
         code = subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
-        key_type, (key_ref, pub) = self._new_key(key_type, f"company-{code}", custody)
+        key_type, (key_ref, pub) = self._new_key(key_type, f"company-{code}", custody, valid_days)
         return self._issue(
             subject,
             pub,
@@ -472,7 +417,9 @@ class PlatformCA:
         """Certify a person: CN = name, serialNumber = keyed hash of the ID number."""
         id_hash = self.person_id_hash(id_number)
         subject = person_name(name, id_hash)
-        key_type, (key_ref, pub) = self._new_key(key_type, f"person-{id_hash[4:16]}", custody)
+        key_type, (key_ref, pub) = self._new_key(
+            key_type, f"person-{id_hash[4:16]}", custody, valid_days
+        )
         return self._issue(
             subject,
             pub,
@@ -764,6 +711,69 @@ class PlatformCA:
 
 
 # -------------------------------------------------------------------- helpers
+def _end_entity_certificate(
+    subject: x509.Name,
+    public_key: PublicKey,
+    *,
+    issuing: x509.Certificate,
+    issuing_key: PrivateKey,
+    site_url: str,
+    valid_days: int,
+    eku: list[ObjectIdentifier],
+    eku_critical: bool,
+) -> x509.Certificate:
+    """A signing certificate from the issuing CA: digitalSignature + nonRepudiation, CRL DP and
+    OCSP/caIssuers AIA pointing at the platform, never outliving the issuing CA."""
+    if valid_days <= 0:
+        raise ValueError("valid_days must be positive")
+    now = _now()
+    not_after = min(now + timedelta(days=valid_days), issuing.not_valid_after_utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuing.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(_aki(issuing), critical=False)
+        .add_extension(_crl_dp(f"{site_url}/pki/issuing.crl"), critical=False)
+        .add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.OCSP,
+                        x509.UniformResourceIdentifier(f"{site_url}/pki/ocsp"),
+                    ),
+                    x509.AccessDescription(
+                        AuthorityInformationAccessOID.CA_ISSUERS,
+                        x509.UniformResourceIdentifier(f"{site_url}/pki/issuing.cer"),
+                    ),
+                ]
+            ),
+            critical=False,
+        )
+        .sign(issuing_key, _sig_hash(issuing_key))
+    )
+
+
 def _to_asn1(cert: x509.Certificate) -> Any:
     from asn1crypto import x509 as asn1_x509
 

@@ -22,6 +22,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from .custody import BlobStore, DirectoryBlobStore
+
 __all__ = ["CAStore"]
 
 
@@ -37,6 +39,11 @@ class CAStore:
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
         self._lock = threading.RLock()
+        self._index_cache: tuple[tuple[int, int, int], dict[str, dict[str, Any]]] | None = None
+
+    def blob_store(self) -> BlobStore:
+        """Where encrypted key envelopes go; override to keep them elsewhere (e.g. a DB table)."""
+        return DirectoryBlobStore(self.keys_dir)
 
     # -- layout -------------------------------------------------------------------------------
     @property
@@ -99,8 +106,26 @@ class CAStore:
         self._write_json(self.config_path, config)
 
     # -- index ----------------------------------------------------------------------------------
+    def _cached_index(self) -> dict[str, dict[str, Any]]:
+        """The parsed index, re-read only when the file changed.
+
+        Status is checked on every signing and every OCSP request, so re-parsing the whole JSON
+        each time would grow with the number of certificates issued.
+        """
+        try:
+            st = self.index_path.stat()
+        except FileNotFoundError:
+            return {}
+        # os.replace gives every write a new inode, so this changes on every write
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        with self._lock:
+            if self._index_cache is None or self._index_cache[0] != stamp:
+                self._index_cache = (stamp, self._read_json(self.index_path, {}))
+            return self._index_cache[1]
+
     def read_index(self) -> dict[str, dict[str, Any]]:
-        return self._read_json(self.index_path, {})
+        """A copy of the index (entries hold only scalars, so copying each entry suffices)."""
+        return {k: dict(v) for k, v in self._cached_index().items()}
 
     def write_index(self, index: dict[str, dict[str, Any]]) -> None:
         self._write_json(self.index_path, index)
@@ -115,7 +140,8 @@ class CAStore:
             return dict(entry)
 
     def entry(self, serial: int) -> dict[str, Any] | None:
-        return self.read_index().get(format(serial, "x"))
+        found = self._cached_index().get(format(serial, "x"))
+        return dict(found) if found is not None else None
 
     # -- certificates ---------------------------------------------------------------------------
     def cert_path(self, serial: int) -> Path:
