@@ -44,6 +44,7 @@ def test_issue_sends_six_digits_and_stores_only_a_hash():
     event = AuditEvent.objects.get(action="otp.sent")
     assert event.data["purpose"] == "register" and event.data["channel"] == "sms"
     assert code not in str(event.data) and code not in event.object_label
+    assert PHONE not in event.object_label and "138****8000" in event.object_label
 
 
 def test_verify_accepts_the_code_once():

@@ -220,6 +220,19 @@ def test_send_code_without_javascript(client):
     assert "data-step2 hidden" not in html
 
 
+def test_login_code_without_javascript(client, user):
+    resp = client.post(
+        reverse("accounts:login"), {"method": "code", "login": user.phone, "action": "send"}
+    )
+    assert resp.status_code == 200 and 'name="code"' in resp.content.decode()
+    assert "138****8000" in resp.content.decode()
+    resp = client.post(
+        reverse("accounts:login"),
+        {"method": "code", "login": user.phone, "code": outbox.last_code(user.phone)},
+    )
+    assert resp.status_code == 302
+
+
 # --- login --------------------------------------------------------------------------------------
 
 

@@ -115,7 +115,14 @@ class OneTimeCode(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.purpose} → {self.target} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+        # Masked: this label lands in audit events that company admins may read.
+        from .targets import parse_target
+
+        try:
+            to = parse_target(self.target).masked
+        except Exception:
+            to = "***"
+        return f"{self.purpose} → {to} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
 class RateCounter(models.Model):

@@ -129,8 +129,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     )
     code_form = CodeLoginForm(request.POST if tab == "code" and request.method == "POST" else None)
     status = 200
+    sender = None
 
-    if request.method == "POST" and tab == "password" and password_form.is_valid():
+    if request.method == "POST" and tab == "code" and request.POST.get("action") == "send":
+        # Without JavaScript the "Get code" button submits the whole form here.
+        sender = _issue_from_post(request, otp.Purpose.LOGIN)
+        code_form = CodeLoginForm(initial={"login": request.POST.get("login", "")})
+
+    elif request.method == "POST" and tab == "password" and password_form.is_valid():
         username = _canonical_login(password_form.cleaned_data["login"])
         was_locked = AxesProxyHandler.is_locked(
             request, {settings.AXES_USERNAME_FORM_FIELD: username}
@@ -166,6 +172,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "password_form": password_form,
             "code_form": code_form,
+            "sender": sender,
             "next": request.POST.get("next") or request.GET.get("next") or "",
             "title": _("Log in"),
         },
