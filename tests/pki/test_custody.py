@@ -148,3 +148,29 @@ def test_ca_keys_do_not_sign_documents(ca):
         ca.signer(ca.issuing_certificate.serial_number)
     with pytest.raises(KeyError):
         ca.signer(12345)
+
+
+def test_kek_rotation_rewraps_without_touching_key_ciphertext(tmp_path):
+    ca = PlatformCA.init(tmp_path / "ca", "old-kek", key_type="p256")
+    cred = ca.issue_person("李四", "110101199003070011")
+    id_hash = ca.person_id_hash("110101199003070011")
+    keys = tmp_path / "ca" / "keys"
+    before = {p.name: json.loads(p.read_text()) for p in keys.glob("*.json")}
+
+    assert ca.rotate_kek("new-kek") == len(before)
+    after = {p.name: json.loads(p.read_text()) for p in keys.glob("*.json")}
+    assert after.keys() == before.keys()
+    for name, doc in after.items():
+        assert doc["ciphertext"] == before[name]["ciphertext"]
+        assert doc["wrapped_dek"] != before[name]["wrapped_dek"]
+
+    with pytest.raises(WrongKEKError):
+        PlatformCA.load(tmp_path / "ca", "old-kek")
+    reloaded = PlatformCA.load(tmp_path / "ca", "new-kek")
+    # the same keys and pepper, now under the new KEK
+    key = reloaded.file_custody.private_key(cred.key_ref)
+    assert key.public_key() == cred.certificate.public_key()
+    assert reloaded.person_id_hash("110101199003070011") == id_hash
+    asyncio.run(reloaded.signer(cred.serial).async_sign_general_data(b"x", "sha256"))
+    # running it again is a no-op (resumable after an interruption)
+    assert reloaded.file_custody.rotate_kek("new-kek") == 0

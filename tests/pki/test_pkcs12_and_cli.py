@@ -180,3 +180,14 @@ def test_python_m_chop_pki_serve(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_cli_rotate_kek(cli_env, capsys, monkeypatch):
+    assert run_cli(capsys, "init", "--key-type", "p256")[0] == 0
+    assert run_cli(capsys, "rotate-kek")[0] == 2  # no new KEK given
+    monkeypatch.setenv("CHOP_NEW_KEK", "next-kek")
+    code, out, _ = run_cli(capsys, "rotate-kek")
+    assert code == 0 and json.loads(out)["rewrapped"] >= 4
+    assert run_cli(capsys, "list")[0] == 2  # old CHOP_KEK no longer opens it
+    monkeypatch.setenv("CHOP_KEK", "next-kek")
+    assert run_cli(capsys, "list")[0] == 0

@@ -302,6 +302,20 @@ class PlatformCA:
             return cls.load(directory, kek, ee_custody=init_kwargs.get("ee_custody"))
         return cls.init(directory, kek, **init_kwargs)
 
+    def rotate_kek(self, new_kek: bytes | str) -> int:
+        """Re-wrap every key under a new KEK (e.g. after an operator leaves); returns the count.
+
+        ``ca.json`` records the new KEK's check value only after every envelope was re-wrapped,
+        so if this is interrupted, load with the old KEK and run it again to finish.
+        """
+        with self.store.locked():
+            count = self.file_custody.rotate_kek(new_kek)
+            config = self.store.read_config()
+            config["kek_check"] = kek_check_value(derive_kek(new_kek))
+            self.store.write_config(config)
+            self.config = config
+        return count
+
     # ---------------------------------------------------------------- properties
     @property
     def directory(self) -> Path:

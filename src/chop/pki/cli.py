@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--password", help="PKCS#12 password (prompted for when omitted)")
 
+    s = sub.add_parser("rotate-kek", parents=[common], help="re-wrap all keys under a new KEK")
+    s.add_argument(
+        "--new-kek-file", help="file holding the new key-encryption key (default: $CHOP_NEW_KEK)"
+    )
+
     s = sub.add_parser("serve", parents=[common], help="serve CRL, OCSP and TSA over HTTP")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8001)
@@ -218,6 +223,15 @@ def run(argv: list[str] | None = None) -> int:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)  # password-encrypted PKCS#12, never the bare key
         print(f"wrote {args.output}", file=sys.stderr)
+    elif cmd == "rotate-kek":
+        if args.new_kek_file:
+            new = kek_from_env_or_file(args.new_kek_file)
+        elif os.environ.get("CHOP_NEW_KEK"):
+            new = os.environ["CHOP_NEW_KEK"].encode("utf-8")
+        else:
+            raise CLIError("no new key-encryption key: pass --new-kek-file or set CHOP_NEW_KEK")
+        count = ca.rotate_kek(new)
+        _print({"rewrapped": count})
     elif cmd == "serve":
         from .http import make_server
 

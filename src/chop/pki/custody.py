@@ -172,6 +172,26 @@ def unseal(kek: bytes, blob: bytes, *, purpose: str) -> bytes:
         raise CustodyError("key envelope is corrupt (authentication failed)") from None
 
 
+def rewrap(old_kek: bytes, new_kek: bytes, blob: bytes) -> bytes:
+    """Re-wrap an envelope's data key under ``new_kek``; the key ciphertext is left untouched.
+
+    This is why there is a data key per private key: rotating the KEK rewrites 60 bytes per key
+    and never decrypts a private key.
+    """
+    doc = json.loads(blob)
+    purpose = doc["purpose"]
+    aad = f"chop-pki/v{_BLOB_VERSION}/{purpose}".encode() + b"/dek"
+    wrapped = _unb64(doc["wrapped_dek"])
+    try:
+        dek = AESGCM(old_kek).decrypt(wrapped[:12], wrapped[12:], aad)
+    except InvalidTag:
+        raise WrongKEKError(f"the current KEK does not open {purpose}") from None
+    nonce = os.urandom(12)
+    doc["wrapped_dek"] = _b64(nonce + AESGCM(new_kek).encrypt(nonce, dek, aad))
+    doc["kek_check"] = kek_check_value(new_kek)
+    return json.dumps(doc, sort_keys=True).encode("ascii")
+
+
 class KeyCustody(ABC):
     """Where end-entity private keys live. The CA only ever talks to keys through this."""
 
@@ -219,6 +239,10 @@ class BlobStore(ABC):
     @abstractmethod
     def get(self, name: str) -> bytes: ...
 
+    @abstractmethod
+    def names(self) -> list[str]:
+        """Every stored blob's name (for KEK rotation)."""
+
 
 class DirectoryBlobStore(BlobStore):
     """Encrypted envelopes as files ``<name>.json`` in one directory, replaced atomically."""
@@ -248,6 +272,9 @@ class DirectoryBlobStore(BlobStore):
             return self._path(name).read_bytes()
         except FileNotFoundError:
             raise CustodyError(f"no key blob named {name!r}") from None
+
+    def names(self) -> list[str]:
+        return sorted(p.stem for p in self.directory.glob("*.json"))
 
 
 class EncryptedFileCustody(KeyCustody):
@@ -313,6 +340,24 @@ class EncryptedFileCustody(KeyCustody):
     def seal_secret(self, name: str, data: bytes) -> None:
         """Store a small non-key secret (e.g. the ID-number pepper) under the same KEK."""
         self.store.put(name, seal(self._kek, data, purpose=f"secret:{name}"))
+
+    def rotate_kek(self, new_kek: bytes | str) -> int:
+        """Re-wrap every stored envelope under ``new_kek``; returns how many were re-wrapped.
+
+        Resumable: envelopes already under the new KEK (per their check value) are skipped, so
+        an interrupted rotation is finished by running it again with the old KEK.
+        """
+        new = derive_kek(new_kek)
+        new_check = kek_check_value(new)
+        count = 0
+        for name in self.store.names():
+            blob = self.store.get(name)
+            if json.loads(blob).get("kek_check") == new_check:
+                continue
+            self.store.put(name, rewrap(self._kek, new, blob))
+            count += 1
+        self._kek = new
+        return count
 
     def unseal_secret(self, name: str) -> bytes:
         return unseal(self._kek, self.store.get(name), purpose=f"secret:{name}")
