@@ -312,6 +312,42 @@ def test_lockout_message_in_english(client, user):
     assert "try again in 15 minutes" in resp.content.decode()
 
 
+def test_axes_lockout_callable_renders_translated_page(client, user, settings):
+    """With AXES_LOCKOUT_CALLABLE pointing at our view, other login forms (the admin's) that axes
+    locks get the same translated page instead of axes' plain English text."""
+    settings.AXES_LOCKOUT_CALLABLE = "chop.accounts.views.lockout_response"
+    url = reverse("admin:login")
+    for _ in range(5):
+        resp = client.post(url, {"username": user.phone, "password": "wrong-password"})
+    assert resp.status_code == 429
+    html = resp.content.decode()
+    assert "登录失败次数过多" in html and 'name="login"' in html
+
+
+def test_axes_username_callable_counts_admin_failures_per_account(client, user, settings):
+    settings.AXES_USERNAME_CALLABLE = "chop.accounts.views.axes_username"
+    url = reverse("admin:login")
+    for i in range(4):  # from four different addresses: no single IP reaches the limit
+        client.post(
+            url, {"username": "+86 " + user.phone, "password": "x"}, REMOTE_ADDR=f"10.0.0.{i}"
+        )
+    resp = client.post(
+        reverse("accounts:login"),
+        {"login": user.phone, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert resp.status_code == 302  # four failures: still allowed, and success resets
+    for i in range(5):
+        client.post(url, {"username": user.phone, "password": "x"}, REMOTE_ADDR=f"10.0.1.{i}")
+    client.logout()
+    resp = client.post(
+        reverse("accounts:login"),
+        {"login": user.phone, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+    )
+    assert resp.status_code == 429
+
+
 def test_login_with_code(client, user):
     resp = send_code(client, user.phone, "login")
     assert "如果该账号存在" in resp.content.decode()

@@ -116,6 +116,50 @@ def _handle_locked(request: HttpRequest, username: str, method: str, *, newly: b
     return lockout_message(request, username)
 
 
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
+    """For ``AXES_USERNAME_CALLABLE``: the canonical login whichever form the attempt came from.
+
+    Our forms send ``login``; Django's admin login sends ``username``. Without this, admin
+    failures are counted against no username (only the IP address).
+    """
+    raw = None
+    for source in (credentials or {}, request.POST if request is not None else {}):
+        raw = source.get(settings.AXES_USERNAME_FORM_FIELD) or source.get("username")
+        if raw:
+            break
+    return _canonical_login(raw) if raw else None
+
+
+def lockout_response(
+    request: HttpRequest, original_response=None, credentials=None
+) -> HttpResponse:
+    """For ``AXES_LOCKOUT_CALLABLE``: axes' own lockout answer (e.g. on the admin login) as our
+    login page with the translated message, instead of a bare English text response."""
+    username = ""
+    if credentials:
+        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD) or ""
+    username = (
+        username
+        or request.POST.get(settings.AXES_USERNAME_FORM_FIELD, "")
+        or request.POST.get("username", "")
+    )
+    form = PasswordLoginForm(initial={"login": username})
+    form.is_bound = False
+    message = lockout_message(request, _canonical_login(username) if username else "")
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "tab": "password",
+            "password_form": form,
+            "code_form": CodeLoginForm(),
+            "lockout": message,
+            "title": _("Log in"),
+        },
+        status=429,
+    )
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 
