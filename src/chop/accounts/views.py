@@ -26,6 +26,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from chop.audit.events import client_ip, record
@@ -144,7 +146,6 @@ def lockout_response(
         or request.POST.get("username", "")
     )
     form = PasswordLoginForm(initial={"login": username})
-    form.is_bound = False
     message = lockout_message(request, _canonical_login(username) if username else "")
     return render(
         request,
@@ -163,6 +164,8 @@ def lockout_response(
 # --- pages --------------------------------------------------------------------------------------
 
 
+@sensitive_post_parameters("password", "password1", "password2", "code")
+@never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_next_url(request))
@@ -274,6 +277,8 @@ def _code_login(request: HttpRequest, form: CodeLoginForm) -> HttpResponse | int
     return redirect(_next_url(request))
 
 
+@sensitive_post_parameters("password", "password1", "password2", "code")
+@never_cache
 def register_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect(settings.LOGIN_REDIRECT_URL)
@@ -326,6 +331,8 @@ def register_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters("password", "password1", "password2", "code")
+@never_cache
 def reset_view(request: HttpRequest) -> HttpResponse:
     form = ResetForm(request.POST or None)
     sender = None
@@ -415,6 +422,7 @@ def _issue_from_post(request: HttpRequest, purpose: str) -> dict:
     return ctx
 
 
+@never_cache
 @require_POST
 def send_code_view(request: HttpRequest) -> HttpResponse:
     """htmx endpoint behind the "Get code" buttons; answers with the button and a status line."""
