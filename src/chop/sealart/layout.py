@@ -207,7 +207,9 @@ def _arc_try(
     t = edge.t_of_polar(phi)
     t = np.unwrap(t)
     e, nrm = edge.point(t)
-    c = e - d0 * nrm
+    # arc length is measured along the inner edge of the boxes (where neighbours converge), so
+    # glyph feet on a tight oval end are spaced as evenly as those on the flat top
+    c = e - (gap + h) * nrm
     seg = np.hypot(*np.diff(c, axis=0).T)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     total = s[-1]
