@@ -14,6 +14,7 @@ from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from .errors import EncryptedPdfError, MalformedPdfError
+from .fastparse import read_simple_object
 
 __all__ = ["PageInfo", "InputDocument"]
 
@@ -126,7 +127,7 @@ class InputDocument:
             if key in seen:
                 raise MalformedPdfError("the page tree contains a loop")
             seen.add(key)
-            node = node_ref.get_object()
+            node = read_simple_object(self.reader, node_ref)
             if not isinstance(node, generic.DictionaryObject):
                 raise MalformedPdfError("a page tree node is not a dictionary")
             attrs = dict(inherited)

@@ -1,0 +1,59 @@
+"""The fast page-dictionary reader returns exactly what pyHanko's parser returns, or defers."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+from chop.pdfsign.fastparse import read_simple_object
+from chop.pdfsign.testing import make_pdf
+
+
+def _ser(obj) -> bytes:
+    buf = io.BytesIO()
+    obj.write_to_stream(buf, None)
+    return buf.getvalue()
+
+
+def _same_as_pyhanko(data: bytes) -> int:
+    fast = PdfFileReader(io.BytesIO(data), strict=False)
+    slow = PdfFileReader(io.BytesIO(data), strict=False)
+    n = 0
+    for kid_fast, kid_slow in zip(
+        fast.root["/Pages"]["/Kids"], slow.root["/Pages"]["/Kids"], strict=True
+    ):
+        a = read_simple_object(fast, kid_fast)
+        b = kid_slow.get_object()
+        assert _ser(a) == _ser(b)
+        assert type(a) is type(b)
+        n += 1
+    return n
+
+
+def test_plain_rotated_cropped_pages():
+    assert _same_as_pyhanko(make_pdf(3, rotate=90, crop_box=(1, 2.5, 300.25, -4))) == 3
+
+
+def test_unusual_syntax_falls_back_or_matches():
+    body = (
+        b"%PDF-1.7\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Count 2/Kids[3 0 R 4 0 R]/MediaBox[0 0 612 792]>>endobj\n"
+        b"3 0 obj\n<< /Type /Page /Parent 2 0 R %comment\n /Rotate -90 /Foo (a string (nested)) "
+        b"/Bar <414243> /A#20B 1 /Arr [1 .5 -3. [true false null] << /K /V >>] >>\nendobj\n"
+        b"4 0 obj<</Type/Page/Parent 2 0 R/UserUnit 1.0/Annots[]>>endobj\n"
+    )
+    offsets = [body.index(b"%d 0 obj" % i) for i in (1, 2, 3, 4)]
+    xref = len(body)
+    body += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    body += b"trailer<</Size 5/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    assert _same_as_pyhanko(body) == 2
+
+
+def test_object_streams(tmp_path):
+    src = tmp_path / "in.pdf"
+    src.write_bytes(make_pdf(3))
+    out = tmp_path / "os.pdf"
+    subprocess.run(["qpdf", "--object-streams=generate", str(src), str(out)], check=True)
+    assert _same_as_pyhanko(out.read_bytes()) == 3
