@@ -111,3 +111,25 @@ def test_register_by_phone_and_pages_in_both_languages(_shared_static, browser_p
     assert "Too many failed attempts" in alert.inner_text()
     assert "15 minutes" in alert.inner_text()
     screenshot(page, "login-locked-en-mobile")
+
+
+@pytest.mark.browser
+def test_code_button_counts_down_and_can_resend(_shared_static, browser_page, settings):
+    settings.CHOP_OTP_RESEND_SECONDS = 2
+    page = browser_page
+    page.goto(f"{page.base_url}/accounts/login/?tab=code")
+    page.fill("#id_login", "13600136001")
+    button = page.locator("#code-sender button").first
+    button.click()
+    page.locator("#code-status.ok").wait_for()
+    assert button.is_disabled() and "秒后重新获取" in button.inner_text()
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#code-sender button');"
+        " return !b.disabled && b.textContent.trim() === '重新获取'; }",
+        timeout=5000,
+    )
+    button.click()
+    page.wait_for_function(
+        "() => document.querySelector('#code-sender button').disabled", timeout=5000
+    )
+    assert "如果该账号存在" in page.locator("#code-status").inner_text()
