@@ -20,9 +20,52 @@ from chop.pdfsign.testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdfsign"
 
 
+class PlatformPKI:
+    """The platform CA (``chop.pki``) behind the small interface the tests use."""
+
+    def __init__(self, ca) -> None:
+        self.ca = ca
+        self.root_certificate = ca.root_certificate
+
+    def root_pem(self) -> bytes:
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        return self.root_certificate.public_bytes(Encoding.PEM)
+
+    def timestamper(self):
+        return self.ca.timestamper()
+
+    def issue_company(self, name: str, uscc: str) -> PlatformIdentity:
+        return PlatformIdentity(self.ca, self.ca.issue_company(name, uscc))
+
+    def issue_person(self, name: str, id_number: str) -> PlatformIdentity:
+        return PlatformIdentity(self.ca, self.ca.issue_person(name, id_number))
+
+
+class PlatformIdentity:
+    def __init__(self, ca, cred) -> None:
+        self.ca, self.cred = ca, cred
+        self.serial = cred.serial
+        self.certificate = cred.certificate
+
+    def signer(self):
+        return self.ca.signer(self.serial)
+
+    def pkcs12(self, password: bytes) -> bytes:
+        return self.ca.export_pkcs12(self.serial, password)
+
+
 @pytest.fixture(scope="session")
-def pki() -> TestPKI:
-    return TestPKI()
+def pki(tmp_path_factory):
+    """The platform CA when ``chop.pki`` is importable, else a throw-away test PKI."""
+    try:
+        from chop.pki import PlatformCA
+    except ImportError:
+        return TestPKI()
+    ca = PlatformCA.init(
+        tmp_path_factory.mktemp("pdfsign-pki") / "ca", "test kek", site_url="https://chop.test/"
+    )
+    return PlatformPKI(ca)
 
 
 @pytest.fixture(scope="session")

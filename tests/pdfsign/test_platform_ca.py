@@ -20,8 +20,9 @@ KEK = "pdfsign test kek"
 def ca(tmp_path_factory):
     from chop.pki import PlatformCA
 
-    return PlatformCA.init(tmp_path_factory.mktemp("pdfsign-ca") / "ca", KEK,
-                           site_url="https://chop.test/")
+    return PlatformCA.init(
+        tmp_path_factory.mktemp("pdfsign-ca") / "ca", KEK, site_url="https://chop.test/"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -45,19 +46,36 @@ def test_three_acts_with_platform_ca(contract, tmp_path, ca, creds, seal):
     a, b, p = creds
     ts = ca.timestamper()
     a1, a2, a3 = tmp_path / "a1.pdf", tmp_path / "a2.pdf", tmp_path / "a3.pdf"
-    ps.sign(contract, a1, signer=ca.signer(a.serial), timestamper=ts,
-            marks=[ps.KeywordMark(seal, "甲方（盖章）"), ps.RidingMark(seal)])
-    ps.sign(a1, a2, signer=ca.signer(b.serial), timestamper=ts,
-            marks=[ps.SingleMark(demo_seal(38), 1, 130, 220), ps.RidingMark(demo_seal(38), "left")])
-    ps.sign(a2, a3, signer=ca.signer(p.serial), timestamper=ts,
-            marks=[ps.SingleMark(demo_seal(18), 4, 150, 240, date=ps.DateText())])
+    ps.sign(
+        contract,
+        a1,
+        signer=ca.signer(a.serial),
+        timestamper=ts,
+        marks=[ps.KeywordMark(seal, "甲方（盖章）"), ps.RidingMark(seal)],
+    )
+    ps.sign(
+        a1,
+        a2,
+        signer=ca.signer(b.serial),
+        timestamper=ts,
+        marks=[ps.SingleMark(demo_seal(38), 1, 130, 220), ps.RidingMark(demo_seal(38), "left")],
+    )
+    ps.sign(
+        a2,
+        a3,
+        signer=ca.signer(p.serial),
+        timestamper=ts,
+        marks=[ps.SingleMark(demo_seal(18), 4, 150, 240, date=ps.DateText())],
+    )
     report = _check(a3, ca, 3)
     assert [s.certificate_serial for s in report.signatures] == [
         format(c.serial, "x") for c in (a, b, p)
     ]
     assert all(s.pades_level == "B-T" and s.timestamp.trusted for s in report.signatures)
     assert [s.modification_level for s in report.signatures] == [
-        "form-filling", "form-filling", "none"
+        "form-filling",
+        "form-filling",
+        "none",
     ]
 
 
@@ -65,9 +83,15 @@ def test_three_acts_with_platform_ca(contract, tmp_path, ca, creds, seal):
 def test_long_term_levels(contract, tmp_path, ca, creds, seal, level):
     a, b, _ = creds
     out = tmp_path / "lt.pdf"
-    res = ps.sign(contract, out, signer=ca.signer(a.serial), timestamper=ca.timestamper(),
-                  validation_context=ca.validation_context(), level=level,
-                  marks=[ps.SingleMark(seal, 1, 20, 20)])
+    res = ps.sign(
+        contract,
+        out,
+        signer=ca.signer(a.serial),
+        timestamper=ca.timestamper(),
+        validation_context=ca.validation_context(),
+        level=level,
+        marks=[ps.SingleMark(seal, 1, 20, 20)],
+    )
     assert res.level == level
     report = _check(out, ca, 1)
     sig = report.signatures[0]
@@ -76,8 +100,13 @@ def test_long_term_levels(contract, tmp_path, ca, creds, seal, level):
         assert report.signatures[-1].kind == "document-timestamp"
     # a later signer's act keeps the long-term signature valid
     out2 = tmp_path / "lt2.pdf"
-    ps.sign(out, out2, signer=ca.signer(b.serial), timestamper=ca.timestamper(),
-            marks=[ps.SingleMark(demo_seal(38), 2, 20, 20), ps.RidingMark(demo_seal(38))])
+    ps.sign(
+        out,
+        out2,
+        signer=ca.signer(b.serial),
+        timestamper=ca.timestamper(),
+        marks=[ps.SingleMark(demo_seal(38), 2, 20, 20), ps.RidingMark(demo_seal(38))],
+    )
     report2 = _check(out2, ca, 2)
     assert report2.signatures[0].pades_level == level
 
@@ -88,6 +117,11 @@ def test_ecdsa_platform_ca(contract, tmp_path, seal, tmp_path_factory):
     ec_ca = PlatformCA.init(tmp_path_factory.mktemp("pdfsign-ec") / "ca", KEK, key_type="p256")
     cred = ec_ca.issue_company("甲方科技有限公司", "9144030071526726XG")
     out = tmp_path / "ec.pdf"
-    ps.sign(contract, out, signer=ec_ca.signer(cred.serial), timestamper=ec_ca.timestamper(),
-            marks=[ps.SingleMark(seal, 1, 20, 20)])
+    ps.sign(
+        contract,
+        out,
+        signer=ec_ca.signer(cred.serial),
+        timestamper=ec_ca.timestamper(),
+        marks=[ps.SingleMark(seal, 1, 20, 20)],
+    )
     _check(out, ec_ca, 1)
