@@ -639,13 +639,14 @@ def _oval(spec: SealSpec) -> Layout:
     )
     cx, cy = W / 2, H / 2
     name = _name(spec)
-    font = _font(spec, "song")
+    # invoice seals are cut in 仿宋 with thin strokes: the regular weight is the closer match
+    font = _font(spec, "song-regular" if invoice else "song")
     check_chars(font, name, "名称")
     edge = Oval(cx, cy, W / 2 - bw, H / 2 - bw)
     shapes: list[Shape] = [ring_shape(cx, cy, W / 2, H / 2, bw)]
     latin_name = not any(_is_wide(ch) for ch in name)
     h0 = spec.text_height_mm or (4.2 if not latin_name else 3.4)
-    shapes += arc_text(
+    name_shapes = arc_text(
         font,
         name,
         edge,
@@ -658,7 +659,9 @@ def _oval(spec: SealSpec) -> Layout:
         min_aspect=0.34,
         what="名称",
     )
-    inner_w = 2 * (edge.a - 0.8 - h0) - 1.0
+    shapes += name_shapes
+    name_boxes = [box_corners(s) for s in name_shapes]
+    inner_w = 2 * edge.a
     mid = spec.taxpayer_id if invoice else spec.horizontal_text
     if invoice and not (mid and mid.strip()):
         raise SealSpecError(
@@ -679,6 +682,9 @@ def _oval(spec: SealSpec) -> Layout:
             max_width=inner_w,
             spacing=0.2,
             what="税号" if invoice else "横向文",
+            container=edge,
+            container_gap=0.8,
+            obstacles=name_boxes,
         )
     if invoice:
         purpose = PURPOSE_TEXT[SealKind.INVOICE]
@@ -694,6 +700,9 @@ def _oval(spec: SealSpec) -> Layout:
             max_width=2 * edge.a * math.sqrt(1 - (0.32 * H / edge.b) ** 2) - 2.0,
             spacing=0.3,
             what="横向文",
+            container=edge,
+            container_gap=0.8,
+            obstacles=name_boxes,
         )
     elif spec.bottom_text and spec.bottom_text.strip():
         check_chars(font, spec.bottom_text, "下弦文")
@@ -709,6 +718,7 @@ def _oval(spec: SealSpec) -> Layout:
             aspect=0.6,
             min_aspect=0.35,
             what="下弦文",
+            obstacles=name_boxes,
         )
     edges = [
         lambda u: (cx + W / 2 * math.cos(2 * math.pi * u), cy + H / 2 * math.sin(2 * math.pi * u))

@@ -65,25 +65,28 @@ def coverage(
     slope = (x1 - x0) / (y1 - y0)
     xc = x0[edge] + (rows + 0.5 - y0[edge]) * slope[edge]
     xc = np.clip(xc, 0.0, W)
-    order = np.lexsort((xc, rows))
+    # sort by (sub-row, x) with one float key: x < W + 1 so the row dominates
+    order = np.argsort(rows * float(W + 2) + xc, kind="stable")
     rows, xc, dirs = rows[order], xc[order], d[edge][order]
     wind = np.cumsum(dirs)
-    prev = np.concatenate([[0], wind[:-1]])
+    prev = np.empty_like(wind)
+    prev[0] = 0
+    prev[1:] = wind[:-1]
     on = (prev == 0) & (wind != 0)  # span starts
     off = (prev != 0) & (wind == 0)  # span ends
     sel = on | off
-    r, x, step = rows[sel], xc[sel], np.where(on[sel], 1.0, -1.0)
-    # a unit step at x contributes (1 - f) to pixel floor(x) and 1 to every pixel after it:
-    # put (1 - f) at i and f at i + 1 in the difference array
+    r, x, step = rows[sel], xc[sel], np.where(on[sel], 1.0 / ss, -1.0 / ss)
+    # a unit step at x contributes (1 - f) to pixel floor(x) and 1 to every pixel after it: put
+    # (1 - f) at i and f at i + 1 in a difference array. Sub-rows of one pixel row share its
+    # difference array (weights 1/ss): summing before the cumulative sum is the same and 5× cheaper.
     i = np.floor(x).astype(np.int64)
     f = x - i
     stride = W + 2
-    base = r * stride + i
+    base = (r // ss) * stride + i
     diff = np.bincount(
         np.concatenate([base, base + 1]),
         weights=np.concatenate([step * (1 - f), step * f]),
-        minlength=rows_total * stride,
+        minlength=H * stride,
     )
-    cov = np.cumsum(diff.reshape(rows_total, stride)[:, :W], axis=1)
-    out = cov.reshape(H, ss, W).mean(axis=1, dtype=np.float32)
-    return np.clip(out, 0.0, 1.0, out=out)
+    cov = np.cumsum(diff.reshape(H, stride)[:, :W], axis=1).astype(np.float32)
+    return np.clip(cov, 0.0, 1.0, out=cov)
