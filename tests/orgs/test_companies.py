@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from chop.audit.models import AuditEvent
 from chop.orgs.access import SESSION_KEY
 from chop.orgs.models import Company, Membership, Role
@@ -33,14 +35,35 @@ def test_create_company_rejects_blank_name(make_user, login):
     assert not Company.objects.exists()
 
 
-def test_verify_page_says_it_is_coming_and_is_for_managers(make_user, make_company, login):
+def test_verify_call_to_action_opens_verification_for_that_company(make_user, make_company, login):
+    """Owners and admins are taken to enterprise verification with this company made active."""
     member = make_user("成员")
-    company = make_company(members={member: Role.MEMBER})
-    owner = company.memberships.get(role=Role.OWNER).user
-    page = login(owner).get(f"/companies/{company.pk}/verify/")
-    assert page.status_code == 200
-    assert "not built yet" in page.content.decode() or "尚未" in page.content.decode()
+    owner = make_user("老板")
+    company = make_company(owner=owner, members={member: Role.MEMBER})
+    other = make_company("另一家", owner=owner)
+    c = login(owner, other)
+    resp = c.get(f"/companies/{company.pk}/verify/")
+    assert resp.status_code == 302 and resp["Location"] == reverse("verification:company")
+    assert c.session[SESSION_KEY] == company.pk
     assert login(member).get(f"/companies/{company.pk}/verify/").status_code == 403
+
+
+def test_verify_page_says_it_is_coming_without_the_verification_app(
+    make_user, make_company, login, monkeypatch
+):
+    from chop.orgs import views
+
+    def no_such_route(name, *args, **kwargs):
+        if name.startswith("verification:"):
+            raise views.NoReverseMatch(name)
+        return reverse(name, *args, **kwargs)
+
+    monkeypatch.setattr(views, "reverse", no_such_route)
+    owner = make_user()
+    company = make_company(owner=owner)
+    page = login(owner).get(f"/companies/{company.pk}/verify/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "is not built yet" in page.content.decode()
 
 
 def test_switch_between_personal_and_company_spaces(make_user, make_company, login):

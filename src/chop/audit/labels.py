@@ -32,7 +32,7 @@ def event_details(action: str, data: dict) -> str:
             return str(value)
 
     if action == "member.invited":
-        return f"{data.get('target', '')} · {role(data.get('role'))}"
+        return str(_("by SMS") if data.get("channel") == "sms" else _("by e-mail"))
     if action == "member.role_changed":
         return f"{role(data.get('old'))} → {role(data.get('new'))}"
     if action == "member.removed":

@@ -137,7 +137,9 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.target} → {self.company} ({self.get_role_display()})"
+        # Masked: this label is copied into the append-only audit log, which must not keep
+        # a full phone number or address it could never erase.
+        return f"{self.masked_target} → {self.company} ({self.get_role_display()})"
 
     @property
     def is_expired(self) -> bool:

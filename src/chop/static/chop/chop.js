@@ -1,0 +1,17 @@
+/* Chop: the little behaviour the pages need beyond htmx. */
+(function () {
+  "use strict";
+  // The space switcher is a <details> dropdown: close it on a click elsewhere or on Escape.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.switcher[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.switcher[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+      menu.querySelector("summary").focus();
+    });
+  });
+})();
