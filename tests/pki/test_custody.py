@@ -9,6 +9,7 @@ import shutil
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
 from chop.pki import CustodyError, EncryptedFileCustody, PlatformCA, WrongKEKError
 from chop.pki import custody as custody_mod
@@ -123,7 +124,7 @@ def test_kek_derivation_and_sources(tmp_path, monkeypatch):
         kek_from_env_or_file()
 
 
-def test_signer_is_cached_and_key_unwrapped_once(ca_dir, company, monkeypatch):
+def test_signer_is_cached_and_key_unwrapped_once(ca, ca_dir, company, monkeypatch):
     calls = []
     real_unseal = custody_mod.unseal
 
@@ -135,8 +136,24 @@ def test_signer_is_cached_and_key_unwrapped_once(ca_dir, company, monkeypatch):
     fresh = PlatformCA.load(ca_dir, KEK)  # a new process, in effect: nothing cached yet
     signer = fresh.signer(company.serial)
     assert fresh.signer(company.serial) is signer
+
+    # signing uses the loaded key object: pyHanko's per-signature re-parse of the DER (30 ms for
+    # RSA) must not happen, so make it impossible (validation below uses the session CA, whose
+    # CA keys are already loaded, so nothing else needs to parse a key either)
+    import pyhanko.sign.signers.pdf_cms as pdf_cms
+
+    def no_reparse(*args, **kwargs):
+        raise AssertionError("private key re-parsed for a signature")
+
+    monkeypatch.setattr(pdf_cms.serialization, "load_der_private_key", no_reparse)
     for data in (b"one", b"two", b"three"):
-        asyncio.run(signer.async_sign_general_data(data, "sha256"))
+        cms = asyncio.run(signer.async_sign_general_data(data, "sha256"))
+        status = asyncio.run(
+            async_validate_detached_cms(
+                data, cms["content"], signer_validation_context=ca.validation_context()
+            )
+        )
+        assert status.intact and status.valid and status.trusted
     assert calls.count(company.key_ref) == 1
     assert signer.signing_cert.serial_number == company.serial
     chain_subjects = {c.subject.native["common_name"] for c in signer.cert_registry}

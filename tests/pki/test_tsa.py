@@ -199,3 +199,17 @@ def test_cert_req_false_omits_certificates_and_keeps_nonce(ca, tmp_path):
             text=True,
         )
         assert verify.returncode == 0, verify.stderr
+
+
+def test_sync_entry_points_work_inside_a_running_event_loop(ca, company):
+    """An ASGI view calling the sync API must not hit "asyncio.run() cannot be called"."""
+    digest = hashlib.sha256(b"z").digest()
+
+    async def from_async_code():
+        reply = ca.tsa().respond_der(_request("sha256", digest))
+        path = ca.validate_chain(company.serial)
+        return reply, path
+
+    reply, path = asyncio.run(from_async_code())
+    assert TimeStampResp.load(reply)["status"]["status"].native == "granted"
+    assert len(path) == 3

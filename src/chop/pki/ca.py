@@ -15,7 +15,6 @@ OCSP builders need an in-memory key); end-entity keys live in whichever custody 
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import threading
 import uuid
@@ -35,6 +34,7 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
+from ._sync import run_sync
 from .custody import (
     KEY_TYPES,
     CustodyError,
@@ -721,7 +721,7 @@ class PlatformCA:
 
         ctx = self.validation_context(**context_kwargs)
         validator = CertificateValidator(_to_asn1(self.certificate(serial)), validation_context=ctx)
-        return asyncio.run(validator.async_validate_path())
+        return run_sync(validator.async_validate_path())
 
 
 # -------------------------------------------------------------------- helpers

@@ -368,21 +368,48 @@ class EncryptedFileCustody(KeyCustody):
         certificate: x509.Certificate,
         chain: Iterable[x509.Certificate],
     ) -> Signer:
-        from pyhanko.sign.signers import SimpleSigner
         from pyhanko_certvalidator.registry import SimpleCertificateStore
 
         key = self.private_key(key_ref)
-        key_info = asn1_keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
         registry = SimpleCertificateStore.from_certs([_asn1_cert(c) for c in chain])
-        return SimpleSigner(
-            signing_cert=_asn1_cert(certificate), signing_key=key_info, cert_registry=registry
+        return _in_memory_signer(_asn1_cert(certificate), key, registry)
+
+
+def _in_memory_signer(cert: asn1_x509.Certificate, key: PrivateKey, registry: Any) -> Signer:
+    """A pyHanko ``SimpleSigner`` that signs with the already-loaded key object.
+
+    Stock ``SimpleSigner.sign_raw`` re-parses the PKCS#8 DER on every signature, and for RSA
+    cryptography re-checks the key on load (~30 ms for 2048 bits), which would dominate the cost of
+    signing a contract. RSA PKCS#1 v1.5 and ECDSA, the mechanisms our keys use, are signed here
+    directly; anything else (e.g. RSASSA-PSS if a caller asks for it) falls back to pyHanko.
+    """
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    class _LoadedKeySigner(SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            name = mechanism["algorithm"].native
+            if name.endswith("_rsa") or name == "rsassa_pkcs1v15":
+                if isinstance(key, rsa.RSAPrivateKey):
+                    return key.sign(
+                        data, padding.PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+                    )
+            elif (name.endswith("_ecdsa") or name == "ecdsa") and isinstance(
+                key, ec.EllipticCurvePrivateKey
+            ):
+                return key.sign(data, ec.ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+            return super().sign_raw(data, digest_algorithm)
+
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
+    )
+    return _LoadedKeySigner(signing_cert=cert, signing_key=key_info, cert_registry=registry)
 
 
 class Pkcs11Custody(KeyCustody):

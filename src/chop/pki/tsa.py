@@ -15,7 +15,6 @@ works for RSA, ECDSA and PKCS#11 TSA keys alike.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from datetime import UTC, datetime
 
@@ -23,6 +22,8 @@ from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
+
+from ._sync import run_sync
 
 __all__ = ["LocalTimeStamper", "TimeStampAuthority", "timestamper_for"]
 
@@ -149,7 +150,7 @@ class TimeStampAuthority:
             req.native  # force a full parse so malformed input is rejected here  # noqa: B018
         except (ValueError, TypeError) as exc:
             return _failure("rejection", "bad_data_format", f"malformed request: {exc}").dump()
-        return asyncio.run(self.async_respond(req)).dump()
+        return run_sync(self.async_respond(req)).dump()
 
 
 class LocalTimeStamper(TimeStamper):
