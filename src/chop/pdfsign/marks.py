@@ -69,10 +69,14 @@ class SealAppearance:
     def from_drawing(cls, drawing: _Drawing, *, opacity: float | None = None) -> SealAppearance:
         """From a ``chop.sealart`` drawing (anything with width_mm, height_mm, pdf_content())."""
         op = opacity if opacity is not None else float(getattr(drawing, "opacity", 1.0) or 1.0)
+        content = drawing.pdf_content()
+        if op < 1 and b"/GS0" not in content:
+            # sealart leaves opacity to the caller: /GS0 is registered in the seal's form XObject
+            content = b"q /GS0 gs\n" + content + b"\nQ"
         return cls(
             width_mm=float(drawing.width_mm),
             height_mm=float(drawing.height_mm),
-            content=drawing.pdf_content(),
+            content=content,
             opacity=op,
         )
 
@@ -100,10 +104,17 @@ class SealAppearance:
             data = contents.data
         if box[0] or box[1]:
             data = b"1 0 0 1 %g %g cm\n" % (-box[0], -box[1]) + data
+        opacity = 1.0
+        try:
+            gs = pg["/Resources"]["/ExtGState"]["/GS0"]
+            opacity = float(gs.get("/ca", gs.get("/CA", 1.0)))
+        except (KeyError, TypeError, ValueError):
+            pass
         return cls(
             width_mm=(box[2] - box[0]) / MM,
             height_mm=(box[3] - box[1]) / MM,
             content=b"q\n" + data + b"\nQ",
+            opacity=opacity,
         )
 
     @property
