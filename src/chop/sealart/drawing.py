@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 import threading
 from dataclasses import dataclass, field
 
@@ -186,21 +188,43 @@ class Drawing:
         return Image.fromarray(rgba, "RGBA")
 
     def to_png(
-        self, dpi: float | None = 300, px: int | None = None, compress_level: int = 1
+        self, dpi: float | None = 300, px: int | None = None, compress_level: int = 3
     ) -> bytes:
         """RGBA PNG with a transparent background, at ``dpi`` or with the longer side ``px`` pixels."""
         key = ("png", dpi, px, compress_level)
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        img = self.to_image(dpi, px)
-        buf = io.BytesIO()
-        W, H, ppm = self.pixel_size(dpi, px)
-        d = ppm * 25.4
-        img.save(buf, "PNG", compress_level=compress_level, dpi=(d, d))
-        data = buf.getvalue()
+        a = self.alpha(dpi, px)
+        H, W = a.shape
+        rgba = np.empty((H, W, 4), dtype=np.uint8)
+        rgba[..., 0], rgba[..., 1], rgba[..., 2] = self.color
+        rgba[..., 3] = np.rint(a * (255 * self.opacity)).astype(np.uint8)
+        data = encode_png(rgba, self.pixel_size(dpi, px)[2] * 1000, compress_level)
         self._cache[key] = data
         return data
+
+
+def encode_png(rgba: np.ndarray, px_per_metre: float, level: int = 3) -> bytes:
+    """Minimal RGBA PNG writer (filter 0 + zlib). Why not Pillow's encoder: on a mostly transparent
+    seal its adaptive row filters cost ~8 ms at 600 px for a larger file; this takes ~3 ms."""
+    h, w, _ = rgba.shape
+    raw = np.zeros((h, w * 4 + 1), dtype=np.uint8)  # a leading 0 per row: filter type None
+    raw[:, 1:] = rgba.reshape(h, -1)
+    ppm = round(px_per_metre)
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)),
+            chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1)),
+            chunk(b"IDAT", zlib.compress(raw.tobytes(), level)),
+            chunk(b"IEND", b""),
+        ]
+    )
 
 
 def _pdf_path(c: Contour, k: float) -> str:

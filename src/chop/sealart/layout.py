@@ -141,13 +141,17 @@ def what_en(what: str) -> str:
 
 # ---------------------------------------------------------------------------------------- arcs
 def _boxes_disjoint(a: np.ndarray, b: np.ndarray, sep: float) -> bool:
-    """Separating-axis test for two rectangles (4×2 corners): True if some axis separates them by ≥ sep."""
-    for poly in (a, b):
+    """Separating-axis test for two rectangles (4×2 corners): True if some axis separates them by
+    at least ``sep``. Plain floats: called thousands of times on 4 points, numpy would dominate."""
+    pa, pb = a.tolist(), b.tolist()
+    for poly in (pa, pb):
         for i in range(2):
-            e = poly[i + 1] - poly[i]
-            n = np.array([-e[1], e[0]]) / math.hypot(*e)
-            pa, pb = a @ n, b @ n
-            if pa.max() + sep <= pb.min() or pb.max() + sep <= pa.min():
+            ex, ey = poly[i + 1][0] - poly[i][0], poly[i + 1][1] - poly[i][1]
+            norm = math.hypot(ex, ey)
+            nx, ny = -ey / norm, ex / norm
+            qa = [x * nx + y * ny for x, y in pa]
+            qb = [x * nx + y * ny for x, y in pb]
+            if max(qa) + sep <= min(qb) or max(qb) + sep <= min(qa):
                 return True
     return False
 
