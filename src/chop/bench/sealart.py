@@ -8,6 +8,7 @@ also forgets the glyph outlines, which is what the first seal with new character
 
 from __future__ import annotations
 
+import os
 import time
 
 from chop import sealart
@@ -29,6 +30,8 @@ def _cold_no_glyphs() -> sealart.Drawing:
 
 
 def run(bench: Bench) -> None:
+    load = os.getloadavg()[0]
+    print(f"-- sealart: load average {load:.2f} on {os.cpu_count()} CPUs (wall-clock medians)")
     sealart.clear_cache(fonts=True)
     t0 = time.perf_counter()
     sealart.render(SPEC).to_png(px=600)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import math
 import struct
-import zlib
 import threading
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
