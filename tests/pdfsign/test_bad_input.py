@@ -185,3 +185,13 @@ def test_large_file_is_streamed(tmp_path, signer_a, seal, assert_signed_ok):
     assert src.stat().st_size > 40_000_000
     assert peak < 8_000_000, peak
     assert_signed_ok(out, 1)
+
+
+def test_dangling_acroform_reference_gets_a_fresh_form(tmp_path, signer_a, seal, assert_signed_ok):
+    data = make_pdf(1, catalog_extra=b" /AcroForm 99 0 R")
+    src = tmp_path / "form.pdf"
+    src.write_bytes(data)
+    out = tmp_path / "out.pdf"
+    ps.sign(src, out, signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)])
+    assert_signed_ok(out, 1)
+    assert b"99 0 obj" not in out.read_bytes()

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, misc
 
 from .cms import profile_for
 from .document import InputDocument, PageInfo
-from .errors import PdfSignError
+from .errors import MalformedPdfError, PdfSignError
 from .layout import Placement, _fmt, layout_marks
 from .marks import Mark, SealAppearance
 from .policy import LOCKED, LOCKED_CONTENTS, seal_annotation_name
@@ -322,10 +322,12 @@ def _build_increment(
             changed = True
         return form if changed else None
 
+    if isinstance(acro_raw, generic.IndirectObject) and not isinstance(
+        acro_raw.get_object(), generic.DictionaryObject
+    ):
+        acro_raw = None  # dangling or broken reference: the catalog gets a fresh form
     if isinstance(acro_raw, generic.IndirectObject):
         form = acro_raw.get_object()
-        if not isinstance(form, generic.DictionaryObject):
-            form = generic.DictionaryObject()
         new_form = updated_form(form)
         if new_form is not None:
             inc.put(acro_raw.idnum, _ser(new_form), acro_raw.generation)
@@ -551,18 +553,26 @@ def sign(
         if timestamper is not None:
             reserve += _timestamp_size(timestamper) + 64
         subject = profile.cert.subject.human_friendly
-        buf, c_start, c_end = _build_increment(
-            doc,
-            placements,
-            field_name=field_name,
-            when=when,
-            reserve=reserve,
-            name=_cn(profile.cert),
-            reason=reason,
-            location=location,
-            contact=contact,
-            base_offset=src_size + len(prefix),
-        )
+        try:
+            buf, c_start, c_end = _build_increment(
+                doc,
+                placements,
+                field_name=field_name,
+                when=when,
+                reserve=reserve,
+                name=_cn(profile.cert),
+                reason=reason,
+                location=location,
+                contact=contact,
+                base_offset=src_size + len(prefix),
+            )
+        except PdfSignError:
+            raise
+        except (misc.PdfError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            # a broken form, page or trailer object that only shows up when we update it
+            raise MalformedPdfError(
+                f"a part of this PDF that signing must update is broken ({exc})"
+            ) from exc
         increment = bytes(prefix) + bytes(buf)
         c_start += len(prefix)
         c_end += len(prefix)

@@ -241,6 +241,7 @@ def make_pdf(
     crop_box: tuple[float, float, float, float] | None = None,
     default_text: bool = True,
     padding: int = 0,
+    catalog_extra: bytes = b"",
 ) -> bytes:
     """A small hand-written PDF (classic xref table) for tests.
 
@@ -299,7 +300,7 @@ def make_pdf(
             % (pages, b" ".join(b"%g" % v for v in media_box), helv, song, cref, extra)
         )
         kids.append(pref)
-    objs[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R >>" % pages
+    objs[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R%s >>" % (pages, catalog_extra)
     objs[pages - 1] = b"<< /Type /Pages /Count %d /Kids [%s] >>" % (
         n_pages,
         b" ".join(b"%d 0 R" % k for k in kids),
