@@ -191,3 +191,17 @@ def test_kek_rotation_rewraps_without_touching_key_ciphertext(tmp_path):
     asyncio.run(reloaded.signer(cred.serial).async_sign_general_data(b"x", "sha256"))
     # running it again is a no-op (resumable after an interruption)
     assert reloaded.file_custody.rotate_kek("new-kek") == 0
+
+
+def test_expired_certificate_gets_no_signer(ca, monkeypatch):
+    from datetime import timedelta
+
+    import chop.pki.ca as ca_mod
+    from chop.pki import CertificateExpiredError
+
+    cred = ca.issue_company("北京测试科技有限公司", "91350100M000100Y43", valid_days=1)
+    assert ca.signer(cred.serial) is not None  # cached while valid
+    real_now = ca_mod._now
+    monkeypatch.setattr(ca_mod, "_now", lambda: real_now() + timedelta(days=2))
+    with pytest.raises(CertificateExpiredError):
+        ca.signer(cred.serial)

@@ -6,6 +6,7 @@ app all drive the same code. Start with :class:`PlatformCA`.
 
 from .ca import (
     REVOCATION_REASONS,
+    CertificateExpiredError,
     CertificateRevokedError,
     CertificateStatus,
     Credential,
@@ -35,6 +36,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "REVOCATION_REASONS",
+    "CertificateExpiredError",
     "CertificateRevokedError",
     "CertificateStatus",
     "Credential",

@@ -50,6 +50,7 @@ from .names import company_name, person_id_hash, person_name
 from .storage import CAStore
 
 __all__ = [
+    "CertificateExpiredError",
     "CertificateRevokedError",
     "CertificateStatus",
     "Credential",
@@ -78,6 +79,10 @@ for _flag in x509.ReasonFlags:
 
 class CertificateRevokedError(CustodyError):
     """Refusing to hand out a signer for a revoked certificate."""
+
+
+class CertificateExpiredError(CustodyError):
+    """Refusing to hand out a signer for an expired certificate (its signatures would not verify)."""
 
 
 @dataclass(frozen=True)
@@ -477,9 +482,15 @@ class PlatformCA:
             with self._lock:
                 self._signers.pop(serial, None)
             raise CertificateRevokedError(f"certificate {serial:x} is revoked ({status.reason})")
+        entry = self._entry(serial)
+        if datetime.fromisoformat(entry["not_after"]) < _now():
+            with self._lock:
+                self._signers.pop(serial, None)
+            raise CertificateExpiredError(
+                f"certificate {serial:x} expired on {entry['not_after']}; issue a new one"
+            )
         if cached is not None:
             return cached
-        entry = self._entry(serial)
         if entry["kind"] in ("root", "issuing"):
             raise CustodyError("CA keys sign certificates only, not documents")
         key_ref = entry["key_ref"]
