@@ -166,3 +166,32 @@ def test_parse_page_ranges():
     for bad in ("0", "4", "3-1", "a", "1-", "1-9"):
         with pytest.raises(ps.MarkError):
             ps.parse_page_ranges(bad, 3)
+
+
+def test_result_hashes_and_async_context(contract, tmp_path, signer_a, seal, tsa):
+    """The result carries the output's SHA-256; signing works inside a running event loop."""
+    import asyncio
+    import hashlib
+
+    out = tmp_path / "out.pdf"
+
+    async def in_loop():
+        return ps.sign(
+            contract, out, signer=signer_a, timestamper=tsa, marks=[ps.SingleMark(seal, 1, 20, 20)]
+        )
+
+    res = asyncio.run(in_loop())
+    assert res.output_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert res.size == out.stat().st_size
+    buf = io.BytesIO()
+    res2 = ps.sign(
+        contract.read_bytes(), buf, signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)]
+    )
+    assert res2.output_sha256 == hashlib.sha256(buf.getvalue()).hexdigest()
+    # document_digest is the hash of the signed byte ranges, as recorded in the signature
+    data = buf.getvalue()
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    sig = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
+    a, b, c, d = sig.byte_range
+    assert res2.document_digest == hashlib.sha256(data[a : a + b] + data[c : c + d]).hexdigest()

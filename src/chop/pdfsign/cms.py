@@ -124,7 +124,7 @@ class SignerProfile:
         if key is not None and self.mechanism in ("ecdsa", "sha256_ecdsa"):
             return key.sign(data, ec.ECDSA(hashes.SHA256()))
         try:
-            return asyncio.run(self.signer.async_sign_raw(data, "sha256"))
+            return run_sync(self.signer.async_sign_raw(data, "sha256"))
         except Exception as exc:  # noqa: BLE001 - HSM errors etc. reach the user as one message
             raise SignerError(f"the signing key could not sign ({exc})") from exc
 
@@ -166,7 +166,7 @@ class SignerProfile:
         if timestamper is not None:
             sig_digest = hashlib.sha256(signature).digest()
             try:
-                token = asyncio.run(timestamper.async_timestamp(sig_digest, "sha256"))
+                token = run_sync(timestamper.async_timestamp(sig_digest, "sha256"))
             except Exception as exc:  # noqa: BLE001
                 from .errors import PdfSignError
 
@@ -187,6 +187,22 @@ _OID_DATA = core.ObjectIdentifier("1.2.840.113549.1.7.1").dump()
 _OID_SIGNED_DATA = core.ObjectIdentifier("1.2.840.113549.1.7.2").dump()
 _OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
 _OID_SIGNATURE_TIMESTAMP = core.ObjectIdentifier("1.2.840.113549.1.9.16.2.14").dump()
+
+
+def run_sync(coro: Any) -> Any:
+    """Run pyHanko's async signer/TSA calls from synchronous code.
+
+    ``asyncio.run`` refuses to run inside a running event loop (an async view, a notebook); there
+    the coroutine runs on a helper thread with its own loop instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def profile_for(signer: Any) -> SignerProfile:

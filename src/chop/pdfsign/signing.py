@@ -18,15 +18,14 @@ B-LT and B-LTA then add the DSS and a document timestamp in further increments t
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import hashlib
 import io
 import os
 import secrets
-import shutil
 import tempfile
+import weakref
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils import generic, misc
 
-from .cms import profile_for
+from .cms import profile_for, run_sync
 from .document import InputDocument, PageInfo
 from .errors import MalformedPdfError, PdfSignError
 from .layout import Placement, _fmt, layout_marks
@@ -61,7 +60,7 @@ class SignResult:
     certificate_serial: int
     signer_subject: str
     document_digest: str  # SHA-256 (hex) of the signed byte ranges
-    output_sha256: str | None = None  # of the whole output file, when written to a path
+    output_sha256: str | None = None  # of the whole output file (for the stamping record)
     size: int = 0
     timestamped: bool = False
     kinds: list[str] = field(default_factory=list)
@@ -603,6 +602,17 @@ def sign(
             result_kwargs["document_digest"] = digest.hex()
             return bytes(out)
 
+        def feed_original(*sinks: Any) -> None:
+            """Copy the original bytes to every sink (hashers, files) in one streaming pass."""
+            if data is not None:
+                for sink in sinks:
+                    sink(data)
+                return
+            stream.seek(0)
+            while chunk := stream.read(_CHUNK):
+                for sink in sinks:
+                    sink(chunk)
+
         if isinstance(dst, (str, os.PathLike)):
             dst_path = Path(dst)
             fd, tmp_name = tempfile.mkstemp(
@@ -610,55 +620,43 @@ def sign(
             )
             try:
                 with os.fdopen(fd, "wb") as out:
-                    h = hashlib.sha256()
-                    if data is not None:
-                        h.update(data)
-                        out.write(data)
-                    else:
-                        stream.seek(0)
-                        while chunk := stream.read(_CHUNK):
-                            h.update(chunk)
-                            out.write(chunk)
+                    h, whole = hashlib.sha256(), hashlib.sha256()
+                    feed_original(h.update, whole.update, out.write)
                     final = finish(h)
                     out.write(final)
+                    whole.update(final)
                 total = src_size + len(final)
                 if lv in ("B-LT", "B-LTA"):
                     _extend(tmp_name, lv, field_name, timestamper, validation_context)
                     total = os.path.getsize(tmp_name)
+                    whole = _file_sha256(tmp_name)
                 os.replace(tmp_name, dst_path)
             except BaseException:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp_name)
                 raise
-            return SignResult(**result_kwargs, size=total)
+            return SignResult(**result_kwargs, size=total, output_sha256=whole.hexdigest())
 
         # a binary stream: hash first, write only once the signature exists
-        h = hashlib.sha256()
-        if data is not None:
-            h.update(data)
-        else:
-            stream.seek(0)
-            while chunk := stream.read(_CHUNK):
-                h.update(chunk)
+        h, whole = hashlib.sha256(), hashlib.sha256()
+        feed_original(h.update, whole.update)
         final = finish(h)
+        whole.update(final)
         if lv in ("B-LT", "B-LTA"):
             tmp = io.BytesIO()
-            if data is not None:
-                tmp.write(data)
-            else:
-                stream.seek(0)
-                shutil.copyfileobj(stream, tmp, _CHUNK)
+            feed_original(tmp.write)
             tmp.write(final)
             _extend(tmp, lv, field_name, timestamper, validation_context)
-            dst.write(tmp.getvalue())
-            return SignResult(**result_kwargs, size=len(tmp.getvalue()))
-        if data is not None:
-            dst.write(data)
-        else:
-            stream.seek(0)
-            shutil.copyfileobj(stream, dst, _CHUNK)
+            value = tmp.getvalue()
+            dst.write(value)
+            return SignResult(
+                **result_kwargs, size=len(value), output_sha256=hashlib.sha256(value).hexdigest()
+            )
+        feed_original(dst.write)
         dst.write(final)
-        return SignResult(**result_kwargs, size=src_size + len(final))
+        return SignResult(
+            **result_kwargs, size=src_size + len(final), output_sha256=whole.hexdigest()
+        )
     finally:
         if opened:
             stream.close()
@@ -684,19 +682,32 @@ def _cn(cert) -> str | None:
         return None
 
 
-_TS_SIZES: dict[int, int] = {}
+_TS_SIZES: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def _file_sha256(path: str) -> Any:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h
 
 
 def _timestamp_size(timestamper) -> int:
     """Size of one token from this TSA (measured once with a dummy request, then cached)."""
-    key = id(timestamper)
-    if key not in _TS_SIZES:
+    try:
+        cached = _TS_SIZES.get(timestamper)
+    except TypeError:
+        cached = None
+    if cached is None:
         try:
-            token = asyncio.run(timestamper.async_dummy_response("sha256"))
-            _TS_SIZES[key] = len(token.dump()) + 512
+            token = run_sync(timestamper.async_dummy_response("sha256"))
         except Exception as exc:  # noqa: BLE001
             raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
-    return _TS_SIZES[key]
+        cached = len(token.dump()) + 512
+        with contextlib.suppress(TypeError):
+            _TS_SIZES[timestamper] = cached
+    return cached
 
 
 def _extend(target, level: str, field_name: str, timestamper, validation_context) -> None:
