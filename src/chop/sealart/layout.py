@@ -434,15 +434,15 @@ def wear(
 
     # worn edge: bites centred on the outer edge of the border
     for edge_fn in border_edges:
-        for _ in range(rng.randint(7, 12)):
+        for _ in range(rng.randint(14, 22)):
             x, y = edge_fn(rng.random())
-            add(x, y, rng.uniform(0.25, 0.7))
+            add(x, y, rng.uniform(0.2, 0.75))
     # uneven ink: a few clusters of small specks
-    for _ in range(rng.randint(3, 5)):
-        ccx, ccy = rng.uniform(0.15, 0.85) * width, rng.uniform(0.15, 0.85) * height
-        spread = rng.uniform(1.5, 4.0)
-        for _ in range(rng.randint(12, 25)):
-            add(ccx + rng.gauss(0, spread), ccy + rng.gauss(0, spread), rng.uniform(0.08, 0.3))
+    for _ in range(rng.randint(4, 7)):
+        ccx, ccy = rng.uniform(0.1, 0.9) * width, rng.uniform(0.1, 0.9) * height
+        spread = rng.uniform(1.5, 4.5)
+        for _ in range(rng.randint(20, 40)):
+            add(ccx + rng.gauss(0, spread), ccy + rng.gauss(0, spread), rng.uniform(0.08, 0.32))
     shapes = []
     for x, y, r in circles:
         k = rng.randint(7, 11)
