@@ -74,6 +74,7 @@ def test_register_by_phone(client):
     assert resp.status_code == 302 and resp["Location"] == reverse("workbench")
     user = User.objects.get(login="13900139000")
     assert user.phone == "13900139000" and user.email is None and user.name == "王五"
+    assert user.language == "zh-hans"
     assert user.check_password(PASSWORD)
     assert client.get(reverse("workbench")).status_code == 200  # logged in
     assert actions() == ["otp.sent", "account.registered"]

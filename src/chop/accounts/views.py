@@ -24,8 +24,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -303,6 +303,8 @@ def register_view(request: HttpRequest) -> HttpResponse:
                             target.value,
                             form.cleaned_data["password1"],
                             name=form.cleaned_data["name"],
+                            # Later notifications go out in the language they signed up in.
+                            language=get_language() or "",
                         )
                 except IntegrityError:
                     user = None
