@@ -52,3 +52,28 @@ def test_keyword_not_found_is_clear_and_writes_nothing(contract, tmp_path, signe
     with pytest.raises(ps.KeywordNotFoundError, match="丙方"):
         ps.sign(contract, out, signer=signer_a, marks=[ps.KeywordMark(seal, "丙方（盖章）")])
     assert list(tmp_path.iterdir()) == [contract]
+
+
+def _dark_centre_mm(path):
+    import numpy as np
+
+    from .conftest import PX_PER_MM, render
+
+    a = np.asarray(render(path, 0, scale=PX_PER_MM * 25.4 / 72)).astype(int)
+    ys, xs = np.nonzero(a.sum(axis=2) < 200)
+    return xs.mean() / PX_PER_MM, ys.mean() / PX_PER_MM
+
+
+@pytest.mark.parametrize("rotate", [90, 270])
+def test_keyword_on_rotated_page(tmp_path, signer_a, seal, rotate, assert_signed_ok):
+    """pdfium reports text in user space; the seal must land on the text as displayed."""
+    src = tmp_path / "rot.pdf"
+    src.write_bytes(
+        make_pdf(1, rotate=rotate, default_text=False, texts={0: [(200, 500, "Party A (Seal)")]})
+    )
+    cx, cy = _dark_centre_mm(src)
+    out = tmp_path / "out.pdf"
+    ps.sign(src, out, signer=signer_a, marks=[ps.KeywordMark(seal, "Party A (Seal)", size_mm=30)])
+    assert_signed_ok(out, 1)
+    x0, y0, x1, y1 = ink_mm(out, 0)
+    assert abs((x0 + x1) / 2 - cx) < 3 and abs((y0 + y1) / 2 - cy) < 3, ((x0, y0, x1, y1), cx, cy)
