@@ -35,7 +35,7 @@ def person_decided(case) -> None:
             }
         else:
             subject = _("Your real-name verification was not approved")
-            body = _("Reason: %(reason)s. You can correct it and submit again: %(link)s") % {
+            body = _("Reason: %(reason)s\nYou can correct it and submit again: %(link)s") % {
                 "reason": case.reason,
                 "link": _link("/verify/person/"),
             }
@@ -55,7 +55,7 @@ def company_decided(case) -> None:
             subject = _("The verification of %(company)s was not approved") % {
                 "company": case.company_name
             }
-            body = _("Reason: %(reason)s. You can correct it and submit again: %(link)s") % {
+            body = _("Reason: %(reason)s\nYou can correct it and submit again: %(link)s") % {
                 "reason": case.reason,
                 "link": _link("/verify/company/"),
             }

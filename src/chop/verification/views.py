@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from chop.identity import mask_id_number
@@ -229,7 +230,11 @@ def deposit(request, case_id: int):
             else:
                 messages.error(
                     request,
-                    _("The amount does not match. %(n)d tries left.")
+                    ngettext(
+                        "The amount does not match. %(n)d try left.",
+                        "The amount does not match. %(n)d tries left.",
+                        case.deposit_tries_left,
+                    )
                     % {"n": case.deposit_tries_left},
                 )
     return redirect("verification:company")
