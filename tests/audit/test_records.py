@@ -104,3 +104,21 @@ def test_audit_admin_is_read_only_for_operators(make_user, login, team):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_company_admin_is_view_only(make_user, login, team):
+    """Company changes must go through the audited services, so the admin cannot edit them."""
+    op = make_user("运营", login="op@chop.local", is_staff=True, is_superuser=True)
+    c = login(op)
+    company = team["company"]
+    page = c.get(reverse("admin:orgs_company_change", args=[company.pk]))
+    assert page.status_code == 200 and "团队公司" in page.content.decode()
+    c.post(
+        reverse("admin:orgs_company_change", args=[company.pk]),
+        {"name": "改名", "status": "verified"},
+    )
+    company.refresh_from_db()
+    assert (company.name, company.status) == ("团队公司", "unverified")
+    assert c.get(reverse("admin:orgs_membership_add")).status_code == 403
+    inv_list = c.get(reverse("admin:orgs_invitation_changelist"))
+    assert inv_list.status_code == 200

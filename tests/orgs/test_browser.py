@@ -135,6 +135,9 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     member_row = Membership.objects.get(company=company, user=lina)
     page.goto(f"{base}/companies/{company.pk}/members/{member_row.pk}/transfer/")
     both_widths(page, screenshot, "transfer-confirm-zh")
+    page.goto(f"{base}/companies/{company.pk}/")
+    assert "上海示例科技有限公司" in page.locator("h1").inner_text()
+    both_widths(page, screenshot, "company-details-zh")
     page.locator(".mainnav").get_by_role("link", name="合同").click()
     both_widths(page, screenshot, "contracts-coming-zh")
 
@@ -164,6 +167,9 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     assert page.locator(".space-name").inner_text() == "张伟"
     assert "上海示例科技有限公司" in page.locator("[data-testid=my-companies]").inner_text()
     both_widths(page, screenshot, "workbench-personal-en")
+    page.locator(".mainnav").get_by_role("link", name="Members").click()
+    assert "personal space" in page.locator(".notice").inner_text()
+    both_widths(page, screenshot, "members-personal-en")
     page.goto(f"{base}/companies/new/")
     both_widths(page, screenshot, "company-create-en")
 
