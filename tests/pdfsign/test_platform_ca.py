@@ -125,3 +125,16 @@ def test_ecdsa_platform_ca(contract, tmp_path, seal, tmp_path_factory):
         marks=[ps.SingleMark(seal, 1, 20, 20)],
     )
     _check(out, ec_ca, 1)
+
+
+def test_revoked_certificate_is_reported(contract, tmp_path, ca, seal):
+    cred = ca.issue_company("丙方有限公司", "91310000MA1FL0EB8A")
+    out = tmp_path / "r.pdf"
+    ps.sign(contract, out, signer=ca.signer(cred.serial), marks=[ps.SingleMark(seal, 1, 20, 20)])
+    before = ps.verify(out, validation_context=ca.validation_context())
+    assert before.signatures[0].chain_status == "trusted" and before.verdict == "valid"
+    ca.revoke(cred.serial, "key_compromise")
+    after = ps.verify(out, validation_context=ca.validation_context())
+    sig = after.signatures[0]
+    assert sig.intact and sig.chain_status == "revoked" and not sig.trusted
+    assert after.verdict == "invalid" and "revoked" in sig.problems[0]

@@ -148,11 +148,13 @@ def verify(
     *,
     allow_fetching: bool = False,
     diff_policy=None,
+    validation_context=None,
 ) -> VerificationReport:
     """Check every signature of ``src`` against ``trust_roots`` (certificates, PEM/DER, paths).
 
     Revocation data is not fetched unless ``allow_fetching``; data embedded in the document
-    (B-LT) is used. Never raises for a bad signature — that is what the report is for — but
+    (B-LT) is used. Passing ``validation_context`` (e.g. ``PlatformCA.validation_context()``,
+    which answers CRL/OCSP in-process) replaces all of that, trust roots included. Never raises for a bad signature — that is what the report is for — but
     raises ``PdfSignError`` when the file cannot be read as a PDF at all.
     """
     from pyhanko.pdf_utils.misc import PdfReadError
@@ -180,6 +182,8 @@ def verify(
             raise MalformedPdfError(f"this file cannot be read as a PDF ({exc})") from exc
 
         def vc() -> ValidationContext:
+            if validation_context is not None:
+                return validation_context
             return ValidationContext(
                 trust_roots=roots,
                 allow_fetching=allow_fetching,
@@ -217,6 +221,7 @@ def verify(
                 problems.append("the signature value does not match the signer's certificate")
             if revoked:
                 chain = "revoked"
+                problems.append("the signer's certificate has been revoked")
             elif trusted:
                 chain = "trusted"
             else:
