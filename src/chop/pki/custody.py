@@ -327,7 +327,11 @@ class EncryptedFileCustody(KeyCustody):
         if cached is not None:
             return cached
         der = unseal(self._kek, self.store.get(self._name(key_ref)), purpose=key_ref)
-        key = serialization.load_der_private_key(der, password=None)
+        # The DER was authenticated by AES-GCM, so it is exactly the key we generated and
+        # checked: skipping cryptography's RSA consistency check on load saves ~30 ms per key.
+        key = serialization.load_der_private_key(
+            der, password=None, unsafe_skip_rsa_key_validation=True
+        )
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise CustodyError(f"unsupported key algorithm in {key_ref}")
         with self._lock:
