@@ -61,7 +61,15 @@ def test_png_is_rgba_with_transparent_background_and_colour():
     img = Image.open(io.BytesIO(d.to_png(dpi=150)))
     assert img.mode == "RGBA"
     px = np.asarray(img)
-    assert px[0, 0, 3] == 0 and px[px.shape[0] // 2, 2, 3] == 0 or px[0, 0, 3] == 0
+    h, w = px.shape[:2]
+    for y, x in (
+        (0, 0),
+        (0, w - 1),
+        (h - 1, 0),
+        (h - 1, w - 1),
+        (h // 2, w // 2 - round(9 * 150 / 25.4)),
+    ):
+        assert px[y, x, 3] == 0, (y, x)  # corners and the empty ring between star and text
     solid = px[..., 3] == 255
     assert solid.any()
     assert tuple(px[solid][0, :3]) == d.color

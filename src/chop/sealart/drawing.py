@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 import struct
-import threading
 import zlib
 from dataclasses import dataclass, field
 
@@ -38,7 +37,6 @@ class Drawing:
     opacity: float = 1.0
     erase: list[Shape] = field(default_factory=list)
     _cache: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # ------------------------------------------------------------------ sizes
     @property

@@ -13,6 +13,7 @@ import functools
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,6 +194,9 @@ class LoadedFont:
         self.ascent = float(os2.sTypoAscender)
         self.descent = float(os2.sTypoDescender)
         self._hmtx = self.tt["hmtx"]
+        # fontTools loads tables and charstrings lazily and is not thread-safe; web workers may
+        # draw seals from several threads, so glyph extraction is serialised (it is cached anyway)
+        self._lock = threading.Lock()
 
     def has(self, ch: str) -> bool:
         return ord(ch) in self.cmap
@@ -206,9 +210,10 @@ class LoadedFont:
         if name is None:
             raise SealSpecError(f"字体 {self.ref.family} 中没有字符 “{ch}” / no glyph for “{ch}”")
         pen = _SegmentPen(self.glyphset)
-        self.glyphset[name].draw(pen)
+        with self._lock:
+            self.glyphset[name].draw(pen)
+            advance = float(self._hmtx[name][0])
         pen._flush()
-        advance = float(self._hmtx[name][0])
         if pen.contours:
             # bounds of the curve itself, not of its control points
             pts = np.concatenate([flatten(c, 2.0) for c in pen.contours])
