@@ -230,6 +230,7 @@ def test_company_with_letter_is_verified_and_gets_its_official_seal(
 
     seal = Seal.objects.get(company=company, kind=Seal.Kind.OFFICIAL)
     assert seal.status == Seal.Status.ACTIVE and len(seal.code) == 13
+    assert seal.spec["bottom_text"] == seal.code  # the code printed on the seal is its own
     assert seal.image.read(8) == b"\x89PNG\r\n\x1a\n"
     cert = seal.certificate
     assert "深圳示例有限公司" in cert.subject and USCC in cert.subject

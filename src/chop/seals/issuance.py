@@ -89,6 +89,7 @@ def ensure_official_seal(company, *, by=None) -> Seal:
             company=company,
             kind=Seal.Kind.OFFICIAL,
             name=company.name,
+            code=code,
             spec=_spec_json(spec),
             certificate=cert,
             status=Seal.Status.ACTIVE,
