@@ -190,3 +190,38 @@ def test_glyph_bounding_boxes_disjoint(spec):
             assert _disjoint(boxes[i], boxes[j]), (
                 f"boxes of {d.glyphs()[i].text!r} and {d.glyphs()[j].text!r} overlap"
             )
+
+
+@pytest.mark.parametrize(
+    "spec,border",
+    [
+        (
+            SealSpec(
+                kind=SealKind.INVOICE, name="上海示例科技有限公司", taxpayer_id="91310115MA1K3XXX2X"
+            ),
+            1.0,
+        ),
+        (SealSpec(kind=SealKind.FOREIGN, name="SHANGHAI EXAMPLE TECHNOLOGY CO., LTD."), 1.1),
+    ],
+)
+def test_oval_text_keeps_the_gap_from_the_border(spec, border):
+    d = render(spec)
+    a = png_alpha(d)
+    h, w = a.shape
+    ai, bi = d.width_mm / 2 - border, d.height_mm / 2 - border
+    ys, xs = np.nonzero(a > 0.1)
+    px = np.stack(
+        [(xs + 0.5) / PX_PER_MM - d.width_mm / 2, d.height_mm / 2 - (ys + 0.5) / PX_PER_MM], 1
+    )
+    inside = (px[:, 0] / ai) ** 2 + (px[:, 1] / bi) ** 2 < 1
+    text = px[inside]
+    t = np.linspace(0, 2 * math.pi, 4000, endpoint=False)
+    curve = np.stack([ai * np.cos(t), bi * np.sin(t)], 1)
+    dist = np.full(len(text), np.inf)
+    for chunk in np.array_split(np.arange(len(text)), 20):
+        diff = text[chunk, None, :] - curve[None, :, :]
+        dist[chunk] = np.hypot(diff[..., 0], diff[..., 1]).min(axis=1)
+    # ink just inside the border belongs to the border's anti-aliased edge (≤ 1 px)
+    text_dist = dist[dist > 1.5 / PX_PER_MM]
+    assert text_dist.min() >= 0.8 - 1.5 / PX_PER_MM
+    assert text_dist.min() <= 1.1  # the name does sit close to the border
