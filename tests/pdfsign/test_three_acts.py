@@ -192,3 +192,50 @@ def test_byte_flip_is_not_intact(three_acts, tmp_path, pki):
     assert "changed inside the signed bytes" in report.signatures[0].problems[0]
     count, _ = pdfsig_valid_count(bad)
     assert count == 0
+
+
+def test_brief_scenario_passes_even_pyhankos_default_policy(
+    contract, tmp_path, signer_a, signer_b, signer_p, seal, tsa, pki
+):
+    """A: official seal + riding seal; B: contract seal on page 1; a person's signature.
+
+    Later acts that add only their signature widget are form filling for every validator, so
+    here pyHanko's *stock* policy agrees with ours: all three signatures have a good bottom line.
+    """
+    import logging
+
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from chop.pdfsign.verify import _load_roots
+
+    logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+    a1, a2, a3 = tmp_path / "a1.pdf", tmp_path / "a2.pdf", tmp_path / "a3.pdf"
+    ps.sign(
+        contract,
+        a1,
+        signer=signer_a,
+        timestamper=tsa,
+        marks=[ps.KeywordMark(seal, "甲方（盖章）"), ps.RidingMark(seal)],
+    )
+    ps.sign(
+        a1, a2, signer=signer_b, timestamper=tsa, marks=[ps.SingleMark(demo_seal(38), 1, 130, 220)]
+    )
+    ps.sign(
+        a2,
+        a3,
+        signer=signer_p,
+        timestamper=tsa,
+        marks=[ps.SingleMark(demo_seal(18), 4, 150, 240, date=ps.DateText())],
+    )
+    count, text = pdfsig_valid_count(a3)
+    assert count == 3, text
+    r = PdfFileReader(open(a3, "rb"), strict=False)  # noqa: SIM115
+    levels = []
+    for s in r.embedded_signatures:
+        st = validate_pdf_signature(
+            s, ValidationContext(trust_roots=_load_roots([pki.root_certificate]))
+        )
+        assert st.intact and st.valid and st.trusted and st.bottom_line, st.summary()
+        levels.append(st.modification_level.name)
+    assert levels == ["FORM_FILLING", "FORM_FILLING", "NONE"]
