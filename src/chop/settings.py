@@ -123,6 +123,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
+# The admin login posts "username", the site's login posts "login": count both against the account,
+# and show the translated lockout page for axes' own lockouts too.
+AXES_USERNAME_CALLABLE = "chop.accounts.views.axes_username"
+AXES_LOCKOUT_CALLABLE = "chop.accounts.views.lockout_response"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = SITE_URL.startswith("https://")
