@@ -197,3 +197,19 @@ def test_owner_cancels_an_invitation(owner_setup, make_user, login):
     user = make_user(login="13800000002")
     login(user).post(f"/invitations/{inv.pk}/accept/")
     assert not Membership.objects.filter(company=company, user=user).exists()
+
+
+def test_invitations_are_capped_per_address_and_company(owner_setup, settings):
+    _owner, company, c = owner_setup
+    url = f"/companies/{company.pk}/members/"
+    for _ in range(3):
+        assert c.post(url, {"target": "13800000002", "role": "member"}).status_code == 302
+    resp = c.post(url, {"target": "13800000002", "role": "member"})
+    assert resp.status_code == 200 and "target" in resp.context["invite_form"].errors
+    assert len([m for m in outbox() if m["to"] == "13800000002"]) == 3
+
+    settings.CHOP_INVITES_PER_COMPANY_PER_DAY = 4
+    assert c.post(url, {"target": "13800000003", "role": "member"}).status_code == 302
+    resp = c.post(url, {"target": "13800000004", "role": "member"})
+    assert resp.status_code == 200 and "target" in resp.context["invite_form"].errors
+    assert Invitation.objects.count() == 4

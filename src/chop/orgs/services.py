@@ -6,6 +6,8 @@ forgets cannot skip a rule), change the database in one transaction, and record 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -60,6 +62,7 @@ def invite(actor: Membership, raw_target: str, role: str, *, request=None) -> In
         channel == Invitation.Channel.EMAIL and already.filter(user__email__iexact=target).exists()
     ):
         raise ValidationError(_("This person is already a member of the company."))
+    _check_invite_rate(company, target)
     with transaction.atomic():
         # A newer invitation replaces an open one to the same address: one link is valid at a time.
         Invitation.objects.filter(
@@ -80,6 +83,24 @@ def invite(actor: Membership, raw_target: str, role: str, *, request=None) -> In
         )
     invitation.delivered = _send_invitation(invitation)
     return invitation
+
+
+def _check_invite_rate(company: Company, target: str) -> None:
+    """Invitations cost an SMS each and land on a stranger's phone: cap them per day.
+
+    At most ``CHOP_INVITES_PER_TARGET_PER_DAY`` (3) to one address and
+    ``CHOP_INVITES_PER_COMPANY_PER_DAY`` (100) from one company in any 24 hours.
+    """
+    from django.conf import settings
+
+    since = timezone.now() - timedelta(days=1)
+    recent = Invitation.objects.filter(company=company, created_at__gte=since)
+    if recent.filter(target=target).count() >= getattr(
+        settings, "CHOP_INVITES_PER_TARGET_PER_DAY", 3
+    ):
+        raise ValidationError(_("This address was invited several times today. Try tomorrow."))
+    if recent.count() >= getattr(settings, "CHOP_INVITES_PER_COMPANY_PER_DAY", 100):
+        raise ValidationError(_("The company has sent too many invitations today. Try tomorrow."))
 
 
 def _send_invitation(invitation: Invitation) -> bool:

@@ -49,13 +49,21 @@ class Command(BaseCommand):
         password = os.environ.get("CHOP_DEMO_PASSWORD") or DEFAULT_PASSWORD
         with transaction.atomic():
             users = {p.login: self._person(p, password) for p in PEOPLE}
-            self._company(users)
+            company = self._company(users)
+        from chop.verification.demo import ensure_demo_case
+
+        ensure_demo_case(company, users[PEOPLE[0].login])
+        company.refresh_from_db()
 
         out = self.stdout
         out.write(self.style.SUCCESS("Chop demo is ready."))
         out.write(f"  URL:      {settings.SITE_URL}/")
         out.write(f"  Admin:    {settings.SITE_URL}/admin/")
-        out.write(f"  Company:  {COMPANY_NAME} (unverified)")
+        out.write(f"  Company:  {COMPANY_NAME} ({company.get_status_display()})")
+        out.write(
+            f"  Operator console: {settings.SITE_URL}/operator/ (the demo company's "
+            "verification waits there; approving it generates its official seal)"
+        )
         out.write(f"  Password: {password}  (for every demo login below)")
         for p in PEOPLE:
             user = users[p.login]
