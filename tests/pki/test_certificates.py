@@ -38,6 +38,8 @@ def check_end_entity_extensions(cert: x509.Certificate, ca: PlatformCA) -> None:
     assert bc.critical and bc.value.ca is False
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert EKU_DOCUMENT_SIGNING in eku.value
+    assert ExtendedKeyUsageOID.EMAIL_PROTECTION in eku.value  # NSS/pdfsig require it
+    assert not eku.critical
     assert ExtendedKeyUsageOID.TIME_STAMPING not in eku.value
 
     dp = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value

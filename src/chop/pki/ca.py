@@ -61,6 +61,9 @@ __all__ = [
 # RFC 9336 id-kp-documentSigning and Microsoft Document Signing (what Acrobat looks for).
 EKU_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 EKU_MS_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
+# emailProtection too: NSS (poppler's pdfsig, Firefox's PDF viewer) verifies PDF signers as
+# e-mail signers and rejects a certificate whose EKU lacks it ("Unknown issue with Certificate").
+SIGNING_EKUS = [ExtendedKeyUsageOID.EMAIL_PROTECTION, EKU_DOCUMENT_SIGNING, EKU_MS_DOCUMENT_SIGNING]
 
 ROOT_DAYS = 20 * 365
 ISSUING_DAYS = 10 * 365
@@ -414,7 +417,7 @@ class PlatformCA:
             key_type=key_type,
             kind="company",
             valid_days=valid_days,
-            eku=[EKU_DOCUMENT_SIGNING, EKU_MS_DOCUMENT_SIGNING],
+            eku=SIGNING_EKUS,
             extra={"uscc": code},
         )
 
@@ -446,7 +449,7 @@ class PlatformCA:
             key_type=key_type,
             kind="person",
             valid_days=valid_days,
-            eku=[EKU_DOCUMENT_SIGNING, EKU_MS_DOCUMENT_SIGNING],
+            eku=SIGNING_EKUS,
             extra={"id_hash": id_hash},
         )
 
