@@ -137,3 +137,20 @@ def test_signature_uses_a_kai_font_and_is_black_without_border():
     d = render(SealSpec(kind="signature", name="王小明"))
     assert d.color == (0, 0, 0)
     assert not [s for s in d.shapes if s.role == "border"]
+
+
+def test_latin_signature_keeps_spaces_and_proportions():
+    d = render(SealSpec(kind="signature", name="John Smith"))
+    glyphs = d.glyphs()
+    assert "".join(g.text for g in glyphs) == "JohnSmith"
+    right = [g.bounds()[2] for g in glyphs]
+    left = [g.bounds()[0] for g in glyphs]
+    gaps = [b - a for a, b in zip(right, left[1:], strict=False)]
+    assert gaps[3] > 2 * max(gaps[:3] + gaps[4:])  # the word space is wider than letter spacing
+
+
+def test_a_middle_dot_in_a_company_name_stays_a_dot():
+    d = render(official_seal_for("示例·国际贸易有限公司"))
+    dot = next(g for g in d.glyphs() if g.text == "·")
+    x0, y0, x1, y1 = dot.bounds()
+    assert max(x1 - x0, y1 - y0) < 1.5  # mm: a dot, not a dash across the glyph box

@@ -99,7 +99,9 @@ def glyph_shape(
     if latin and not stretch:
         sy = p.h / (ry1 - ry0)
         gx0, _, gx1, _ = g.bounds
-        sx = p.w / max(gx1 - gx0, 1.0)
+        # condensed to the box, but never widened past 85 % of the natural proportions (a "·" in
+        # a company name must stay a dot, not become a dash)
+        sx = min(p.w / max(gx1 - gx0, 1.0), sy * 0.85)
         ox, oy = (gx0 + gx1) / 2, (ry0 + ry1) / 2
     elif stretch:
         gx0, gy0, gx1, gy1 = g.bounds
@@ -797,21 +799,33 @@ def _square(spec: SealSpec) -> Layout:
 
 
 def _signature(spec: SealSpec) -> Layout:
+    """A name written in a Kai font on one line, no border: ideographs in square-ish boxes, Latin
+    letters at cap height with their own widths, spaces kept."""
     font = _font(spec, "kai")
-    name = _name(spec).replace(" ", "")
+    name = _name(spec)
     check_chars(font, name, "名称")
     h = _limit(spec.size_mm if spec.size_mm is not None else 12.0, 4, 50, "字高")
     margin = 0.1 * h
-    w = 0.92 * h
-    step = w * 0.98
+    cap = 0.7 * h
+    ry0, ry1 = _ref_box(font, True)[1::2]
+    k = cap / (ry1 - ry0)
     shapes = []
+    x = margin
     for i, ch in enumerate(name):
-        # a slight alternating baseline makes it look written rather than typeset
-        p = Placement(
-            ch, margin + w / 2 + i * step, margin + h / 2 + (0.03 * h if i % 2 else 0.0), 0.0, w, h
-        )
+        if ch.isspace():
+            x += 0.35 * h
+            continue
+        if _is_wide(ch):
+            w = 0.92 * h
+            # a slight alternating baseline makes it look written rather than typeset
+            p = Placement(ch, x + w / 2, margin + h / 2 + (0.03 * h if i % 2 else 0.0), 0.0, w, h)
+            x += w * 0.98
+        else:
+            w = _latin_width(font, ch) * k
+            p = Placement(ch, x + w / 2, margin + 0.12 * h + cap / 2, 0.0, w, cap)
+            x += w + 0.06 * h
         shapes.append(glyph_shape(font, p))
     # whole half-millimetres, so the box maps to whole pixels at common resolutions
-    W = math.ceil((2 * margin + w + step * (len(name) - 1)) * 2) / 2
+    W = math.ceil((x + margin) * 2) / 2
     H = math.ceil((2 * margin + h * 1.06) * 2) / 2
     return Layout(W, H, shapes, [])
