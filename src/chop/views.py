@@ -44,18 +44,6 @@ def static_files(request: HttpRequest, path: str) -> HttpResponse:
 
 
 PLACEHOLDERS = {
-    "seals": {
-        "title": _("Seals"),
-        "intro": _(
-            "Seal management is not built yet. Once the company is verified, this page will hold "
-            "its electronic seals."
-        ),
-        "items": (
-            _("The official seal, generated free after enterprise verification"),
-            _("Contract, finance, HR and invoice seals made online, or uploaded from a stamp"),
-            _("Granting seals to members, and approving requests to use them"),
-        ),
-    },
     "contracts": {
         "title": _("Contracts"),
         "intro": _(
@@ -71,5 +59,5 @@ PLACEHOLDERS = {
 
 
 def coming(section: str) -> Callable:
-    """The page for ``section`` (``seals`` or ``contracts``) until that issue builds it."""
+    """The page for ``section`` (``contracts``) until its issue builds it."""
     return not_built(nav=section, **PLACEHOLDERS[section])

@@ -184,7 +184,8 @@ def test_token_link_needs_login_and_a_real_token(owner_setup, make_user, login):
     from django.test import Client
 
     anon = Client().get(f"/invite/{inv.token}/")
-    assert anon.status_code == 302 and "/accounts/login/" in anon["Location"]
+    assert anon.status_code == 302
+    assert anon["Location"] == f"/accounts/login/?next=/invite/{inv.token}/"
     assert login(make_user()).get("/invite/not-a-real-token/").status_code == 404
 
 
