@@ -239,3 +239,20 @@ def test_brief_scenario_passes_even_pyhankos_default_policy(
         assert st.intact and st.valid and st.trusted and st.bottom_line, st.summary()
         levels.append(st.modification_level.name)
     assert levels == ["FORM_FILLING", "FORM_FILLING", "NONE"]
+
+
+def test_page_removed_after_signing_is_reported(three_acts, tmp_path, pki):
+    a1, _, _ = three_acts
+    bad = tmp_path / "removed.pdf"
+
+    def remove_page(w):
+        pages = w.root["/Pages"]
+        kids = pages["/Kids"]
+        del kids[-1]
+        pages[generic.NameObject("/Count")] = generic.NumberObject(len(kids))
+        w.update_container(pages)
+
+    _append_revision(a1, bad, remove_page)
+    report = ps.verify(bad, [pki.root_certificate])
+    assert report.signatures[0].modification_level == "other"
+    assert report.verdict == "invalid"

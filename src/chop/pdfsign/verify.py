@@ -181,14 +181,14 @@ def verify(
         except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             raise MalformedPdfError(f"this file cannot be read as a PDF ({exc})") from exc
 
+        # one context for all signatures: the chain of the platform's issuing CA is built and
+        # checked once, not once per signature
+        shared = validation_context or ValidationContext(
+            trust_roots=roots, allow_fetching=allow_fetching, revocation_mode="soft-fail"
+        )
+
         def vc() -> ValidationContext:
-            if validation_context is not None:
-                return validation_context
-            return ValidationContext(
-                trust_roots=roots,
-                allow_fetching=allow_fetching,
-                revocation_mode="soft-fail",
-            )
+            return shared
 
         ku = KeyUsageConstraints(
             key_usage={"digital_signature", "non_repudiation"}, match_all_key_usages=False
