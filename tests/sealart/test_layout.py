@@ -153,4 +153,6 @@ def test_a_middle_dot_in_a_company_name_stays_a_dot():
     d = render(official_seal_for("示例·国际贸易有限公司"))
     dot = next(g for g in d.glyphs() if g.text == "·")
     x0, y0, x1, y1 = dot.bounds()
-    assert max(x1 - x0, y1 - y0) < 1.5  # mm: a dot, not a dash across the glyph box
+    # a dot (about as wide as tall), not a dash stretched across the 4.5 mm glyph box
+    assert max(x1 - x0, y1 - y0) < 2.2
+    assert max(x1 - x0, y1 - y0) / min(x1 - x0, y1 - y0) < 1.4
