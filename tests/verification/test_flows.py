@@ -476,3 +476,20 @@ def test_provider_failure_keeps_the_case_pending_and_retry_moves_it(
     # registry verified by the source → straight to the deposit, no operator review needed
     assert case.state == State.PENDING_AUTHORITY and case.registry_passed and case.deposit_sent_at
     assert not Certificate.objects.exists()
+
+
+def test_demo_company_waits_for_the_demo_operator(client):
+    from django.core.management import call_command
+
+    from chop.accounts.models import User
+    from chop.verification.demo import DEMO_USCC
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    case = CompanyVerification.objects.get(uscc=DEMO_USCC)
+    assert case.state == State.PENDING_REVIEW and case.company.status == Company.Status.PENDING
+    assert not Seal.objects.exists()  # nothing is verified that nobody verified
+    operator = User.objects.get(login="operator@chop.local")
+    decide(client, operator, "company", case)
+    case.refresh_from_db()
+    assert case.state == State.APPROVED
+    assert Seal.objects.get(company=case.company, kind=Seal.Kind.OFFICIAL).status == "active"
