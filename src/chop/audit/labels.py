@@ -1,4 +1,8 @@
-"""Human names for audit actions. Unknown actions (added by later issues) show their dotted name."""
+"""Human names for audit actions shown on the Records page.
+
+Actions without a name here show their dotted name, so a new event is never hidden; add its name
+here (with a translation) when it starts appearing in company records.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,14 @@ ACTION_LABELS = {
     "member.removed": _("Member removed"),
     "member.role_changed": _("Role changed"),
     "space.switched": _("Space switched"),
+    # written by the verification and seals apps
+    "verification.company_submitted": _("Verification submitted"),
+    "verification.company_reviewed": _("Verification approved by an operator"),
+    "verification.company_rejected": _("Verification rejected"),
+    "verification.deposit_entered": _("Deposit amount entered"),
+    "company.verified": _("Company verified"),
+    "certificate.issued": _("Certificate issued"),
+    "seal.created": _("Seal created"),
 }
 
 
