@@ -117,7 +117,7 @@ def run(bench) -> None:
     bench.add(
         "pdfsign: 1 page, 1 visible seal, B-T (in-process TSA)",
         bench.median_ms(ours_bt, repeat=30),
-        note="most of it is the TSA building its token",
+        note=f"most of it is the test TSA building its token; {_load()}",
     )
 
     # --- 100 pages, riding seal over all pages + one signature --------------------------
@@ -131,6 +131,7 @@ def run(bench) -> None:
         "pdfsign: 100 pages, riding seal + 1 seal, B-B",
         bench.median_ms(riding100, repeat=20),
         target="≤30 ms",
+        note=_load(),
     )
 
     # --- 1000 pages, a seal on every page (from disk to disk) ---------------------------
@@ -198,5 +199,5 @@ def run(bench) -> None:
         "pdfsign: verify 3 signatures (no fetching)",
         bench.median_ms(lambda: ps.verify(doc3, roots), repeat=10),
         target="≤50 ms",
-        note="pyHanko validator + Chop diff policy",
+        note=f"pyHanko validator + Chop diff policy; {_load()}",
     )
