@@ -87,13 +87,13 @@ def run(bench: Bench) -> None:
         "sealart: official Ø40 → PNG 600 px, cold (CPU time)",
         _cpu_median_ms(lambda: _cold().to_png(px=600)),
         target="≤ 30 ms",
-        note="process CPU time, immune to other load on the machine",
+        note="process CPU time, far less affected by other load on the machine",
     )
     bench.add(
         "sealart: official Ø40 → PDF operators, cold (CPU time)",
         _cpu_median_ms(lambda: _cold().pdf_content()),
         target="≤ 5 ms",
-        note="process CPU time, immune to other load on the machine",
+        note="process CPU time, far less affected by other load on the machine",
     )
     bench.add(
         "sealart: official Ø40 → SVG, cold",
