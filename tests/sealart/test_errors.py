@@ -108,3 +108,20 @@ def test_missing_font_names_the_font_and_the_debian_package(monkeypatch):
 def test_unknown_font_family():
     with pytest.raises(SealFontError, match="Comic Serif Nowhere"):
         render(SealSpec(name="上海示例科技有限公司", font="Comic Serif Nowhere"))
+
+
+def test_configured_font_paths(monkeypatch):
+    """CHOP_SEAL_FONTS maps a style to a file (e.g. a licensed 仿宋 font); a wrong path is an error."""
+    seal_fonts.find_font.cache_clear()
+    seal_fonts.load_font.cache_clear()
+    try:
+        monkeypatch.setenv(seal_fonts.ENV_FONTS, "song=/usr/share/fonts/truetype/arphic/ukai.ttc#0")
+        ref = seal_fonts.find_font("song")
+        assert ref.path.endswith("ukai.ttc") and ref.index == 0
+        monkeypatch.setenv(seal_fonts.ENV_FONTS, "song=/nonexistent/fangsong.ttf")
+        seal_fonts.find_font.cache_clear()
+        with pytest.raises(SealFontError, match="/nonexistent/fangsong.ttf"):
+            seal_fonts.find_font("song")
+    finally:
+        seal_fonts.find_font.cache_clear()
+        seal_fonts.load_font.cache_clear()
