@@ -195,3 +195,24 @@ def test_dangling_acroform_reference_gets_a_fresh_form(tmp_path, signer_a, seal,
     ps.sign(src, out, signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)])
     assert_signed_ok(out, 1)
     assert b"99 0 obj" not in out.read_bytes()
+
+
+def test_certified_form_filling_is_refused(contract, tmp_path, signer_a, company_b, seal):
+    """DocMDP P=2 allows signing existing fields only; a new seal field would break it."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import MDPPerm
+
+    w = IncrementalPdfFileWriter(io.BytesIO(contract.read_bytes()))
+    certified = io.BytesIO()
+    signers.PdfSigner(
+        signers.PdfSignatureMetadata(
+            field_name="Cert", certify=True, docmdp_permissions=MDPPerm.FILL_FORMS
+        ),
+        signer=company_b.signer(),
+    ).sign_pdf(w, output=certified)
+    src = tmp_path / "cert.pdf"
+    src.write_bytes(certified.getvalue())
+    with pytest.raises(ps.PdfSignError, match="certified"):
+        ps.sign(src, tmp_path / "one.pdf", signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)])
+    _assert_nothing_written(tmp_path, {"contract.pdf", "cert.pdf"})

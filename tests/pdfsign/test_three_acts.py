@@ -256,3 +256,31 @@ def test_page_removed_after_signing_is_reported(three_acts, tmp_path, pki):
     report = ps.verify(bad, [pki.root_certificate])
     assert report.signatures[0].modification_level == "other"
     assert report.verdict == "invalid"
+
+
+def test_unlocked_seal_stamp_is_not_accepted(three_acts, tmp_path, pki, signer_b, seal):
+    """Our own stamps are locked; an editable look-alike added in a signing revision is not."""
+    from pyhanko.sign.diff_analysis import SuspiciousModification
+
+    from chop.pdfsign.policy import CHOP_DIFF_POLICY
+
+    a1, _, _ = three_acts
+    signed = tmp_path / "b.pdf"
+    ps.sign(
+        a1,
+        signed,
+        signer=signer_b,
+        marks=[ps.SingleMark(seal, 2, 20, 20), ps.SingleMark(seal, 3, 20, 20)],
+    )
+    data = signed.read_bytes()
+    # flip the stamp's flags from 644 (print, locked, locked contents) to 4 (print only); the
+    # same length keeps the file readable, and this revision's signature then no longer covers
+    # what it says, but the diff analysis for signature 1 must still reject the stamp
+    i = data.rindex(b"/F 644")  # the stamp of the last act (act 1's own stamps come earlier)
+    tampered = data[:i] + b"/F 4  " + data[i + 6 :]
+    assert tampered != data
+    bad = tmp_path / "unlocked.pdf"
+    bad.write_bytes(tampered)
+    r = PdfFileReader(open(bad, "rb"), strict=False)  # noqa: SIM115
+    result = CHOP_DIFF_POLICY.review_file(r, r.embedded_signatures[0].signed_revision)
+    assert isinstance(result, SuspiciousModification) and "not locked" in str(result)

@@ -531,6 +531,13 @@ def sign(
             raise PdfSignError(
                 "this document is certified with no changes allowed; it cannot be signed again"
             )
+        if mdp is not None:
+            # a certification signature only permits signing fields that already exist; Chop
+            # adds its own field, which every validator would report as a forbidden change
+            raise PdfSignError(
+                "this document is certified by its author (DocMDP) and only allows signing "
+                "the signature fields it already has; Chop cannot add a seal to it"
+            )
         placements = layout_marks(
             doc,
             list(marks),
@@ -539,11 +546,6 @@ def sign(
             if data is not None
             else (src if not hasattr(src, "read") else stream),
         )
-        if mdp == 2 and len(placements) > 1:
-            raise PdfSignError(
-                "this document is certified to allow form filling and signing only; "
-                "sign it with a single seal (no multi-page or riding seals)"
-            )
         stream.seek(0, os.SEEK_END)
         src_size = stream.tell()
         stream.seek(src_size - 1)
