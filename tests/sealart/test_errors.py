@@ -125,3 +125,13 @@ def test_configured_font_paths(monkeypatch):
     finally:
         seal_fonts.find_font.cache_clear()
         seal_fonts.load_font.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"dpi": 0}, {"dpi": -300}, {"dpi": 100_000}, {"dpi": float("nan")}, {"px": 0}, {"px": 50_000}],
+)
+def test_absurd_resolutions(kw):
+    d = render(SealSpec(name="上海示例科技有限公司"))
+    with pytest.raises(SealSpecError, match="px|dpi"):
+        d.to_png(**kw)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from .errors import SealSpecError
 from .geometry import Contour, Shape
 from .raster import coverage
 
@@ -158,23 +159,31 @@ class Drawing:
         return svg
 
     # ------------------------------------------------------------------ raster
+    MAX_PX = 8000  # longer side; 40 mm at 5000 dpi. Beyond that memory, not quality, is the limit
+
     def pixel_size(self, dpi: float | None = None, px: int | None = None) -> tuple[int, int, float]:
         """(width_px, height_px, px_per_mm); ``px`` sets the longer side, else ``dpi`` (300)."""
-        ppm = px / max(self.width_mm, self.height_mm) if px is not None else (dpi or 300) / 25.4
+        if px is not None:
+            if not (isinstance(px, int) and 1 <= px <= self.MAX_PX):
+                raise SealSpecError(f"像素尺寸无效 / px must be 1–{self.MAX_PX}, got {px!r}")
+            ppm = px / max(self.width_mm, self.height_mm)
+        else:
+            d = 300 if dpi is None else dpi
+            longest = max(self.width_mm, self.height_mm) * d / 25.4 if d == d else 0
+            if not (isinstance(d, int | float) and d > 0 and longest <= self.MAX_PX):
+                raise SealSpecError(
+                    f"分辨率无效 / dpi must be positive and give at most {self.MAX_PX} px, got {dpi!r}"
+                )
+            ppm = d / 25.4
         return max(1, round(self.width_mm * ppm)), max(1, round(self.height_mm * ppm)), ppm
 
     def alpha(self, dpi: float | None = None, px: int | None = None) -> np.ndarray:
-        """Ink coverage (0..1 float32, rows top-down) before opacity."""
-        key = ("alpha", dpi, px)
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        """Ink coverage (0..1 float32, rows top-down) before opacity. Not cached: the float
+        array is 4 bytes a pixel, the encoded PNG that callers keep is far smaller."""
         W, H, ppm = self.pixel_size(dpi, px)
-        ss = 5
-        a = coverage(self.shapes, W, H, ppm, self.height_mm, ss=ss)
+        a = coverage(self.shapes, W, H, ppm, self.height_mm, ss=5)
         if self.erase:
-            a *= 1.0 - coverage(self.erase, W, H, ppm, self.height_mm, ss=ss)
-        self._cache[key] = a
+            a *= 1.0 - coverage(self.erase, W, H, ppm, self.height_mm, ss=5)
         return a
 
     def to_image(self, dpi: float | None = None, px: int | None = None) -> Image.Image:
