@@ -57,6 +57,26 @@ def test_pkcs12_export_readable_by_openssl(ca, person, tmp_path):
     assert bad.returncode != 0
 
 
+def test_legacy_pkcs12_uses_3des_and_still_loads(ca, company, tmp_path):
+    path = tmp_path / "legacy.p12"
+    path.write_bytes(ca.export_pkcs12(company.serial, b"pw", legacy=True))
+    key, cert, _ = pkcs12.load_key_and_certificates(path.read_bytes(), b"pw")
+    assert cert == company.certificate
+    info = subprocess.run(
+        ["openssl", "pkcs12", "-in", path, "-info", "-noout", "-passin", "pass:pw"],
+        capture_output=True,
+        text=True,
+    )
+    assert info.returncode == 0, info.stderr
+    assert "pbeWithSHA1And3-KeyTripleDES-CBC" in info.stderr + info.stdout
+    modern = subprocess.run(
+        ["openssl", "pkcs12", "-in", "/dev/stdin", "-info", "-noout", "-passin", "pass:pw"],
+        input=ca.export_pkcs12(company.serial, b"pw"),
+        capture_output=True,
+    )
+    assert b"AES-256-CBC" in modern.stderr + modern.stdout
+
+
 def test_ca_keys_are_not_exportable(ca):
     from chop.pki import CustodyError
 

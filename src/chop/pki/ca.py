@@ -525,11 +525,19 @@ class PlatformCA:
 
     # ---------------------------------------------------------------- export
     def export_pkcs12(
-        self, serial: int, password: bytes | str, *, friendly_name: str | None = None
+        self,
+        serial: int,
+        password: bytes | str,
+        *,
+        friendly_name: str | None = None,
+        legacy: bool = False,
     ) -> bytes:
-        """The key, certificate and chain as a password-protected PKCS#12 (AES-256, PBKDF2).
+        """The key, certificate and chain as a password-protected PKCS#12.
 
-        Only software keys can be exported; HSM keys raise :class:`KeyNotExportable`.
+        Default encryption is AES-256-CBC with PBKDF2 (what current OpenSSL, Java and pyHanko
+        read). ``legacy=True`` uses PBE-SHA1-3DES with a SHA-1 MAC instead, for older Windows
+        and macOS keychains that cannot import the modern format. Only software keys can be
+        exported; HSM keys raise :class:`KeyNotExportable`.
         """
         if isinstance(password, str):
             password = password.encode("utf-8")
@@ -541,12 +549,19 @@ class PlatformCA:
         key = self._custody_for(entry["key_ref"]).private_key(entry["key_ref"])
         cert = self.certificate(serial)
         label = friendly_name or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        encryption: serialization.KeySerializationEncryption
+        if legacy:
+            encryption = (
+                serialization.PrivateFormat.PKCS12.encryption_builder()
+                .kdf_rounds(50_000)
+                .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+                .hmac_hash(hashes.SHA1())
+                .build(password)
+            )
+        else:
+            encryption = serialization.BestAvailableEncryption(password)
         return pkcs12.serialize_key_and_certificates(
-            str(label).encode("utf-8"),
-            key,
-            cert,
-            self.chain,
-            serialization.BestAvailableEncryption(password),
+            str(label).encode("utf-8"), key, cert, self.chain, encryption
         )
 
     # ---------------------------------------------------------------- revocation

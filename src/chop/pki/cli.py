@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("serial")
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--password", help="PKCS#12 password (prompted for when omitted)")
+    s.add_argument(
+        "--legacy", action="store_true", help="3DES/SHA-1 encryption for old Windows/macOS imports"
+    )
 
     s = sub.add_parser("rotate-kek", parents=[common], help="re-wrap all keys under a new KEK")
     s.add_argument(
@@ -218,7 +221,7 @@ def run(argv: list[str] | None = None) -> int:
             password = getpass.getpass("PKCS#12 password: ")
             if password != getpass.getpass("again: "):
                 raise CLIError("passwords differ")
-        data = ca.export_pkcs12(serial, password.encode("utf-8"))
+        data = ca.export_pkcs12(serial, password.encode("utf-8"), legacy=args.legacy)
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)  # password-encrypted PKCS#12, never the bare key
