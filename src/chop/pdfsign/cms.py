@@ -39,7 +39,9 @@ class SignerProfile:
         certs = [cert]
         registry = getattr(signer, "cert_registry", None) or ()
         for c in registry:
-            if c.dump() != cert.dump():
+            # the root is left out: a verifier must already hold it as a trust anchor, and every
+            # certificate in the CMS costs validators a round of issuer matching
+            if c.dump() != cert.dump() and not c.self_issued:
                 certs.append(c)
         self.certs = certs
         try:
