@@ -128,11 +128,11 @@ def check_chars(font: LoadedFont, text: str, what: str) -> None:
         chars = "".join(missing)
         raise SealSpecError(
             f"{what}中有字体 {font.ref.family} 无法显示的字符 “{chars}” / "
-            f"the {what_en(what)} has characters the font {font.ref.family} cannot draw: {chars}"
+            f"the {_what_en(what)} has characters the font {font.ref.family} cannot draw: {chars}"
         )
 
 
-def what_en(what: str) -> str:
+def _what_en(what: str) -> str:
     return {
         "名称": "name",
         "横向文": "horizontal text",
@@ -313,7 +313,7 @@ def arc_text(
         h -= 0.1
     raise SealSpecError(
         f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / "
-        f"the {what_en(what)} is too long for this seal: even at the minimum text height of "
+        f"the {_what_en(what)} is too long for this seal: even at the minimum text height of "
         f"{min_height:.1f} mm its {n} characters do not fit; shorten it or use a larger seal"
     )
 
@@ -378,7 +378,7 @@ def line_text(
             asp *= 0.94
         h -= 0.1
     raise SealSpecError(
-        f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / the {what_en(what)} is too long: "
+        f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / the {_what_en(what)} is too long: "
         f"it does not fit {max_width:.1f} mm even at the minimum height of {min_height:.1f} mm"
     )
 
@@ -420,9 +420,7 @@ def grid_text(
 
 
 # ---------------------------------------------------------------------------------------- aged look
-def wear(
-    spec_seed: int, width: float, height: float, ink: list[Shape], border_edges: list
-) -> list[Shape]:
+def wear(spec_seed: int, width: float, height: float, border_edges: list) -> list[Shape]:
     """Deterministic worn look: bites out of the border edge and specks of missing ink, clustered
     so the ink looks uneven. Holes never overlap (even-odd clipping in PDF/SVG relies on that)."""
     rng = random.Random(spec_seed)
@@ -475,12 +473,12 @@ class Layout:
 def _limit(value: float, lo: float, hi: float, what: str) -> float:
     if not (isinstance(value, int | float) and math.isfinite(value)) or not (lo <= value <= hi):
         raise SealSpecError(
-            f"{what}超出范围 / {what_en2(what)} out of range: {value!r} (allowed {lo:g}–{hi:g} mm)"
+            f"{what}超出范围 / {_limit_name_en(what)} out of range: {value!r} (allowed {lo:g}–{hi:g} mm)"
         )
     return float(value)
 
 
-def what_en2(what: str) -> str:
+def _limit_name_en(what: str) -> str:
     return {
         "尺寸": "size",
         "宽度": "width",
@@ -625,7 +623,7 @@ def _round(spec: SealSpec) -> Layout:
             obstacles=name_boxes + code_boxes,
         )
     edges = [lambda u: (cx + R * math.cos(2 * math.pi * u), cy + R * math.sin(2 * math.pi * u))]
-    erase = wear(spec.aged_seed, D, D, shapes, edges) if spec.aged_seed is not None else []
+    erase = wear(spec.aged_seed, D, D, edges) if spec.aged_seed is not None else []
     return Layout(D, D, shapes, erase)
 
 
@@ -729,7 +727,7 @@ def _oval(spec: SealSpec) -> Layout:
     edges = [
         lambda u: (cx + W / 2 * math.cos(2 * math.pi * u), cy + H / 2 * math.sin(2 * math.pi * u))
     ]
-    erase = wear(spec.aged_seed, W, H, shapes, edges) if spec.aged_seed is not None else []
+    erase = wear(spec.aged_seed, W, H, edges) if spec.aged_seed is not None else []
     return Layout(W, H, shapes, erase)
 
 
@@ -794,7 +792,7 @@ def _square(spec: SealSpec) -> Layout:
             return (2 * W + H - d, H)
         return (0.0, per - d)
 
-    erase = wear(spec.aged_seed, W, H, shapes, [edge]) if spec.aged_seed is not None else []
+    erase = wear(spec.aged_seed, W, H, [edge]) if spec.aged_seed is not None else []
     return Layout(W, H, shapes, erase)
 
 
