@@ -125,3 +125,16 @@ def test_riding_other_edges(tmp_path, signer_a, seal, edge, assert_signed_ok):
             assert y0 < 1 and 19 < y1 < 21.5
         else:
             assert y1 > 296 and 275.5 < y0 < 278
+
+
+def test_riding_seal_on_rotated_pages(tmp_path, signer_a, seal, assert_signed_ok):
+    """Landscape-displayed pages (/Rotate 90): strips sit on the displayed right edge."""
+    src = tmp_path / "rot.pdf"
+    src.write_bytes(make_pdf(2, rotate=90))
+    out = tmp_path / "out.pdf"
+    ps.sign(src, out, signer=signer_a, marks=[ps.RidingMark(seal, "right", position_mm=60)])
+    assert_signed_ok(out, 1)
+    for i in range(2):
+        x0, y0, x1, y1 = ink_mm(out, i)
+        assert abs(x1 - 297) < 1.0 and 297 - 21.5 < x0 < 297 - 19, (x0, x1)
+        assert abs((y0 + y1) / 2 - 60) < 2, (y0, y1)
