@@ -77,3 +77,12 @@ def test_keyword_on_rotated_page(tmp_path, signer_a, seal, rotate, assert_signed
     assert_signed_ok(out, 1)
     x0, y0, x1, y1 = ink_mm(out, 0)
     assert abs((x0 + x1) / 2 - cx) < 3 and abs((y0 + y1) / 2 - cy) < 3, ((x0, y0, x1, y1), cx, cy)
+
+
+def test_keyword_with_file_objects(contract, tmp_path, signer_a, seal, assert_signed_ok):
+    """Open files in, open file out (how the web app hands over stored documents)."""
+    out = tmp_path / "fo.pdf"
+    with open(contract, "rb") as src, open(out, "wb") as dst:
+        res = ps.sign(src, dst, signer=signer_a, marks=[ps.KeywordMark(seal, "Party A (Seal)")])
+    assert res.pages == [4]
+    assert_signed_ok(out, 1)
