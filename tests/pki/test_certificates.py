@@ -214,3 +214,29 @@ def test_index_records_issued_certificates(ca, company, person, ca_dir):
     # the loaded credential matches
     again = ca.credential(company.serial)
     assert again.certificate == company.certificate and again.key_ref == company.key_ref
+
+
+def test_concurrent_issuance_from_two_instances_loses_nothing(tmp_path):
+    """Two PlatformCA objects on one directory (think web worker + CLI) issuing at once."""
+    import threading
+
+    first = PlatformCA.init(tmp_path / "ca", KEK, key_type="p256")
+    second = PlatformCA.load(tmp_path / "ca", KEK)
+    serials: list[int] = []
+    lock = threading.Lock()
+
+    def work(ca: PlatformCA) -> None:
+        for _ in range(5):
+            cred = ca.issue_company(COMPANY, USCC)
+            with lock:
+                serials.append(cred.serial)
+
+    threads = [threading.Thread(target=work, args=(ca,)) for ca in (first, second) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    index = json.loads((tmp_path / "ca" / "index.json").read_text())
+    assert len(serials) == 20
+    assert {format(s, "x") for s in serials} <= set(index)
+    assert len(index) == 23  # + root, issuing, TSA

@@ -586,10 +586,12 @@ class PlatformCA:
         entry = self._entry(serial)
         if entry["kind"] == "root":
             raise ValueError("the root cannot revoke itself; distrust it instead")
-        if entry.get("status") != "revoked":
-            self.store.update_entry(
-                serial, status="revoked", revoked_at=_iso(_now()), reason=flag.name
-            )
+
+        def mark(e: dict[str, Any]) -> None:
+            if e.get("status") != "revoked":  # first revocation wins (time and reason)
+                e.update(status="revoked", revoked_at=_iso(_now()), reason=flag.name)
+
+        self.store.modify_entry(serial, mark, create=False)
         with self._lock:
             self._signers.pop(serial, None)
         return self.status(serial)

@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +132,21 @@ class CAStore:
 
     def update_entry(self, serial: int, /, **fields: Any) -> dict[str, Any]:
         """Merge ``fields`` into the index entry for ``serial`` (creating it) and save."""
+        return self.modify_entry(serial, lambda entry: entry.update(fields))
+
+    def modify_entry(
+        self, serial: int, change: Callable[[dict[str, Any]], None], *, create: bool = True
+    ) -> dict[str, Any]:
+        """Read-modify-write one entry under the lock, so check-then-set logic (e.g. "revoke
+        unless already revoked") cannot race another process. Not re-entrant across ``locked``.
+        """
         with self.locked():
             index = self.read_index()
-            entry = index.setdefault(format(serial, "x"), {"serial": str(serial)})
-            entry.update(fields)
+            key = format(serial, "x")
+            if key not in index and not create:
+                raise KeyError(f"no certificate with serial {key}")
+            entry = index.setdefault(key, {"serial": str(serial)})
+            change(entry)
             self.write_index(index)
             return dict(entry)
 
