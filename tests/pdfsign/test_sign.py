@@ -146,6 +146,8 @@ def test_field_name_clash_and_mark_errors(contract, tmp_path, signer_a, seal):
     )
     with pytest.raises(ps.PdfSignError, match="already has a field"):
         ps.sign(out, tmp_path / "o2.pdf", signer=signer_a, field_name="甲方")
+    with pytest.raises(ps.PdfSignError, match="no '.'"):
+        ps.sign(contract, tmp_path / "o5.pdf", signer=signer_a, field_name="a.b")
     with pytest.raises(ps.MarkError, match="page 9 does not exist"):
         ps.sign(
             contract, tmp_path / "o3.pdf", signer=signer_a, marks=[ps.SingleMark(seal, 9, 0, 0)]
@@ -154,7 +156,7 @@ def test_field_name_clash_and_mark_errors(contract, tmp_path, signer_a, seal):
         ps.sign(
             contract, tmp_path / "o4.pdf", signer=signer_a, marks=[ps.SingleMark(seal, 1, 190, 20)]
         )
-    assert not any(p.name.startswith(("o2", "o3", "o4")) for p in tmp_path.iterdir())
+    assert not any(p.name.startswith(("o2", "o3", "o4", "o5")) for p in tmp_path.iterdir())
     # no temporary leftovers either
     assert not [p for p in tmp_path.iterdir() if p.suffix == ".part"]
 

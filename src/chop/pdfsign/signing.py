@@ -524,6 +524,8 @@ def sign(
             while f"Signature{n}" in existing:
                 n += 1
             field_name = f"Signature{n}"
+        elif "." in field_name or not field_name.strip():
+            raise PdfSignError("a signature field name must be non-empty and contain no '.'")
         elif field_name in existing:
             raise PdfSignError(f"the document already has a field named {field_name!r}")
         mdp = _docmdp_permission(doc)
