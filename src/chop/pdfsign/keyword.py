@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -75,6 +74,3 @@ def find_keyword(src: str | os.PathLike | bytes | BinaryIO, text: str) -> list[K
     finally:
         pdf.close()
     return hits
-
-
-_ = io  # BytesIO inputs are handled as file objects

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["TestPKI", "Identity"]
+__all__ = ["TestPKI", "Identity", "make_pdf", "demo_seal", "demo_seal_png"]
 
 
 def _name(cn: str, org: str | None = None, serial: str | None = None) -> x509.Name:
