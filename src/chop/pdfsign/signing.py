@@ -6,11 +6,12 @@ small and always has the same shape, and because doing so lets us stream the ori
 
 * one form XObject per seal drawing, shared by every mark of the act;
 * one appearance form per distinct placement (riding strips clip the shared drawing);
-* one signature field whose widget annotations (/Kids) *are* the marks — every mark is a locked,
-  printable widget of the act's own signature field, so the act adds nothing but a signature
-  field to the form, which every validator (pyHanko's default policy included) accepts as
-  form filling after earlier signatures; page content streams are never touched;
-* rewritten page dictionaries (or /Annots arrays) that list the new widgets, and the /AcroForm;
+* one signature field that is also the widget showing the act's first (main) seal — poppler
+  only recognises signature fields whose dictionary is the widget;
+* one locked /Stamp annotation (print, locked, locked contents) per further mark, named
+  ``chop-seal:<field>:<n>`` so that ``policy.CHOP_DIFF_POLICY`` can tell it from anything else;
+  page content streams are never touched, so earlier signatures stay intact;
+* rewritten page dictionaries (or /Annots arrays) listing the new annotations, and the form;
 * the signature dictionary, a cross-reference section (table or stream, like the file's own).
 
 B-LT and B-LTA then add the DSS and a document timestamp in further increments through pyHanko.
