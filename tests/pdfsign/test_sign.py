@@ -104,6 +104,19 @@ def test_png_seal_and_streams(tmp_path, signer_a, png_seal, assert_signed_ok):
     assert box is not None and abs(box[0] - 50) <= 2 and abs(box[1] - 50) <= 2
 
 
+def test_png_riding_seal_clips_the_image(tmp_path, signer_a, png_seal, assert_signed_ok):
+    src = tmp_path / "two.pdf"
+    src.write_bytes(make_pdf(2))
+    out = tmp_path / "png-riding.pdf"
+    ps.sign(src, out, signer=signer_a, marks=[ps.RidingMark(png_seal, "right", position_mm=100)])
+    assert_signed_ok(out, 1)
+    for i in range(2):
+        x0, y0, x1, y1 = ink_mm(out, i)
+        assert x0 > 210 - 20 - 1 and abs(x1 - 210) < 1 and abs((y0 + y1) / 2 - 100) < 2
+    # one image XObject for both strips: the drawing is shared, not cut into rasters
+    assert out.read_bytes().count(b"/ColorSpace /DeviceRGB") == 1
+
+
 def test_invisible_signature(contract, tmp_path, signer_a, assert_signed_ok):
     out = tmp_path / "out.pdf"
     res = ps.sign(contract, out, signer=signer_a, marks=[])
