@@ -284,3 +284,68 @@ def test_unlocked_seal_stamp_is_not_accepted(three_acts, tmp_path, pki, signer_b
     r = PdfFileReader(open(bad, "rb"), strict=False)  # noqa: SIM115
     result = CHOP_DIFF_POLICY.review_file(r, r.embedded_signatures[0].signed_revision)
     assert isinstance(result, SuspiciousModification) and "not locked" in str(result)
+
+
+def test_seal_stamp_of_an_empty_signature_field_is_reported(three_acts, tmp_path, pki):
+    """An unsigned signature field cannot vouch for a seal stamp."""
+    _, a2, _ = three_acts
+    bad = tmp_path / "empty-field.pdf"
+
+    def forge(w):
+        page, _ = _page(w, 1)
+        page_ref = w.root["/Pages"]["/Kids"].raw_get(1)
+        field = w.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/FT"): generic.NameObject("/Sig"),
+                    generic.NameObject("/T"): generic.TextStringObject("Ghost"),
+                    generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                    generic.NameObject("/Subtype"): generic.NameObject("/Widget"),
+                    generic.NameObject("/Rect"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+                    generic.NameObject("/P"): page_ref,
+                }
+            )
+        )
+        annot = w.add_object(
+            generic.DictionaryObject(
+                {
+                    generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                    generic.NameObject("/Subtype"): generic.NameObject("/Stamp"),
+                    generic.NameObject("/Rect"): generic.ArrayObject(
+                        [generic.NumberObject(v) for v in (10, 10, 100, 100)]
+                    ),
+                    generic.NameObject("/F"): generic.NumberObject(644),
+                    generic.NameObject("/NM"): generic.TextStringObject("chop-seal:Ghost:1"),
+                    generic.NameObject("/AP"): generic.DictionaryObject(
+                        {
+                            generic.NameObject("/N"): w.add_object(
+                                generic.StreamObject(
+                                    {
+                                        generic.NameObject("/Type"): generic.NameObject("/XObject"),
+                                        generic.NameObject("/Subtype"): generic.NameObject("/Form"),
+                                        generic.NameObject("/BBox"): generic.ArrayObject(
+                                            [generic.NumberObject(v) for v in (0, 0, 90, 90)]
+                                        ),
+                                    },
+                                    stream_data=b"1 0 0 rg 0 0 90 90 re f",
+                                )
+                            ),
+                        }
+                    ),
+                }
+            )
+        )
+        page[generic.NameObject("/Annots")] = generic.ArrayObject(
+            [*page.get("/Annots", []), field, annot]
+        )
+        w.update_container(page)
+        form = w.root["/AcroForm"]
+        form["/Fields"].append(field)
+        w.update_container(form)
+
+    _append_revision(a2, bad, forge)
+    report = ps.verify(bad, [pki.root_certificate])
+    assert all(s.modification_level == "other" for s in report.signatures), [
+        s.changes_after for s in report.signatures
+    ]
+    assert "not signed" in report.signatures[0].changes_after

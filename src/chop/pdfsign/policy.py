@@ -132,7 +132,7 @@ class SealAnnotationRule(FieldMDPRule):
         if not name.startswith(SEAL_NAME_PREFIX):
             raise SuspiciousModification(f"Annotation {ref} is not a Chop seal.")
         field_name = name[len(SEAL_NAME_PREFIX) :].rsplit(":", 1)[0]
-        if field_name not in new_fields:
+        if field_name not in new_fields or "/V" not in new_fields[field_name].get_object():
             raise SuspiciousModification(
                 f"Seal annotation {ref} claims field {field_name!r}, which was not signed "
                 "in this revision."
