@@ -210,3 +210,24 @@ def test_result_hashes_and_async_context(contract, tmp_path, signer_a, seal, tsa
     sig = PdfFileReader(io.BytesIO(data)).embedded_signatures[0]
     a, b, c, d = sig.byte_range
     assert res2.document_digest == hashlib.sha256(data[a : a + b] + data[c : c + d]).hexdigest()
+
+
+def test_non_seekable_source(contract, tmp_path, signer_a, seal, assert_signed_ok):
+    import os
+
+    r, w = os.pipe()
+    data = contract.read_bytes()
+    import threading
+
+    def feed():
+        with os.fdopen(w, "wb") as fh:
+            fh.write(data)
+
+    t = threading.Thread(target=feed)
+    t.start()
+    out = tmp_path / "pipe.pdf"
+    with os.fdopen(r, "rb") as src:
+        assert not src.seekable()
+        ps.sign(src, out, signer=signer_a, marks=[ps.KeywordMark(seal, "Party A (Seal)")])
+    t.join()
+    assert_signed_ok(out, 1)

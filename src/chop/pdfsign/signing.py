@@ -25,6 +25,7 @@ import hashlib
 import io
 import os
 import secrets
+import shutil
 import tempfile
 import weakref
 import zlib
@@ -471,6 +472,13 @@ def _open_src(src) -> tuple[BinaryIO, bool, bytes | None]:
     if isinstance(src, io.BytesIO):
         src.seek(0)
         return src, False, src.getbuffer().tobytes()
+    seekable = getattr(src, "seekable", None)
+    if seekable is not None and not seekable():
+        # an upload or pipe: spool it (to disk beyond 64 MB) so it can be read twice
+        spool = tempfile.SpooledTemporaryFile(max_size=64 << 20)  # noqa: SIM115
+        shutil.copyfileobj(src, spool, _CHUNK)
+        spool.seek(0)
+        return spool, True, None
     src.seek(0)
     return src, False, None
 
