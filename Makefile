@@ -46,7 +46,7 @@ gallery: setup
 	@$(RUN) python -m chop.sealart gallery docs/gallery
 
 messages:
-	@cd src/chop && $(RUN) chop makemessages -l zh_Hans -l en --ignore '*/tests/*' && $(RUN) chop compilemessages
+	@RUN="$(RUN)" scripts/messages.sh
 
 clean:
 	rm -rf .venv var/test-* test-artifacts

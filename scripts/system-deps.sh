@@ -17,6 +17,7 @@ if [ "$profile" = "test" ]; then
   need_cmd chromium chromium
   need_cmd softhsm2-util softhsm2
   need_cmd msgfmt gettext
+  need_cmd certutil libnss3-tools  # pdfsig's trust store in the PAdES tests
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -107,6 +107,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
 PUBLIC_BY_DESIGN = {
     "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
     "static_files": "collected static files, public to everyone",
+    "pki": "the platform CA's certificates, CRLs, OCSP and TSA: public by design, named in every "
+    "certificate; they hold no company data beyond what the certificates already publish",
 }
 
 # Platform-operator pages (is_staff). Checked: a company owner who is not staff is turned away.

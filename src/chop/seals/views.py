@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
 
-from .issuance import verify_certificate
+from .issuance import platform_ca, verify_certificate
 from .models import Seal
 
 
@@ -57,8 +58,28 @@ def certificate_pem(request, pk: int):
     seal = get_object_or_404(_visible_seals(request).select_related("certificate"), pk=pk)
     if seal.certificate is None:
         raise Http404
-    from django.http import HttpResponse
-
     response = HttpResponse(seal.certificate.pem, content_type="application/x-pem-file")
     response["Content-Disposition"] = f'attachment; filename="seal-{seal.code}.pem"'
+    return response
+
+
+MAX_PKI_REQUEST = 64 * 1024  # OCSP and timestamp requests are a few hundred bytes
+
+
+@csrf_exempt
+def pki_endpoint(request, rest: str):
+    """The platform CA's public endpoints at ``/pki/…``: CA certificates, CRLs, OCSP and the TSA.
+
+    Every certificate the platform issues points its CRL distribution point and OCSP responder
+    here (``SITE_URL``), so relying parties such as pdfsig can check revocation. Public, no login,
+    CSRF-exempt (machines post DER here, not browsers).
+    """
+    from chop.pki.http import handle
+
+    if request.method == "POST" and len(request.body) > MAX_PKI_REQUEST:
+        return HttpResponse("request too large", status=413, content_type="text/plain")
+    reply = handle(platform_ca(), request.method, request.path, request.body)
+    response = HttpResponse(reply.body, status=reply.status, content_type=reply.content_type)
+    if reply.max_age:
+        response["Cache-Control"] = f"public, max-age={reply.max_age}"
     return response
