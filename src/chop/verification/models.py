@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import pii
-from .states import COMPANY_TRANSITIONS, PERSON_TRANSITIONS, State, check
+from .states import COMPANY_TRANSITIONS, FINAL_STATES, OPEN_STATES, PERSON_TRANSITIONS, State, check
 
 
 class Case(models.Model):
@@ -39,7 +39,7 @@ class Case(models.Model):
         """Move to ``target`` (validated against the table) and save."""
         check(self.TRANSITIONS, self, target)
         self.state = target
-        if target in (State.APPROVED, State.REJECTED, State.EXPIRED):
+        if target in FINAL_STATES:
             self.decided_at = timezone.now()
             self.decided_by = by
         if reason:
@@ -48,7 +48,7 @@ class Case(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (State.PENDING_PROVIDER, State.PENDING_REVIEW, State.PENDING_AUTHORITY)
+        return self.state in OPEN_STATES
 
 
 class PersonVerification(Case):

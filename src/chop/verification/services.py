@@ -19,7 +19,7 @@ from chop.orgs.models import Company
 
 from . import notify, pii, providers
 from .models import CompanyVerification, Evidence, PersonVerification
-from .states import State
+from .states import OPEN_STATES, State
 
 log = logging.getLogger(__name__)
 
@@ -245,10 +245,7 @@ def _after_person_approved(case: PersonVerification, *, operator) -> None:
 
 
 def open_company_case(company: Company) -> CompanyVerification | None:
-    return CompanyVerification.objects.filter(
-        company=company,
-        state__in=[State.PENDING_PROVIDER, State.PENDING_REVIEW, State.PENDING_AUTHORITY],
-    ).first()
+    return CompanyVerification.objects.filter(company=company, state__in=OPEN_STATES).first()
 
 
 def uscc_taken(uscc: str, company: Company) -> Company | None:
@@ -259,10 +256,7 @@ def uscc_taken(uscc: str, company: Company) -> Company | None:
     case = (
         CompanyVerification.objects.filter(
             uscc=uscc,
-            state__in=[
-                State.APPROVED,
-                *list((State.PENDING_PROVIDER, State.PENDING_REVIEW, State.PENDING_AUTHORITY)),
-            ],
+            state__in=[State.APPROVED, *OPEN_STATES],
         )
         .exclude(company=company)
         .select_related("company")

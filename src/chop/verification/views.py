@@ -21,7 +21,7 @@ from . import services
 from .forms import CompanyForm, DecisionForm, DepositForm, PersonForm
 from .letter import LetterData, render_letter
 from .models import CompanyVerification, Evidence, PersonVerification
-from .states import InvalidTransition, State
+from .states import OPEN_STATES, InvalidTransition, State
 
 
 def _may_verify_company(request) -> bool:
@@ -263,7 +263,7 @@ def queue(request):
     state = request.GET.get("state", "open")
     q = (request.GET.get("q") or "").strip()
     states = (
-        [State.PENDING_PROVIDER, State.PENDING_REVIEW, State.PENDING_AUTHORITY]
+        list(OPEN_STATES)
         if state == "open"
         else ([state] if state in State.values else list(State.values))
     )
