@@ -59,7 +59,10 @@ def test_three_acts_validate_everywhere(three_acts, assert_signed_ok, company_a,
     assert s3.certificate_serial == format(person.serial, "x")
     # later acts are seen as signing, not tampering: form filling, never "other"
     assert s1.modification_level == "form-filling" and s2.modification_level == "form-filling"
-    assert s1.changes_after == "later signatures and their seal marks only"
+    assert s1.changes_after == (
+        "later signatures (Signature2, Signature3) and their seal marks only"
+    )
+    assert s1.later_signatures == ["Signature2", "Signature3"] and s3.later_signatures == []
     assert s3.coverage == "entire file" and s3.changes_after == "nothing"
     assert all(s.pades_level == "B-T" for s in report.signatures)
     assert report.verdict == "valid"

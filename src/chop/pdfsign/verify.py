@@ -56,6 +56,7 @@ class SignatureReport:
     pades_level: str | None
     revision: int
     problems: list[str] = field(default_factory=list)
+    later_signatures: list[str] = field(default_factory=list)  # fields signed after this one
 
     @property
     def ok(self) -> bool:
@@ -293,6 +294,12 @@ def verify(
                     problems=problems,
                 )
             )
+        for r in reports:
+            r.later_signatures = [o.field_name for o in reports if o.revision > r.revision]
+            if r.changes_after == "later signatures and their seal marks only":
+                r.changes_after = (
+                    f"later signatures ({', '.join(r.later_signatures)}) and their seal marks only"
+                )
         # bytes appended after the last revision that no signature covers
         if reports and all(r.coverage != "entire file" for r in reports):
             last = max(reports, key=lambda r: r.revision)
