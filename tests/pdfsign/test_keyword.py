@@ -86,3 +86,9 @@ def test_keyword_with_file_objects(contract, tmp_path, signer_a, seal, assert_si
         res = ps.sign(src, dst, signer=signer_a, marks=[ps.KeywordMark(seal, "Party A (Seal)")])
     assert res.pages == [4]
     assert_signed_ok(out, 1)
+
+
+def test_keyword_bracket_spellings(contract):
+    """ASCII brackets typed by the user still find the full-width ones in the contract."""
+    (hit,) = ps.find_keyword(contract, "甲方(盖章)")
+    assert hit.page == 4 and hit.text == "甲方（盖章）"
