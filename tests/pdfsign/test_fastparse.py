@@ -57,3 +57,32 @@ def test_object_streams(tmp_path):
     out = tmp_path / "os.pdf"
     subprocess.run(["qpdf", "--object-streams=generate", str(src), str(out)], check=True)
     assert _same_as_pyhanko(out.read_bytes()) == 3
+
+
+def test_fast_hex_strings_match_pyhanko():
+    """The installed hex-string reader gives pyHanko's results and errors, byte for byte."""
+    import pytest
+    from pyhanko.pdf_utils import generic, misc
+
+    from chop.pdfsign import fastparse
+
+    assert generic.read_hex_string_from_stream is fastparse._fast_hex
+    original = fastparse._original_read_hex
+    cases = [
+        b"<48656c6c6f> rest",
+        b"<48 65\n6c\r6c\t6f\x00> rest",
+        b"<4865 6c6c 6f2> rest",  # odd length: padded with 0
+        b"<> rest",
+        b"<FEFF00410042> rest",  # UTF-16 text string
+        b"<48 % a comment\n 65> rest",  # comment inside: handed to pyHanko
+        b"<" + b"0" * 200_000 + b"ab> rest",  # longer than one read
+    ]
+    for raw in cases:
+        a, b = io.BytesIO(raw), io.BytesIO(raw)
+        fast, slow = fastparse._fast_hex(a), original(b)
+        assert type(fast) is type(slow) and fast == slow and a.tell() == b.tell(), raw[:40]
+    for bad in (b"<48zz>", b"<4865"):
+        with pytest.raises(misc.PdfError):
+            original(io.BytesIO(bad))
+        with pytest.raises(misc.PdfError):
+            fastparse._fast_hex(io.BytesIO(bad))

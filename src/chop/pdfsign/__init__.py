@@ -29,6 +29,7 @@ from .errors import (
     PdfSignError,
     SignerError,
 )
+from .fastparse import install_fast_hex_strings
 from .keyword import KeywordHit, find_keyword
 from .marks import (
     DateText,
@@ -41,6 +42,8 @@ from .marks import (
 )
 from .signing import LEVELS, SignResult, sign
 from .verify import SignatureReport, TimestampReport, VerificationReport, verify
+
+install_fast_hex_strings()  # see fastparse: pyHanko's hex-string reader dominated verification
 
 __all__ = [
     "sign",
