@@ -161,6 +161,10 @@ def test_field_name_clash_and_mark_errors(contract, tmp_path, signer_a, seal):
         ps.sign(out, tmp_path / "o2.pdf", signer=signer_a, field_name="甲方")
     with pytest.raises(ps.PdfSignError, match="no '.'"):
         ps.sign(contract, tmp_path / "o5.pdf", signer=signer_a, field_name="a.b")
+    with pytest.raises(ps.PdfSignError, match="cannot write"):
+        ps.sign(contract, tmp_path / "missing-dir" / "o6.pdf", signer=signer_a)
+    with pytest.raises(ps.PdfSignError, match="cannot open"):
+        ps.sign(tmp_path / "missing.pdf", tmp_path / "o7.pdf", signer=signer_a)
     with pytest.raises(ps.MarkError, match="page 9 does not exist"):
         ps.sign(
             contract, tmp_path / "o3.pdf", signer=signer_a, marks=[ps.SingleMark(seal, 9, 0, 0)]

@@ -628,9 +628,12 @@ def sign(
 
         if isinstance(dst, (str, os.PathLike)):
             dst_path = Path(dst)
-            fd, tmp_name = tempfile.mkstemp(
-                prefix=f".{dst_path.name}.", suffix=".part", dir=dst_path.parent or "."
-            )
+            try:
+                fd, tmp_name = tempfile.mkstemp(
+                    prefix=f".{dst_path.name}.", suffix=".part", dir=dst_path.parent or "."
+                )
+            except OSError as exc:
+                raise PdfSignError(f"cannot write {dst_path}: {exc.strerror}") from exc
             try:
                 with os.fdopen(fd, "wb") as out:
                     h, whole = hashlib.sha256(), hashlib.sha256()
