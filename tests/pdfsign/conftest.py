@@ -207,3 +207,31 @@ def ink_mm(path: Path, page: int = 0) -> tuple[float, float, float, float] | Non
     """Where the red ink is on a displayed page, in mm from the top-left (4 px per mm)."""
     box = red_ink_bbox(render(path, page, scale=PX_PER_MM * 25.4 / 72))
     return None if box is None else tuple(v / PX_PER_MM for v in box)
+
+
+@pytest.fixture(scope="session")
+def nssdb(pki, tmp_path_factory) -> Path:
+    """An NSS database trusting the test root, so pdfsig can say "Certificate is Trusted"."""
+    if not shutil.which("certutil"):
+        pytest.fail("certutil (libnss3-tools) is required: scripts/system-deps.sh test installs it")
+    db = tmp_path_factory.mktemp("nssdb")
+    root = db / "root.pem"
+    root.write_bytes(pki.root_pem())
+    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{db}", "-n", "chop-root", "-t", "C,C,C", "-i", str(root)],
+        check=True,
+    )
+    return db
+
+
+def pdfsig_trusted_count(path: Path, nssdb: Path) -> tuple[int, str]:
+    """How many signatures pdfsig finds valid *and* trusted (offline, root from ``nssdb``)."""
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", str(nssdb), "-no-ocsp", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    text = out.stdout + out.stderr
+    return len(re.findall(r"Certificate Validation: Certificate is Trusted\.", text)), text

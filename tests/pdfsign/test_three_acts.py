@@ -18,7 +18,7 @@ from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 from chop import pdfsign as ps
 from chop.pdfsign.testing import demo_seal
 
-from .conftest import pdfsig_valid_count
+from .conftest import pdfsig_trusted_count, pdfsig_valid_count
 
 
 @pytest.fixture
@@ -48,8 +48,13 @@ def three_acts(contract, tmp_path, signer_a, signer_b, signer_p, seal, tsa):
     return a1, a2, a3
 
 
-def test_three_acts_validate_everywhere(three_acts, assert_signed_ok, company_a, company_b, person):
+def test_three_acts_validate_everywhere(
+    three_acts, assert_signed_ok, company_a, company_b, person, nssdb
+):
     a1, a2, a3 = three_acts
+    # poppler, given the platform root, trusts all three signers
+    trusted, text = pdfsig_trusted_count(a3, nssdb)
+    assert trusted == 3, text
     assert_signed_ok(a1, 1)
     assert_signed_ok(a2, 2)
     report = assert_signed_ok(a3, 3)
