@@ -235,3 +235,34 @@ def test_non_seekable_source(contract, tmp_path, signer_a, seal, assert_signed_o
         ps.sign(src, out, signer=signer_a, marks=[ps.KeywordMark(seal, "Party A (Seal)")])
     t.join()
     assert_signed_ok(out, 1)
+
+
+def test_chinese_date_drawn_as_outlines(
+    contract, tmp_path, signer_a, seal, assert_signed_ok, artifacts
+):
+    import datetime as dt
+
+    import numpy as np
+
+    from chop.pdfsign.textpath import cjk_font_available
+
+    assert cjk_font_available(), "fonts-noto-cjk is a system dependency"
+    out = tmp_path / "cn.pdf"
+    when = dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC)
+    ps.sign(
+        contract,
+        out,
+        signer=signer_a,
+        when=when,
+        marks=[ps.SingleMark(seal, 1, 20, 20, date=ps.DateText(style="cn", size_mm=4))],
+    )
+    assert_signed_ok(out, 1)
+    data = out.read_bytes()
+    assert b"/Helvetica" not in data[len(contract.read_bytes()) :]  # outlines, no font
+    img = render(out, 0, scale=4 * 25.4 / 72)
+    img.crop((60, 60, 280, 300)).save(artifacts / "date-cn.png")
+    a = np.asarray(img).astype(int)
+    dark = a.sum(axis=2) < 200
+    ys, xs = np.nonzero(dark[int(61 * 4) : int(68 * 4), int(18 * 4) : int(62 * 4)])
+    # "2026年3月8日" at 4 mm: dark ink spanning most of the seal's width, under it
+    assert len(xs) > 60 and (xs.max() - xs.min()) / 4 > 20, (len(xs), xs.min(), xs.max())

@@ -59,20 +59,40 @@ def _fmt(v: float) -> bytes:
     return (s if s not in ("-0", "") else "0").encode()
 
 
-def _date_ops(date: DateText, width: float, when: dt.datetime) -> tuple[bytes, float]:
-    text = date.text if date.text is not None else when.strftime("%Y-%m-%d")
-    text = "".join(ch for ch in text if ch in _HELV) or when.strftime("%Y-%m-%d")
+def _date_text(date: DateText, when: dt.datetime) -> str:
+    if date.text is not None:
+        return date.text
+    if date.style == "cn":
+        return f"{when.year}年{when.month}月{when.day}日"
+    return when.strftime("%Y-%m-%d")
+
+
+def _date_ops(date: DateText, width: float, when: dt.datetime) -> tuple[bytes, float, bool]:
+    """(appearance ops, height taken below the seal, whether /F0 Helvetica is used)."""
+    text = _date_text(date, when)
     size = date.size_mm * MM
+    ty = size * 0.22  # baseline above the descender
+    if any(ch not in _HELV for ch in text):
+        # CJK (or other) characters: drawn as outlines from a system font
+        from .textpath import text_path_ops
+
+        drawn = text_path_ops(text, size)
+        if drawn is not None:
+            path, tw = drawn
+            ops = b"q 0 g 1 0 0 1 %s %s cm %s Q" % (_fmt((width - tw) / 2), _fmt(ty), path)
+            return ops, size + date.gap_mm * MM, False
+        text = "".join(ch for ch in text if ch in _HELV) or when.strftime("%Y-%m-%d")
+        if not any(ch.isdigit() for ch in text):
+            text = when.strftime("%Y-%m-%d")
     tw = sum(_HELV[ch] for ch in text) / 1000 * size
     tx = (width - tw) / 2
-    ty = size * 0.22  # baseline above the descender
     ops = b"BT /F0 %s Tf 0 g %s %s Td (%s) Tj ET" % (
         _fmt(size),
         _fmt(tx),
         _fmt(ty),
         text.encode("ascii"),
     )
-    return ops, size + date.gap_mm * MM
+    return ops, size + date.gap_mm * MM, True
 
 
 def _seal_size(seal: SealAppearance, size_mm: float | None) -> tuple[float, float, float]:
@@ -107,8 +127,9 @@ def _full_seal(
     sw, sh, s = _seal_size(seal, size_mm)
     ops = []
     date_h = 0.0
+    uses_font = False
     if date is not None:
-        dops, date_h = _date_ops(date, sw, when)
+        dops, date_h, uses_font = _date_ops(date, sw, when)
         ops.append(dops)
     ops.insert(0, b"q %s 0 0 %s 0 %s cm /S0 Do Q" % (_fmt(s), _fmt(s), _fmt(date_h)))
     h = sh + date_h
@@ -120,7 +141,7 @@ def _full_seal(
         height=h,
         seal=seal,
         ops=b"\n".join(ops),
-        uses_font=date is not None,
+        uses_font=uses_font,
         kind=kind,
     )
 

@@ -142,9 +142,14 @@ class SealAppearance:
 
 @dataclass
 class DateText:
-    """A date printed under the seal (e.g. "2026-11-21"); ``text=None`` means the signing date."""
+    """A date printed under the seal; ``text=None`` means the signing date.
+
+    ``style="iso"`` prints 2026-11-21 (Helvetica); ``style="cn"`` prints 2026年11月21日, drawn
+    as outlines from an installed CJK font (falling back to the ISO form when there is none).
+    """
 
     text: str | None = None
+    style: Literal["iso", "cn"] = "iso"
     size_mm: float = 3.5
     gap_mm: float = 1.0
 
