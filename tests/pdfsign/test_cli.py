@@ -61,6 +61,8 @@ def test_cli_sign_and_verify(contract, tmp_path, company_a, pki, assert_signed_o
         "120,200",
         "--riding",
         "right:150",
+        "--date",
+        "cn",
         "--level",
         "B-B",
     )

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import (
+    DateText,
     KeywordMark,
     MultiPageMark,
     PdfSignError,
@@ -73,14 +74,17 @@ def _cmd_sign(a: argparse.Namespace) -> int:
     if a.seal:
         seal = _seal(a.seal, a.size)
         size = a.size
+        date = DateText(style=a.date) if a.date else None
         if a.keyword:
-            marks.append(KeywordMark(seal, a.keyword, occurrence=a.occurrence, size_mm=size))
+            marks.append(
+                KeywordMark(seal, a.keyword, occurrence=a.occurrence, size_mm=size, date=date)
+            )
         elif a.pages:
             x, y = _at(a.at or "20,20")
-            marks.append(MultiPageMark(seal, a.pages, x, y, size_mm=size))
+            marks.append(MultiPageMark(seal, a.pages, x, y, size_mm=size, date=date))
         elif a.at:
             x, y = _at(a.at)
-            marks.append(SingleMark(seal, a.page, x, y, size_mm=size))
+            marks.append(SingleMark(seal, a.page, x, y, size_mm=size, date=date))
         if a.riding:
             edge, _, pos = a.riding.partition(":")
             marks.append(
@@ -165,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--riding-pages", default="all")
     s.add_argument("--keyword", help="centre the seal on this text")
     s.add_argument("--occurrence", choices=["first", "last", "all"], default="first")
+    s.add_argument("--date", choices=["iso", "cn"], help="print the signing date under the seal")
     s.add_argument("--tsa", help="RFC 3161 timestamp authority URL")
     s.add_argument("--level", choices=["B-B", "B-T", "B-LT", "B-LTA"])
     s.add_argument("--trust", action="append", help="root certificate(s) for B-LT validation data")
