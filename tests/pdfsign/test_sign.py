@@ -201,6 +201,7 @@ def test_result_hashes_and_async_context(contract, tmp_path, signer_a, seal, tsa
 
     res = asyncio.run(in_loop())
     assert res.output_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert ps.verify(out).sha256 == res.output_sha256
     assert res.size == out.stat().st_size
     buf = io.BytesIO()
     res2 = ps.sign(

@@ -66,9 +66,10 @@ class SignatureReport:
 @dataclass
 class VerificationReport:
     signatures: list[SignatureReport]
-    verdict: str  # "valid", "valid-untrusted", "invalid", "unsigned", "unreadable"
+    verdict: str  # "valid", "valid-untrusted", "invalid", "unsigned"
     summary: str
     revisions: int = 0
+    sha256: str | None = None  # of the whole file, for evidence reports
 
     @property
     def all_valid(self) -> bool:
@@ -305,10 +306,22 @@ def verify(
             last = max(reports, key=lambda r: r.revision)
             if last.revision < revisions - 1 and last.changes_after == "nothing":
                 last.changes_after = "later revisions"
-        return _verdict(reports, revisions)
+        report = _verdict(reports, revisions)
+        report.sha256 = _sha256(stream)
+        return report
     finally:
         if opened:
             stream.close()
+
+
+def _sha256(stream) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 20):
+        h.update(chunk)
+    return h.hexdigest()
 
 
 def _dss_cert_hashes(reader) -> set[bytes]:
