@@ -9,7 +9,6 @@ the private key are prepared once per signer object; a signature is then one SHA
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import weakref
 from typing import Any
@@ -19,6 +18,8 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+from chop.asyncrun import run_sync
 
 from .errors import SignerError
 
@@ -189,22 +190,6 @@ _OID_DATA = core.ObjectIdentifier("1.2.840.113549.1.7.1").dump()
 _OID_SIGNED_DATA = core.ObjectIdentifier("1.2.840.113549.1.7.2").dump()
 _OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
 _OID_SIGNATURE_TIMESTAMP = core.ObjectIdentifier("1.2.840.113549.1.9.16.2.14").dump()
-
-
-def run_sync(coro: Any) -> Any:
-    """Run pyHanko's async signer/TSA calls from synchronous code.
-
-    ``asyncio.run`` refuses to run inside a running event loop (an async view, a notebook); there
-    the coroutine runs on a helper thread with its own loop instead.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def profile_for(signer: Any) -> SignerProfile:

@@ -36,7 +36,9 @@ from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils import generic, misc
 
-from .cms import profile_for, run_sync
+from chop.asyncrun import run_sync
+
+from .cms import profile_for
 from .document import InputDocument, PageInfo
 from .errors import MalformedPdfError, PdfSignError
 from .layout import Placement, _fmt, layout_marks

@@ -34,7 +34,8 @@ from cryptography.x509.oid import (
     ObjectIdentifier,
 )
 
-from ._sync import run_sync
+from chop.asyncrun import run_sync
+
 from .custody import (
     KEY_TYPES,
     CustodyError,

@@ -23,7 +23,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
-from ._sync import run_sync
+from chop.asyncrun import run_sync
 
 __all__ = ["LocalTimeStamper", "TimeStampAuthority", "timestamper_for"]
 

@@ -1,4 +1,9 @@
-"""Run a coroutine to completion from synchronous code, even inside a running event loop."""
+"""Run a coroutine to completion from synchronous code, even inside a running event loop.
+
+Shared by the engines (pki, pdfsign) and the apps: pyHanko's signers, timestamper and validators
+are async, and callers may be plain code, an ASGI view, or a test with a browser loop running.
+No Django imports.
+"""
 
 from __future__ import annotations
 
