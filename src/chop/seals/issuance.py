@@ -67,6 +67,29 @@ def _spec_json(spec) -> dict:
     return {f.name: plain(getattr(spec, f.name)) for f in dataclasses.fields(spec)}
 
 
+def _create_generated_seal(spec, png: bytes, filename: str, *, by, **fields) -> Seal:
+    """Save an active seal generated on verification, with its image, and record it."""
+    seal = Seal(
+        spec=_spec_json(spec),
+        status=Seal.Status.ACTIVE,
+        origin="generated",
+        created_by=by,
+        **fields,
+    )
+    seal.image.save(filename, ContentFile(png), save=False)
+    seal.save()
+    record(
+        "seal.created",
+        actor=by,
+        company=seal.company,
+        obj=seal,
+        kind=seal.kind,
+        code=seal.code,
+        origin="verification",
+    )
+    return seal
+
+
 def ensure_official_seal(company, *, by=None) -> Seal:
     """Issue the company certificate and its free official seal, unless it already has one."""
     existing = Seal.objects.filter(
@@ -85,30 +108,18 @@ def ensure_official_seal(company, *, by=None) -> Seal:
     credential = platform_ca().issue_company(company.name, company.uscc)
     with transaction.atomic():
         cert = _store_certificate(credential, company=company)
-        seal = Seal(
+        record("certificate.issued", actor=by, company=company, obj=cert, serial=cert.serial_hex)
+        return _create_generated_seal(
+            spec,
+            png,
+            f"official-{company.pk}.png",
+            by=by,
             company=company,
             kind=Seal.Kind.OFFICIAL,
             name=company.name,
             code=code,
-            spec=_spec_json(spec),
             certificate=cert,
-            status=Seal.Status.ACTIVE,
-            origin="generated",
-            created_by=by,
         )
-        seal.image.save(f"official-{company.pk}.png", ContentFile(png), save=False)
-        seal.save()
-        record("certificate.issued", actor=by, company=company, obj=cert, serial=cert.serial_hex)
-        record(
-            "seal.created",
-            actor=by,
-            company=company,
-            obj=seal,
-            kind=seal.kind,
-            code=seal.code,
-            origin="verification",
-        )
-    return seal
 
 
 def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) -> Seal:
@@ -135,60 +146,37 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
                 serial=cert_row.serial_hex,
                 holder="legal_rep",
             )
-        seal = Seal(
+        return _create_generated_seal(
+            spec,
+            png,
+            f"legal-rep-{company.pk}-{user.pk}.png",
+            by=by,
             company=company,
             owner=user,
             kind=Seal.Kind.LEGAL_REP,
             name=name,
-            spec=_spec_json(spec),
             certificate=cert_row,
-            status=Seal.Status.ACTIVE,
-            origin="generated",
-            created_by=by,
         )
-        seal.image.save(f"legal-rep-{company.pk}-{user.pk}.png", ContentFile(png), save=False)
-        seal.save()
-        record(
-            "seal.created",
-            actor=by,
-            company=company,
-            obj=seal,
-            kind=seal.kind,
-            code=seal.code,
-            origin="verification",
-        )
-    return seal
 
 
 def verify_certificate(cert: Certificate) -> tuple[bool, str]:
     """Validate a stored certificate's chain against the platform root: (ok, explanation).
 
-    Uses pyHanko's certificate validator (not our own code) with the platform root as the only
-    trust anchor, the way a relying party would.
+    Uses pyHanko's certificate validator (not our own code) with the CA's validation context:
+    the platform root as the only trust anchor, revocation answered by the CA in-process.
     """
-    import asyncio
-
     from asn1crypto import pem
     from asn1crypto import x509 as asn1_x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator import CertificateValidator
 
-    ca = platform_ca()
-
-    def to_asn1(c) -> asn1_x509.Certificate:
-        return asn1_x509.Certificate.load(c.public_bytes(Encoding.DER))
+    from chop.asyncrun import run_sync
 
     _, _, der = pem.unarmor(cert.pem.encode())
-    context = ValidationContext(
-        trust_roots=[to_asn1(ca.root_certificate)],
-        other_certs=[to_asn1(ca.issuing_certificate)],
-        allow_fetching=False,
-        revocation_mode="soft-fail",
+    validator = CertificateValidator(
+        asn1_x509.Certificate.load(der), validation_context=platform_ca().validation_context()
     )
-    validator = CertificateValidator(asn1_x509.Certificate.load(der), validation_context=context)
     try:
-        path = asyncio.run(validator.async_validate_usage({"digital_signature", "non_repudiation"}))
+        path = run_sync(validator.async_validate_usage({"digital_signature", "non_repudiation"}))
     except Exception as exc:  # the validator's own error says what failed
         return False, str(exc)
-    names = " → ".join(c.subject.human_friendly for c in path)
-    return True, names
+    return True, " → ".join(c.subject.human_friendly for c in path)
