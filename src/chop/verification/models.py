@@ -55,7 +55,7 @@ class PersonVerification(Case):
     TRANSITIONS = PERSON_TRANSITIONS
 
     name = models.CharField(_("name"), max_length=60)
-    id_number_sealed = models.CharField(max_length=200)
+    id_number_sealed = models.TextField()
     id_number_hash = models.CharField(max_length=64, db_index=True)
     id_number_masked = models.CharField(_("ID number"), max_length=24)
     phone = models.CharField(_("mobile number"), max_length=20)
@@ -94,7 +94,7 @@ class CompanyVerification(Case):
     company_name = models.CharField(_("company name"), max_length=200)
     uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
     legal_rep_name = models.CharField(_("legal representative"), max_length=60)
-    legal_rep_id_sealed = models.CharField(max_length=200)
+    legal_rep_id_sealed = models.TextField()
     legal_rep_id_hash = models.CharField(max_length=64, db_index=True)
     legal_rep_id_masked = models.CharField(_("legal representative's ID number"), max_length=24)
     licence = models.FileField(_("business licence"), upload_to="verification/licence/%Y/%m/")
@@ -104,7 +104,7 @@ class CompanyVerification(Case):
     )
     bank_account_name = models.CharField(_("account name"), max_length=200, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
-    bank_account_sealed = models.CharField(max_length=200, blank=True)
+    bank_account_sealed = models.TextField(blank=True)
     bank_account_masked = models.CharField(_("account number"), max_length=40, blank=True)
     # The micro-deposit challenge (chop.identity.MicroDeposit) as sealed JSON: the amount is the
     # secret the company reads off its statement, so it is encrypted like an ID number.
