@@ -394,6 +394,7 @@ def legal_rep(request):
     company = _active_company_or_404(request)
     status = consent.status(company)
     form = ConsentCodeForm()
+    error = ""
     if request.method == "POST":
         try:
             if request.POST.get("action") == "send":
@@ -411,7 +412,7 @@ def legal_rep(request):
                 )
                 return redirect("seals")
         except services.VerificationError as exc:
-            form.add_error(None, str(exc))
+            error = str(exc)
     return render(
         request,
         "verification/legal_rep.html",
@@ -419,6 +420,7 @@ def legal_rep(request):
             "nav": "seals",
             "status": status,
             "form": form,
+            "error": error,
             "may_confirm": status is not None and status.may_confirm(request.user),
         },
     )
