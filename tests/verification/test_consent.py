@@ -98,6 +98,12 @@ def _member_rep_in_verified_company(client, rep, operator):
 
 def test_the_member_who_confirms_with_a_code_gets_exactly_one_seal(client, rep, operator):
     company = _member_rep_in_verified_company(client, rep, operator)
+    # logged in, in the personal space: told which company waits for their confirmation
+    login(client, rep)
+    page = client.get(reverse("workbench")).content.decode()
+    assert 'id="legal-rep-notice"' in page and company.name in page
+    # in the company: the workbench links to the confirmation page
+    login(client, rep, company)
     page = client.get(reverse("workbench")).content.decode()
     assert 'id="legal-rep-notice"' in page and reverse("verification:legal_rep") in page
     client.post(reverse("verification:legal_rep"), {"action": "send"})
@@ -196,6 +202,13 @@ def test_operator_sees_the_applicants_own_verification_and_flags(client, applica
     stranger = User.objects.create_user("13900000051", "s3cret-pass-8")
     client.force_login(stranger)
     post_person(client, phone="13900000051", name="李四", id_number="440524198001010013")
+    # the stranger's person case shows the agent's earlier case with the same ID number
+    client.force_login(operator)
+    theirs = PersonVerification.objects.get(applicant=stranger)
+    review = client.get(
+        reverse("verification:case", args=["person", theirs.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).context["review"]
+    assert any(f"#{mine.pk}" in w and "another account" in w for w in review.warnings)
     # the agent applies for a company by letter, naming 张三 as legal representative
     company = Company.objects.create(name="深圳示例有限公司", created_by=applicant)
     Membership.objects.create(company=company, user=applicant, role=Role.OWNER)
@@ -248,3 +261,13 @@ def test_operator_sees_the_legal_representative_label_when_it_is_them(
     ).context["review"]
     assert review.applicant_is_legal_rep and review.role_label == "Legal representative"
     assert review.warnings == []
+
+
+def test_the_database_holds_one_active_legal_rep_seal_per_company(client, rep, operator):
+    company = _member_rep_in_verified_company(client, rep, operator)
+    client.post(reverse("verification:legal_rep"), {"action": "send"})
+    client.post(reverse("verification:legal_rep"), {"code": outbox.last_code(REP_PHONE)})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Seal.objects.create(
+            company=company, owner=rep, kind=Seal.Kind.LEGAL_REP, name="张三", status="active"
+        )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from chop.audit.events import record
@@ -93,6 +93,31 @@ def status(company: Company | None) -> LegalRepStatus | None:
         and Membership.objects.filter(company=company, user_id=person.applicant_id).exists()
     )
     return LegalRepStatus(company, case, person, issued, is_member)
+
+
+def companies_waiting_for(user) -> list[Company]:
+    """Verified companies, of which ``user`` is a member, whose application names ``user``'s
+    verified name and ID number and whose legal-representative seal is not issued yet."""
+    from chop.seals.models import Seal
+
+    mine = PersonVerification.objects.filter(applicant=user, state=State.APPROVED).first()
+    if mine is None:
+        return []
+    cases = CompanyVerification.objects.filter(
+        state=State.APPROVED,
+        legal_rep_id_hash=mine.id_number_hash,
+        legal_rep_name=mine.name,
+        company__status=Company.Status.VERIFIED,
+        company__memberships__user=user,
+    ).select_related("company")
+    issued = set(
+        Seal.objects.filter(
+            kind=Seal.Kind.LEGAL_REP,
+            status=Seal.Status.ACTIVE,
+            company__in=[c.company_id for c in cases],
+        ).values_list("company_id", flat=True)
+    )
+    return sorted({c.company for c in cases if c.company_id not in issued}, key=lambda c: c.name)
 
 
 def _eligible(company: Company, user) -> LegalRepStatus:
@@ -190,6 +215,11 @@ def confirm(company: Company, user, code: str, *, request=None):
         from .textrules import seal_text_message
 
         raise VerificationError(seal_text_message(exc)) from None
+    except IntegrityError:
+        # one active legal-rep seal per company (database constraint): a concurrent confirmation
+        raise VerificationError(
+            _("The legal representative's seal has already been issued.")
+        ) from None
     return seal
 
 

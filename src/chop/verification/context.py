@@ -15,8 +15,13 @@ class _LegalRepConsent:
 
         user = getattr(request, "user", None)
         company = getattr(request, "company", None)
-        self.status = consent.status(company) if user and user.is_authenticated else None
+        signed_in = user is not None and user.is_authenticated
+        self.status = consent.status(company) if signed_in else None
         self.may_confirm = self.status is not None and self.status.may_confirm(user)
+        # in the personal space: the companies where the user may confirm
+        self.companies = (
+            consent.companies_waiting_for(user) if signed_in and company is None else []
+        )
 
 
 def legal_rep_consent(request) -> dict:
