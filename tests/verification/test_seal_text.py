@@ -139,3 +139,26 @@ def test_a_dotted_name_gets_the_legal_rep_seal_on_consent(in_company, company, a
     in_company.post(reverse("verification:legal_rep"), {"code": outbox.last_code("13900000011")})
     seal = Seal.objects.get(company=company, kind=Seal.Kind.LEGAL_REP)
     assert seal.name == "买买提·艾力"
+
+
+def test_a_correct_deposit_whose_seal_cannot_be_drawn_does_not_500(
+    in_company, company, applicant, operator
+):
+    from .test_flows import _deposit_amount
+
+    post_company(in_company, method="deposit")
+    case = CompanyVerification.objects.get()
+    decide(in_company, operator, "company", case)
+    # a name stored before the forms checked it
+    CompanyVerification.objects.filter(pk=case.pk).update(company_name=EMOJI)
+    login(in_company, applicant, company)
+    response = in_company.post(
+        reverse("verification:deposit", args=[case.pk]), {"amount": _deposit_amount()}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    company.refresh_from_db()
+    assert case.state == State.PENDING_AUTHORITY and case.last_error
+    assert company.status == Company.Status.PENDING
+    assert not Certificate.objects.exists() and not Seal.objects.exists()
+    assert Evidence.objects.filter(case_id=case.pk, result="blocked").exists()

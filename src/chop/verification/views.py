@@ -219,6 +219,16 @@ def deposit(request, case_id: int):
             ok = services.enter_deposit(
                 case, form.cleaned_data["amount"], user=request.user, request=request
             )
+        except services.ApprovalBlocked as exc:
+            # nothing was kept; the operator sees why on the case page and contacts the company
+            services.note_blocked_approval(case, operator=None, reason=str(exc), request=request)
+            messages.error(
+                request,
+                _(
+                    "The company could not be verified yet: its official seal cannot be drawn "
+                    "from the company name. A platform operator has been told."
+                ),
+            )
         except services.VerificationError as exc:
             messages.error(request, str(exc))
         else:
