@@ -162,3 +162,20 @@ def test_a_correct_deposit_whose_seal_cannot_be_drawn_does_not_500(
     assert company.status == Company.Status.PENDING
     assert not Certificate.objects.exists() and not Seal.objects.exists()
     assert Evidence.objects.filter(case_id=case.pk, result="blocked").exists()
+
+
+def test_a_legal_rep_case_whose_seal_cannot_be_drawn_stays_in_review(
+    in_company, company, applicant, operator
+):
+    post_company(in_company, method="legal_rep")
+    case = CompanyVerification.objects.get()
+    CompanyVerification.objects.filter(pk=case.pk).update(company_name=RLO)
+    in_company.force_login(operator)
+    response = in_company.post(
+        reverse("verification:case", args=["company", case.pk]),
+        {"decision": "approve", "reason": ""},
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == State.PENDING_REVIEW and case.last_error
+    assert not Seal.objects.exists()

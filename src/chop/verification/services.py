@@ -379,6 +379,8 @@ def decide_company(
             from .states import InvalidTransition
 
             raise InvalidTransition(case, State.APPROVED if approve else State.REJECTED)
+        if approve:
+            check_seal_drawable(case)  # before anything moves: the case stays reviewable
         _evidence(
             case,
             step="review",
