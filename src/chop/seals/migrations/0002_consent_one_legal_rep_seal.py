@@ -5,16 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orgs', '0002_invitation'),
-        ('seals', '0001_initial'),
+        ("orgs", "0002_invitation"),
+        ("seals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='seal',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'legal_rep'), ('status', 'active')), fields=('company',), name='one_active_legal_rep_seal_per_company'),
+            model_name="seal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "legal_rep"), ("status", "active")),
+                fields=("company",),
+                name="one_active_legal_rep_seal_per_company",
+            ),
         ),
     ]
