@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chop.orgs.context.active_space",
+                "chop.verification.context.legal_rep_consent",
             ],
         },
     },

@@ -266,6 +266,14 @@ def test_legal_rep_method_waits_for_the_person_then_issues_both_seals(
     decide(in_company, operator, "person", person)
     case.refresh_from_db()
     assert case.state == State.APPROVED
+    # the company is verified; the legal representative's own seal waits for their consent
+    kinds = set(Seal.objects.filter(company=company).values_list("kind", flat=True))
+    assert kinds == {Seal.Kind.OFFICIAL}
+    login(in_company, applicant, company)
+    page = in_company.get(reverse("seals")).content.decode()
+    assert 'id="legal-rep-notice"' in page and reverse("verification:legal_rep") in page
+    in_company.post(reverse("verification:legal_rep"), {"action": "send"})
+    in_company.post(reverse("verification:legal_rep"), {"code": outbox.last_code("13900000011")})
     kinds = set(Seal.objects.filter(company=company).values_list("kind", flat=True))
     assert kinds == {Seal.Kind.OFFICIAL, Seal.Kind.LEGAL_REP}
     rep_seal = Seal.objects.get(company=company, kind=Seal.Kind.LEGAL_REP)

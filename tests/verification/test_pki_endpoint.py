@@ -22,8 +22,11 @@ def test_ca_certificates_and_crl(client):
 def test_ocsp_answers_and_reflects_a_revocation(client):
     ca = platform_ca()
     cred = ca.issue_company("OCSP 测试有限公司", "91310115MA1K4C2L6B")
-    req = ocsp.OCSPRequestBuilder().add_certificate(
-        cred.certificate, ca.issuing_certificate, hashes.SHA256()).build()
+    req = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(cred.certificate, ca.issuing_certificate, hashes.SHA256())
+        .build()
+    )
     body = req.public_bytes(serialization.Encoding.DER)
 
     def status():

@@ -22,10 +22,14 @@ class CompanyForm(forms.ModelForm):
         widgets = {"name": forms.TextInput(attrs={"autocomplete": "organization"})}
 
     def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
+        from chop.sealart import normalise_seal_text
+        from chop.verification.textrules import clean_seal_text
+
+        name = normalise_seal_text(self.cleaned_data["name"])
         if len(name) < 2:
             raise ValidationError(_("Enter the company's full name."))
-        return name
+        # the same rule as verification: the official seal is drawn from the verified name
+        return clean_seal_text("official", name)
 
 
 def _role_choices(actor: Membership | None) -> list[tuple[str, str]]:

@@ -208,7 +208,11 @@ class LoadedFont:
     def glyph(self, ch: str) -> Glyph:
         name = self.cmap.get(ord(ch))
         if name is None:
-            raise SealSpecError(f"字体 {self.ref.family} 中没有字符 “{ch}” / no glyph for “{ch}”")
+            raise SealSpecError(
+                f"字体 {self.ref.family} 中没有字符 “{ch}” / no glyph for “{ch}”",
+                code="glyph",
+                chars=ch,
+            )
         pen = _SegmentPen(self.glyphset)
         with self._lock:
             self.glyphset[name].draw(pen)

@@ -128,7 +128,9 @@ def check_chars(font: LoadedFont, text: str, what: str) -> None:
         chars = "".join(missing)
         raise SealSpecError(
             f"{what}中有字体 {font.ref.family} 无法显示的字符 “{chars}” / "
-            f"the {_what_en(what)} has characters the font {font.ref.family} cannot draw: {chars}"
+            f"the {_what_en(what)} has characters the font {font.ref.family} cannot draw: {chars}",
+            code="glyph",
+            chars=chars,
         )
 
 
@@ -314,7 +316,8 @@ def arc_text(
     raise SealSpecError(
         f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / "
         f"the {_what_en(what)} is too long for this seal: even at the minimum text height of "
-        f"{min_height:.1f} mm its {n} characters do not fit; shorten it or use a larger seal"
+        f"{min_height:.1f} mm its {n} characters do not fit; shorten it or use a larger seal",
+        code="does_not_fit",
     )
 
 
@@ -379,7 +382,8 @@ def line_text(
         h -= 0.1
     raise SealSpecError(
         f"{what}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / the {_what_en(what)} is too long: "
-        f"it does not fit {max_width:.1f} mm even at the minimum height of {min_height:.1f} mm"
+        f"it does not fit {max_width:.1f} mm even at the minimum height of {min_height:.1f} mm",
+        code="does_not_fit",
     )
 
 
@@ -415,7 +419,8 @@ def grid_text(
             ch = text[k]
             k += 1
             p = Placement(ch, xr - cw / 2, y1 - (r + 0.5) * ch_h, 0.0, cw - 2 * pad, ch_h - 2 * pad)
-            shapes.append(glyph_shape(font, p, stretch=True))
+            # a middle dot keeps its own proportions: stretched to the cell it would be a blob
+            shapes.append(glyph_shape(font, p, stretch=_is_wide(ch)))
     return shapes
 
 
@@ -493,17 +498,37 @@ def _font(spec: SealSpec, default: str) -> LoadedFont:
     return load_font(spec.font or default)
 
 
+MIDDLE_DOT = "\u00b7"  # the separator of transcribed names on ID cards: 买买提·艾力
+MAX_DOTTED_NAME = 10
+
+
+def legal_rep_name_ok(name: str) -> bool:
+    """A legal-representative seal carries 2–4 Chinese characters, or a transcribed name whose
+    parts (Chinese characters) are joined by single middle dots, at most 10 characters in all."""
+    if MIDDLE_DOT not in name:
+        return 2 <= len(name) <= 4 and all(_is_wide(c) for c in name)
+    parts = name.split(MIDDLE_DOT)
+    return (
+        len(name) <= MAX_DOTTED_NAME
+        and len(parts) >= 2
+        and all(p and all(_is_wide(c) for c in p) for p in parts)
+    )
+
+
 def _name(spec: SealSpec) -> str:
     name = " ".join((spec.name or "").split())
     if not name:
-        raise SealSpecError("名称不能为空 / the name must not be empty")
+        raise SealSpecError("名称不能为空 / the name must not be empty", code="empty")
     bad = [ch for ch in name if unicodedata.category(ch).startswith("C")]
     if bad:
-        raise SealSpecError("名称含有控制字符 / the name contains control characters")
+        raise SealSpecError(
+            "名称含有控制字符 / the name contains control characters", code="control"
+        )
     limit = 48 if any(_is_wide(ch) for ch in name) else 80
     if len(name) > limit:
         raise SealSpecError(
-            f"名称过长（{len(name)} 字，最多 {limit}）/ the name is too long ({len(name)} characters, at most {limit})"
+            f"名称过长（{len(name)} 字，最多 {limit}）/ the name is too long ({len(name)} characters, at most {limit})",
+            code="too_long",
         )
     return name
 
@@ -743,9 +768,12 @@ def _square(spec: SealSpec) -> Layout:
         text = name if name.endswith(purpose) else name + purpose
         text = text.replace(" ", "")
     else:
-        if len(name) < 2 or len(name) > 4 or not all(_is_wide(c) for c in name):
+        if not legal_rep_name_ok(name):
             raise SealSpecError(
-                f"法定代表人章的姓名应为 2–4 个汉字 / a legal-representative seal takes a name of 2–4 Chinese characters, got “{name}”"
+                f"法定代表人章的姓名应为 2–4 个汉字，或以间隔号“·”连接的少数民族姓名 / "
+                f"a legal-representative seal takes a name of 2–4 Chinese characters, or a name "
+                f"joined by the middle dot “·”, got “{name}”",
+                code="legal_rep_name",
             )
         suffix = spec.suffix if spec.suffix is not None else ("之印" if len(name) == 2 else "印")
         text = name if name.endswith("印") else name + suffix
@@ -772,7 +800,10 @@ def _square(spec: SealSpec) -> Layout:
             shapes.append(glyph_shape(font, p, stretch=True))
     else:
         n = len(text)
-        cols = 2 if kind is SealKind.LEGAL_REP_SQUARE else max(2, math.ceil(math.sqrt(n)))
+        if kind is SealKind.LEGAL_REP_SQUARE:
+            cols = 2 if n <= 6 else 3
+        else:
+            cols = max(2, math.ceil(math.sqrt(n)))
         if n > 25:
             raise SealSpecError(
                 f"方形章文字过多（{n} 字，最多 25）/ too many characters for a square seal ({n}, at most 25)"

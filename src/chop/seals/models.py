@@ -116,6 +116,12 @@ class Seal(models.Model):
                 condition=Q(kind="official", status="active"),
                 name="one_active_official_seal_per_company",
             ),
+            # a company has one legal representative: two confirmations at once issue one seal
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=Q(kind="legal_rep", status="active"),
+                name="one_active_legal_rep_seal_per_company",
+            ),
         ]
 
     def __str__(self) -> str:

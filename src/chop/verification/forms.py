@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from chop.identity import mask_id_number, validate_mobile, validate_resident_id, validate_uscc
 
 from .models import CompanyVerification
+from .textrules import clean_seal_text
 from .uploads import validate_image, validate_image_or_pdf
 
 
@@ -25,10 +26,14 @@ def clean_id_number(value: str) -> str:
 
 
 def clean_name(value: str) -> str:
-    value = " ".join((value or "").split())
+    """A person's name as on the ID card, normalised and drawable (a signature, a legal
+    representative's seal): 买买提·艾力 passes, emoji and direction controls do not."""
+    from chop.sealart import normalise_seal_text
+
+    value = normalise_seal_text(value)
     if not 2 <= len(value) <= 30:
         raise ValidationError(_("Enter the full name as on the ID card (2–30 characters)."))
-    return value
+    return clean_seal_text("name", value)
 
 
 class PersonForm(forms.Form):
@@ -113,10 +118,18 @@ class CompanyForm(forms.Form):
     )
 
     def clean_company_name(self):
-        value = " ".join(self.cleaned_data["company_name"].split())
+        from chop.sealart import normalise_seal_text
+
+        value = normalise_seal_text(self.cleaned_data["company_name"])
         if len(value) < 4:
             raise ValidationError(_("Enter the full registered name of the company."))
-        return value
+        # the official seal is drawn from this name at approval: refuse now what it cannot draw
+        return clean_seal_text("official", value)
+
+    def clean_bank_account_name(self):
+        from chop.sealart import normalise_seal_text
+
+        return normalise_seal_text(self.cleaned_data.get("bank_account_name", ""))
 
     def clean_uscc(self):
         result = validate_uscc(self.cleaned_data["uscc"])
@@ -178,3 +191,12 @@ class DecisionForm(forms.Form):
         if data.get("decision") == "reject" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Say why: the applicant sees the reason."))
         return data
+
+
+class ConsentCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )

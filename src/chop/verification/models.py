@@ -62,10 +62,26 @@ class PersonVerification(Case):
     id_front = models.FileField(upload_to="verification/id/%Y/%m/")
     id_back = models.FileField(upload_to="verification/id/%Y/%m/")
 
+    # States in which a case holds its identity: one such case per ID number and per account,
+    # so one person cannot verify on two accounts (and collect seals through both).
+    HOLDING_STATES = ("pending_provider", "pending_review", "approved")
+
     class Meta:
         verbose_name = _("person verification")
         verbose_name_plural = _("person verifications")
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=models.Q(state__in=("pending_provider", "pending_review", "approved")),
+                name="one_live_person_case_per_id_number",
+            ),
+            models.UniqueConstraint(
+                fields=["applicant"],
+                condition=models.Q(state__in=("pending_provider", "pending_review", "approved")),
+                name="one_live_person_case_per_account",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.id_number_masked}"

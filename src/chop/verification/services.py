@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,18 @@ log = logging.getLogger(__name__)
 
 class VerificationError(Exception):
     """A request that cannot be honoured, with a message for the user."""
+
+
+class ApprovalBlocked(VerificationError):
+    """Approval cannot complete (the seal cannot be drawn): nothing of it is kept."""
+
+
+def _identity_taken_message() -> str:
+    return _(
+        "This ID number is already verified, or waiting for verification, on another Chop "
+        "account. One person verifies on one account: log in with that account, or contact "
+        "support if it is not yours."
+    )
 
 
 @dataclass
@@ -125,18 +137,26 @@ def submit_person(user, data: PersonInput, *, request=None) -> PersonVerificatio
         raise VerificationError(_("Your real name is already verified."))
     if open_person_case(user):
         raise VerificationError(_("You already have a verification waiting for a decision."))
-    with transaction.atomic():
-        case = PersonVerification(
-            applicant=user,
-            state=State.PENDING_PROVIDER,
-            name=data.name,
-            phone=data.phone,
-            id_front=data.id_front,
-            id_back=data.id_back,
-        )
-        case.set_id_number(data.id_number, data.id_number_masked)
-        case.save()
-        record("verification.person_submitted", request=request, actor=user, obj=case)
+    from .consent import identity_held_elsewhere
+
+    if identity_held_elsewhere(pii.match_hash(data.id_number), user):
+        raise VerificationError(_identity_taken_message())
+    try:
+        with transaction.atomic():
+            case = PersonVerification(
+                applicant=user,
+                state=State.PENDING_PROVIDER,
+                name=data.name,
+                phone=data.phone,
+                id_front=data.id_front,
+                id_back=data.id_back,
+            )
+            case.set_id_number(data.id_number, data.id_number_masked)
+            case.save()
+            record("verification.person_submitted", request=request, actor=user, obj=case)
+    except IntegrityError:
+        # the database's one-live-case-per-ID/per-account constraint: a concurrent submission won
+        raise VerificationError(_identity_taken_message()) from None
     ask_identity_provider(case)
     return case
 
@@ -230,15 +250,8 @@ def _after_person_approved(case: PersonVerification, *, operator) -> None:
     )
     for company_case in waiting:
         _try_legal_rep_authority(company_case, operator=operator)
-    # Verified companies whose legal representative this person is get the personal seal now.
-    from chop.seals import issuance
-
-    for company_case in CompanyVerification.objects.filter(
-        state=State.APPROVED, legal_rep_id_hash=case.id_number_hash
-    ).select_related("company"):
-        issuance.ensure_legal_rep_seal(
-            company_case.company, user, case.name, case.id_number, by=operator
-        )
+    # No legal-representative seal is issued here: being named in an application is not consent.
+    # The person confirms in each company, as a member, with a code (see consent.py).
 
 
 # ------------------------------------------------------------------------------------- companies
@@ -366,6 +379,8 @@ def decide_company(
             from .states import InvalidTransition
 
             raise InvalidTransition(case, State.APPROVED if approve else State.REJECTED)
+        if approve:
+            check_seal_drawable(case)  # before anything moves: the case stays reviewable
         _evidence(
             case,
             step="review",
@@ -422,7 +437,13 @@ def _try_legal_rep_authority(case: CompanyVerification, *, operator) -> None:
         inputs={"person_case": person.pk, "id_number": person.id_number_hash},
     )
     if matches:
-        _approve_company(case, by=operator)
+        try:
+            with transaction.atomic():  # a savepoint: the person's own approval stands regardless
+                _approve_company(case, by=operator)
+        except ApprovalBlocked as exc:
+            case.refresh_from_db()
+            case.last_error = str(exc)[:400]
+            case.save(update_fields=["last_error", "updated_at"])
     else:
         _reject_company(
             case,
@@ -536,10 +557,60 @@ def _reject_company(case: CompanyVerification, *, reason: str, by) -> None:
     notify.company_decided(case)
 
 
+def check_seal_drawable(case: CompanyVerification) -> None:
+    """Raise ApprovalBlocked, with the reason for the operator, if the official seal cannot be
+    drawn from the name on the case (cases submitted before forms checked it)."""
+    from chop.sealart import check_seal_text
+
+    from .textrules import seal_text_message
+
+    problem = check_seal_text("official", case.company_name)
+    if problem is not None:
+        raise ApprovalBlocked(
+            _(
+                "The official seal cannot be drawn from the company name: %(reason)s Reject the "
+                "case with this reason so the applicant can correct the name."
+            )
+            % {"reason": seal_text_message(problem)}
+        )
+
+
+def note_blocked_approval(case, *, operator, reason: str, request=None) -> None:
+    """After an approval rolled back (ApprovalBlocked): keep why, as evidence, an audit event and
+    the case's last error, so the operator sees it on the case page; the case stays reviewable."""
+    with transaction.atomic():
+        case = type(case).objects.select_for_update().get(pk=case.pk)
+        _evidence(
+            case,
+            step="review",
+            method="operator",
+            provider="operator-review",
+            result="blocked",
+            detail=reason,
+            operator=operator,
+        )
+        case.last_error = reason[:400]
+        case.save(update_fields=["last_error", "updated_at"])
+        record(
+            "verification.approval_blocked",
+            request=request,
+            actor=operator,
+            company=getattr(case, "company", None),
+            obj=case,
+            reason=reason,
+        )
+
+
 def _approve_company(case: CompanyVerification, *, by) -> None:
-    """Everything is proven: the company is verified, gets its certificate and official seal."""
+    """Everything is proven: the company is verified, gets its certificate and official seal.
+
+    The legal representative's seal is not issued here: it needs their consent (consent.py).
+    Raises ApprovalBlocked (and the caller's transaction rolls back) if the seal cannot be drawn.
+    """
+    from chop.sealart import SealSpecError
     from chop.seals import issuance
 
+    check_seal_drawable(case)
     case.advance(State.APPROVED, by=by)
     company = case.company
     company.name = case.company_name
@@ -547,19 +618,12 @@ def _approve_company(case: CompanyVerification, *, by) -> None:
     company.status = Company.Status.VERIFIED
     company.save(update_fields=["name", "uscc", "status"])
     record("company.verified", actor=by, company=company, obj=case, method=case.method)
-    issuance.ensure_official_seal(company, by=by)
-    # If the legal representative has verified as a person, their seal comes too.
-    person = (
-        PersonVerification.objects.filter(
-            state=State.APPROVED, id_number_hash=case.legal_rep_id_hash
-        )
-        .select_related("applicant")
-        .first()
-    )
-    if person is not None:
-        issuance.ensure_legal_rep_seal(
-            company, person.applicant, person.name, person.id_number, by=by
-        )
+    try:
+        issuance.ensure_official_seal(company, by=by)
+    except SealSpecError as exc:
+        from .textrules import seal_text_message
+
+        raise ApprovalBlocked(seal_text_message(exc)) from exc
     notify.company_decided(case)
 
 

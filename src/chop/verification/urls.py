@@ -11,6 +11,7 @@ urlpatterns = [
     path("verify/company/", views.company, name="company"),
     path("verify/company/letter.pdf", views.letter_pdf, name="letter"),
     path("verify/company/<int:case_id>/deposit/", views.deposit, name="deposit"),
+    path("verify/company/legal-rep/", views.legal_rep, name="legal_rep"),
     path("operator/", views.queue, name="queue"),
     path("operator/<str:kind>/<int:pk>/", views.case_detail, name="case"),
     path("operator/<str:kind>/<int:pk>/retry/", views.retry, name="retry"),

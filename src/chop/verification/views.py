@@ -67,7 +67,7 @@ def person(request):
                     request=request,
                 )
             except services.VerificationError as exc:
-                messages.error(request, str(exc))
+                form.add_error(None, str(exc))
             else:
                 messages.success(request, _("Submitted. You will be told the outcome."))
                 return redirect("verification:person")
@@ -219,6 +219,16 @@ def deposit(request, case_id: int):
             ok = services.enter_deposit(
                 case, form.cleaned_data["amount"], user=request.user, request=request
             )
+        except services.ApprovalBlocked as exc:
+            # nothing was kept; the operator sees why on the case page and contacts the company
+            services.note_blocked_approval(case, operator=None, reason=str(exc), request=request)
+            messages.error(
+                request,
+                _(
+                    "The company could not be verified yet: its official seal cannot be drawn "
+                    "from the company name. A platform operator has been told."
+                ),
+            )
         except services.VerificationError as exc:
             messages.error(request, str(exc))
         else:
@@ -326,6 +336,12 @@ def case_detail(request, kind: str, pk: int):
                     reason=form.cleaned_data["reason"],
                     request=request,
                 )
+            except services.ApprovalBlocked as exc:
+                services.note_blocked_approval(
+                    case, operator=request.user, reason=str(exc), request=request
+                )
+                messages.error(request, str(exc))
+                return redirect("verification:case", kind=kind, pk=pk)
             except (services.VerificationError, InvalidTransition) as exc:
                 messages.error(request, str(exc))
             else:
@@ -335,13 +351,14 @@ def case_detail(request, kind: str, pk: int):
         form = DecisionForm()
     evidence = Evidence.objects.filter(case_type=kind, case_id=case.pk).select_related("operator")
     context = {"nav": "operator", "kind": kind, "case": case, "form": form, "evidence": evidence}
+    from . import review
+
     if kind == "person":
         context["id_number"] = case.id_number
+        context["review"] = review.for_person(case)
     else:
+        context["review"] = review.for_company(case)
         context["legal_rep_id"] = case.legal_rep_id
-        context["person_match"] = PersonVerification.objects.filter(
-            id_number_hash=case.legal_rep_id_hash, state=State.APPROVED
-        ).first()
     return render(request, "verification/case.html", context)
 
 
@@ -373,3 +390,47 @@ def case_file(request, kind: str, pk: int, field: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# ----------------------------------------------------------------- legal representative's consent
+
+
+@login_required
+def legal_rep(request):
+    """The named legal representative, a member, confirms with a code: their seal is issued."""
+    from . import consent
+    from .forms import ConsentCodeForm
+
+    company = _active_company_or_404(request)
+    status = consent.status(company)
+    form = ConsentCodeForm()
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "send":
+                issued = consent.send_code(company, request.user, request=request)
+                messages.success(
+                    request,
+                    _("A code was sent to %(to)s.") % {"to": issued.masked},
+                )
+                return redirect("verification:legal_rep")
+            form = ConsentCodeForm(request.POST)
+            if form.is_valid():
+                consent.confirm(company, request.user, form.cleaned_data["code"], request=request)
+                messages.success(
+                    request, _("Confirmed. Your legal representative's seal has been issued.")
+                )
+                return redirect("seals")
+        except services.VerificationError as exc:
+            error = str(exc)
+    return render(
+        request,
+        "verification/legal_rep.html",
+        {
+            "nav": "seals",
+            "status": status,
+            "form": form,
+            "error": error,
+            "may_confirm": status is not None and status.may_confirm(request.user),
+        },
+    )
