@@ -90,6 +90,7 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
         op.goto(f"{base}/operator/company/{case.pk}/")
         op.locator("img[alt]").first.wait_for()
         screenshot(op, f"operator-case-{label}")
+        assert op.evaluate("document.documentElement.scrollWidth") <= width
         with ops.expect_page() as opened:
             op.locator(f"a[href='/operator/company/{case.pk}/file/letter/']").click()
         tab = opened.value
