@@ -67,6 +67,8 @@ def test_full_resolution_only_for_owner_admin_keeper(seal_company, login):
         assert response.status_code == 200, role
         assert response["X-Content-Type-Options"] == "nosniff"
         download = c.get(url + "?download=1")
+        detail = c.get(f"/seals/{seal.pk}/").content.decode()
+        assert (f"{url}?download=1" in detail) is (role in FULL_ROLES), role
         if role in FULL_ROLES:
             assert _size(response) == (FULL, FULL), role
             assert download.status_code == 200

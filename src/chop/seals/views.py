@@ -45,6 +45,9 @@ def seal_detail(request, pk: int):
             "nav": "seals",
             "seal": seal,
             "chain_ok": chain_ok,
+            "full_image": permissions.can_download_seal_image(
+                getattr(request, "membership", None), seal, request.user
+            ),
             "chain_text": chain_text,
         },
     )
