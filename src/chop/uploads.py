@@ -132,6 +132,9 @@ def _reencode(data: bytes, ftype: FileType, *, max_pixels: int, min_side: int) -
                     )
                 img.load()
                 upright = ImageOps.exif_transpose(img)
+                # Pillow carries some of ``info`` (JPEG comments, ICC, EXIF, XMP) into the saved
+                # file; an empty ``info`` leaves only pixels for ``_save`` to write.
+                upright.info = {}
                 out = io.BytesIO()
                 _save(upright, ftype, out)
     except ValidationError:
@@ -169,6 +172,7 @@ _ACTIVE_KEYS = {
     "/AA": "open_action",
     "/EmbeddedFiles": "embedded",
     "/EmbeddedFile": "embedded",
+    "/EF": "embedded",
     "/RichMedia": "embedded",
     "/XFA": "javascript",
 }
@@ -179,6 +183,7 @@ _ACTIVE_TYPES = {
     "/SubmitForm": "launch",
     "/ImportData": "launch",
     "/GoToE": "embedded",
+    "/EmbeddedFile": "embedded",
     "/FileAttachment": "embedded",
     "/RichMedia": "embedded",
 }

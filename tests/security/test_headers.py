@@ -66,6 +66,7 @@ def test_oversized_body_is_refused_with_413_before_parsing(client, settings, mon
     monkeypatch.setattr(
         multipartparser.MultiPartParser, "parse", lambda self: parsed.append(1) or ({}, {})
     )
+
     def big():
         f = io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(2 * 1024 * 1024))
         f.name = "licence.png"

@@ -201,6 +201,24 @@ def test_photo_is_turned_upright_and_loses_its_exif():
     assert b"SpyCam" not in cleaned.open().read()
 
 
+def test_html_hidden_in_image_metadata_is_dropped():
+    """Comments, text chunks, XMP and ICC profiles can carry a page too: only pixels are kept."""
+    from PIL import PngImagePlugin
+
+    img = Image.new("RGB", (400, 300), (240, 240, 240))
+    jpeg = io.BytesIO()
+    img.save(jpeg, "JPEG", comment=HTML, icc_profile=b"<script>icc</script>" * 4)
+    png = io.BytesIO()
+    text = PngImagePlugin.PngInfo()
+    text.add_text("Comment", HTML.decode())
+    text.add_itxt("XML:com.adobe.xmp", HTML.decode())
+    img.save(png, "PNG", pnginfo=text)
+    for data, name in ((jpeg.getvalue(), "a.jpg"), (png.getvalue(), "a.png")):
+        assert b"<script" in data
+        cleaned = uploads.clean_image(ContentFile(data, name=name)).read()
+        assert b"<script" not in cleaned and b"<html" not in cleaned, name
+
+
 def test_oversized_file_is_refused_before_it_is_decoded(monkeypatch):
     def boom(*args, **kwargs):  # pragma: no cover - must not be reached
         raise AssertionError("decoded an oversized file")
