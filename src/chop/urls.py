@@ -1,7 +1,6 @@
 """Root URL configuration."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
@@ -23,9 +22,9 @@ urlpatterns = [
     path("records/", audit_views.records, name="records"),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
-else:
+# MEDIA_ROOT is never served, not even with DEBUG on: uploads (ID photos, licences) and generated
+# seal images go out only through views that check permission (chop.uploads.file_response).
+if not settings.DEBUG:
     # No CDN and no separate web server in `make run`: the app serves its own collected static
     # files when DEBUG is off. `run_platform` runs collectstatic first; see views.static_files.
     urlpatterns += [

@@ -61,3 +61,11 @@ PLACEHOLDERS = {
 def coming(section: str) -> Callable:
     """The page for ``section`` (``contracts``) until its issue builds it."""
     return not_built(nav=section, **PLACEHOLDERS[section])
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: the styled 403 page, saying what most likely happened and what to do.
+
+    Django's reason (e.g. "CSRF cookie not set.") is for developers; people see a plain sentence.
+    """
+    return render(request, "403_csrf.html", {"reason": reason}, status=403)

@@ -136,3 +136,17 @@ def can_approve_seal_use(m: Membership | None) -> bool:
 def can_stamp_without_approval(m: Membership | None) -> bool:
     """Stamp with a granted seal without filing a request first (members must ask)."""
     return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER, Role.SEAL_USER}
+
+
+def can_download_seal_image(m: Membership | None, seal, user=None) -> bool:
+    """The seal's full-resolution artwork: the company's owner, administrators and seal keepers,
+    and the person a seal belongs to (a personal seal, a legal representative's seal).
+
+    Everyone else who may see the seal gets a small preview: enough to recognise it on the Seals
+    page, too coarse to print a convincing copy.
+    """
+    if user is not None and seal.owner_id is not None and seal.owner_id == user.pk:
+        return True
+    if seal.company_id is None or m is None or m.company_id != seal.company_id:
+        return False
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER}

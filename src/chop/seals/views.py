@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
+from PIL import Image
+
+from chop.orgs import permissions
+from chop.uploads import file_response, harden_file_headers
 
 from .issuance import platform_ca, verify_certificate
 from .models import Seal
@@ -38,19 +45,53 @@ def seal_detail(request, pk: int):
             "nav": "seals",
             "seal": seal,
             "chain_ok": chain_ok,
+            "full_image": permissions.can_download_seal_image(
+                getattr(request, "membership", None), seal, request.user
+            ),
             "chain_text": chain_text,
         },
     )
 
 
+PREVIEW_PX = 240  # recognisable on the Seals page, far too coarse to print a convincing copy
+
+
 @login_required
 def seal_image(request, pk: int):
+    """The seal's picture: full resolution for those ``can_download_seal_image`` allows, a small
+    preview for every other member who may see the seal. ``?download=1`` asks for the full
+    image as a file (403 for the others)."""
     seal = get_object_or_404(_visible_seals(request), pk=pk)
     if not seal.image:
         raise Http404
-    response = FileResponse(seal.image.open("rb"), content_type="image/png")
+    full = permissions.can_download_seal_image(
+        getattr(request, "membership", None), seal, request.user
+    )
+    download = request.GET.get("download") == "1"
+    if download and not full:
+        raise PermissionDenied
+    if full:
+        response = file_response(
+            seal.image, download_name=f"seal-{seal.code}", inline_images=not download
+        )
+    else:
+        response = harden_file_headers(
+            HttpResponse(_preview_png(seal.image), content_type="image/png")
+        )
     response["Cache-Control"] = "private, max-age=300"
+    response["Vary"] = "Cookie"
     return response
+
+
+def _preview_png(image_file) -> bytes:
+    """The seal shrunk to fit ``PREVIEW_PX``, transparency kept."""
+    with image_file.open("rb") as fh, Image.open(fh) as img:
+        img.load()
+        small = img.convert("RGBA")
+    small.thumbnail((PREVIEW_PX, PREVIEW_PX), Image.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 @login_required

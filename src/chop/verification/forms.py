@@ -11,7 +11,7 @@ from chop.identity import mask_id_number, validate_mobile, validate_resident_id,
 
 from .models import CompanyVerification
 from .textrules import clean_seal_text
-from .uploads import validate_image, validate_image_or_pdf
+from .uploads import letter_field, photo_field
 
 
 def _message(result) -> str:
@@ -55,8 +55,8 @@ class PersonForm(forms.Form):
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
-    id_front = forms.FileField(label=_("ID card, photo side"), validators=[validate_image])
-    id_back = forms.FileField(label=_("ID card, national emblem side"), validators=[validate_image])
+    id_front = photo_field(label=_("ID card, photo side"))
+    id_back = photo_field(label=_("ID card, national emblem side"))
 
     def clean_name(self):
         return clean_name(self.cleaned_data["name"])
@@ -98,19 +98,13 @@ class CompanyForm(forms.Form):
         max_length=18,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    licence = forms.FileField(
-        label=_("Business licence (photo or scan)"), validators=[validate_image]
-    )
+    licence = photo_field(label=_("Business licence (photo or scan)"))
     method = forms.ChoiceField(
         label=_("How do you prove you may act for the company?"),
         choices=CompanyVerification.Method.choices,
         widget=forms.RadioSelect,
     )
-    letter = forms.FileField(
-        label=_("Signed and stamped authorisation letter"),
-        required=False,
-        validators=[validate_image_or_pdf],
-    )
+    letter = letter_field(label=_("Signed and stamped authorisation letter"), required=False)
     bank_account_name = forms.CharField(label=_("Account name"), max_length=100, required=False)
     bank_name = forms.CharField(label=_("Bank and branch"), max_length=100, required=False)
     bank_account = forms.CharField(

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -380,16 +380,19 @@ FILE_FIELDS = {"person": {"id_front", "id_back"}, "company": {"licence", "letter
 
 @operator_required
 def case_file(request, kind: str, pk: int, field: str):
-    """Uploaded documents are never public media: only operators read them, through here."""
+    """Uploaded documents are never public media: only operators read them, through here.
+
+    ``file_response`` shows images inline and hands anything else over as an attachment, with
+    ``nosniff`` and a sandboxing CSP, whatever name the file was stored under.
+    """
+    from chop.uploads import file_response
+
     if field not in FILE_FIELDS.get(kind, ()):
         raise Http404
     f = getattr(_case(kind, pk), field)
     if not f:
         raise Http404
-    response = FileResponse(f.open("rb"))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(f, download_name=f"{kind}-{pk}-{field}")
 
 
 # ----------------------------------------------------------------- legal representative's consent

@@ -14,4 +14,11 @@
       menu.querySelector("summary").focus();
     });
   });
+  // <select data-autosubmit> sends its form on change (no inline onchange: the CSP forbids it).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLSelectElement && el.hasAttribute("data-autosubmit") && el.form) {
+      el.form.submit();
+    }
+  });
 })();
