@@ -33,6 +33,8 @@ def _local_secret(name: str, nbytes: int = 48) -> str:
 
 
 DEBUG = env.bool("DEBUG", default=False)
+# The DEBUG error page and error e-mails hide CHOP_KEK, tokens, passwords and URL passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "chop.reporting.ChopExceptionReporterFilter"
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret("secret_key")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
