@@ -7,6 +7,8 @@ key generated once into ``var/secret_key``, console senders that also append to 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -20,15 +22,39 @@ env = environ.Env()
 environ.Env.read_env(ROOT_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env("CHOP_VAR_DIR", default=str(ROOT_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` as 0700 (and tighten it if it exists): ``var/`` holds the database, the
+    KEK file, uploads and the outbox with live codes, none of which other local users may read."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Not ours (an operator-managed directory): then its mode is the operator's business.
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+    return path
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty as 0600 if missing, else tighten it to 0600 (the SQLite file: SQLite
+    creates its -wal and -shm files with the database file's mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        path.chmod(0o600)
+    except OSError:
+        pass
+    return path
+
+
+_private_dir(VAR_DIR)
 
 
 def _local_secret(name: str, nbytes: int = 48) -> str:
     """Read a secret from ``var/``, generating it once: for local use only, never in production."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(nbytes))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
 
 
@@ -94,6 +120,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'chop.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        _private_file(Path(DATABASES["default"]["NAME"]))
     # WAL and a busy timeout let the web process and the task worker share one file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
@@ -147,6 +175,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]  # project-wide CSS, icons and vendored htmx
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploads (ID photos, licences) and generated files are private: served only through views.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 _storage_backend = env("CHOP_STORAGE", default="local")
 STORAGES = {
