@@ -15,6 +15,8 @@ from pathlib import Path
 
 import environ
 
+from chop import siteurl as _siteurl
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent.parent
 
@@ -62,7 +64,11 @@ DEBUG = env.bool("DEBUG", default=False)
 # The DEBUG error page and error e-mails hide CHOP_KEK, tokens, passwords and URL passwords.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "chop.reporting.ChopExceptionReporterFilter"
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret("secret_key")
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address the server binds (set by `make run HOST=… PORT=…` and `chop run_platform`); unless
+# SITE_URL says otherwise, links and certificate URLs point at it.
+CHOP_HOST = env("CHOP_HOST", default=_siteurl.DEFAULT_HOST)
+CHOP_PORT = env("CHOP_PORT", default=env("PORT", default=_siteurl.DEFAULT_PORT))
+SITE_URL = (env("SITE_URL", default="") or _siteurl.site_url_for(CHOP_HOST, CHOP_PORT)).rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
