@@ -8,6 +8,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
 
+from chop.orgs.access import enter_space, reachable
+
 from .issuance import platform_ca, verify_certificate
 from .models import Seal
 
@@ -27,7 +29,13 @@ def seal_list(request):
 
 @login_required
 def seal_detail(request, pk: int):
-    seal = get_object_or_404(_visible_seals(request).select_related("certificate"), pk=pk)
+    # Any of the user's spaces (404 otherwise), then show it in its own space: a link to a seal
+    # of the user's company works while another space is active, e.g. right after login.
+    seal = get_object_or_404(
+        Seal.objects.filter(reachable(request.user)).select_related("certificate", "company"),
+        pk=pk,
+    )
+    enter_space(request, seal.company)
     chain_ok, chain_text = (False, "")
     if seal.certificate is not None:
         chain_ok, chain_text = verify_certificate(seal.certificate)
