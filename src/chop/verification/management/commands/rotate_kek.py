@@ -84,7 +84,8 @@ class Command(BaseCommand):
             f"Re-sealed {counts['resealed']} personal-data values and {counts['keys']} stored "
             f"keys ({counts['skipped']} already under the new KEK); repaired "
             f"{counts['hashes_repaired']} look-up hashes; re-wrapped {rewrapped} CA key "
-            f"envelopes.\nNow set CHOP_KEK to the new key and restart the platform."
+            f"envelopes.\nNow set CHOP_KEK to the new key (a local install without CHOP_KEK reads "
+            f"{settings.VAR_DIR / 'kek'}) and restart the platform."
         )
 
     @staticmethod
