@@ -69,7 +69,13 @@ def reachable(user) -> Q:
     )
 
 
-def enter_space(request: HttpRequest, company: Company | None, *, via: str = "link") -> None:
+def enter_space(
+    request: HttpRequest,
+    company: Company | None,
+    membership: Membership | None = None,
+    *,
+    via: str = "link",
+) -> None:
     """Make ``company`` (``None``: the personal space) the active space, for a page whose object
     lives there: a bookmarked link to a seal of the user's company, opened after a login that starts
     in the personal space, shows the seal in its company instead of a 404.
@@ -82,8 +88,7 @@ def enter_space(request: HttpRequest, company: Company | None, *, via: str = "li
     previous = getattr(request, "company", None)
     if (previous.pk if previous else None) == (company.pk if company else None):
         return
-    membership = None
-    if company is not None:
+    if company is not None and (membership is None or membership.company_id != company.pk):
         company, membership = get_company_for(request, company.pk)
     set_active_company(request, company)
     request.company = company  # type: ignore[attr-defined]

@@ -57,7 +57,7 @@ def company_view(methods: Iterable[str] = ("GET", "POST")):
                 return HttpResponseNotAllowed(allowed)
             if request.method in ("GET", "HEAD"):
                 # Opening a company's page (a link, a bookmark) enters that company's space.
-                enter_space(request, company)
+                enter_space(request, company, membership)
             return view(request, company, membership, **kwargs)
 
         return wrapper
