@@ -18,10 +18,13 @@ setup-test:
 	@scripts/system-deps.sh test
 	@$(UV) sync --frozen --quiet
 
+# CHOP_HOST/CHOP_PORT reach settings, so SITE_URL (links in messages, CRL/OCSP URLs in
+# certificates, the banner) follows HOST and PORT unless SITE_URL is set.
+run: export CHOP_HOST = $(HOST)
+run: export CHOP_PORT = $(PORT)
 run: setup
 	@$(RUN) chop migrate --noinput
 	@$(RUN) chop seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops)"
 	@$(RUN) chop run_platform --host $(HOST) --port $(PORT)
 
 test: setup-test lint test-sqlite test-postgres

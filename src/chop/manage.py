@@ -9,6 +9,9 @@ import sys
 
 
 def main() -> None:
+    # Files this process creates (database, uploads, outbox, collected keys) are the platform
+    # user's alone; the explicit modes in settings and the writers are a second line.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chop.settings")
     from django.core.management import execute_from_command_line
 

@@ -7,11 +7,15 @@ key generated once into ``var/secret_key``, console senders that also append to 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+
+from chop import siteurl as _siteurl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent.parent
@@ -20,21 +24,51 @@ env = environ.Env()
 environ.Env.read_env(ROOT_DIR / ".env", overwrite=False)
 
 VAR_DIR = Path(env("CHOP_VAR_DIR", default=str(ROOT_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private_dir(path: Path) -> Path:
+    """Create ``path`` as 0700 (and tighten it if it exists): ``var/`` holds the database, the
+    KEK file, uploads and the outbox with live codes, none of which other local users may read."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Not ours (an operator-managed directory): then its mode is the operator's business.
+    with contextlib.suppress(OSError):
+        path.chmod(0o700)
+    return path
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` empty as 0600 if missing, else tighten it to 0600 (the SQLite file: SQLite
+    creates its -wal and -shm files with the database file's mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        path.chmod(0o600)
+    except OSError:
+        pass
+    return path
+
+
+_private_dir(VAR_DIR)
 
 
 def _local_secret(name: str, nbytes: int = 48) -> str:
     """Read a secret from ``var/``, generating it once: for local use only, never in production."""
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(nbytes))
-        path.chmod(0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(nbytes))
     return path.read_text().strip()
 
 
 DEBUG = env.bool("DEBUG", default=False)
+# The DEBUG error page and error e-mails hide CHOP_KEK, tokens, passwords and URL passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "chop.reporting.ChopExceptionReporterFilter"
 SECRET_KEY = env("SECRET_KEY", default=None) or _local_secret("secret_key")
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address the server binds (set by `make run HOST=… PORT=…` and `chop run_platform`); unless
+# SITE_URL says otherwise, links and certificate URLs point at it.
+CHOP_HOST = env("CHOP_HOST", default=_siteurl.DEFAULT_HOST)
+CHOP_PORT = env("CHOP_PORT", default=env("PORT", default=_siteurl.DEFAULT_PORT))
+SITE_URL = (env("SITE_URL", default="") or _siteurl.site_url_for(CHOP_HOST, CHOP_PORT)).rstrip("/")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
@@ -95,6 +129,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'chop.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        _private_file(Path(DATABASES["default"]["NAME"]))
     # WAL and a busy timeout let the web process and the task worker share one file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
@@ -166,6 +202,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]  # project-wide CSS, icons and vendored htmx
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploads (ID photos, licences) and generated files are private: served only through views.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 _storage_backend = env("CHOP_STORAGE", default="local")
 STORAGES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -71,8 +72,15 @@ def test_seed_demo_password_from_env_and_existing_passwords_are_kept(monkeypatch
     assert "not reset" in out
 
 
-def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch):
+def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, settings):
     from chop.orgs.management.commands import run_platform
+
+    # run_platform points SITE_URL and the worker's environment at the port it serves: keep
+    # those changes inside this test.
+    settings.SITE_URL = settings.SITE_URL
+    monkeypatch.delenv("SITE_URL", raising=False)
+    monkeypatch.setenv("CHOP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CHOP_PORT", "8000")
 
     calls = []
     started: list[subprocess.Popen] = []
@@ -94,8 +102,13 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch):
     before = signal.getsignal(signal.SIGTERM)
     monkeypatch.setattr(run_platform, "call_command", fake_call_command)
     monkeypatch.setattr(run_platform.subprocess, "Popen", fake_popen)
+    out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
-        call_command("run_platform", host="::1", port="8123", stdout=io.StringIO())
+        call_command("run_platform", host="::1", port="8123", stdout=out)
+    # The banner, the links and the worker all use the address actually served.
+    assert "Serving on http://[::1]:8123/" in out.getvalue()
+    assert settings.SITE_URL == "http://[::1]:8123"
+    assert os.environ["CHOP_PORT"] == "8123"
     assert [c[0] for c in calls] == ["collectstatic", "runserver"]
     assert calls[1][1] == ("[::1]:8123",) and calls[1][2] == {"use_reloader": False}
     assert started[0].poll() is not None  # terminated, not left running

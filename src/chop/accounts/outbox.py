@@ -6,6 +6,7 @@ The demo shows it and the tests read codes from it, so nobody needs a phone to t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,23 @@ def path() -> Path:
     return Path(settings.CHOP_OUTBOX)
 
 
+def open_private(p: Path):
+    """Open ``p`` for appending, created 0600 (and tightened to 0600 if it is older and wider):
+    the outbox holds live one-time codes, so no other local user may read it."""
+    p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    except OSError:
+        pass
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
 def append(entry: dict[str, Any]) -> None:
     """Append one line. A single ``write`` in append mode keeps concurrent lines whole."""
-    p = path()
-    p.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(entry, ensure_ascii=False) + "\n"
-    with p.open("a", encoding="utf-8") as fh:
+    with open_private(path()) as fh:
         fh.write(line)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def _append_outbox(channel: str, to: str, subject: str, body: str) -> None:
     path = Path(settings.CHOP_OUTBOX)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     line = {
         "time": timezone.now().isoformat(),
         "channel": channel,
@@ -28,7 +29,9 @@ def _append_outbox(channel: str, to: str, subject: str, body: str) -> None:
         "subject": subject,
         "body": body,
     }
-    with path.open("a", encoding="utf-8") as f:
+    # 0600 like chop.accounts.outbox: the outbox is private to the platform's user.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(json.dumps(line, ensure_ascii=False) + "\n")
     logger.info("[%s → %s] %s", channel, to, subject)
 

@@ -28,7 +28,7 @@ from chop.audit.events import record
 from chop.audit.models import AuditEvent
 
 from . import permissions, services
-from .access import get_company_for, set_active_company
+from .access import enter_space, get_company_for, set_active_company
 from .forms import CompanyForm, InviteForm, RoleForm
 from .models import Company, Invitation, Membership
 
@@ -55,6 +55,9 @@ def company_view(methods: Iterable[str] = ("GET", "POST")):
                 )
             if request.method not in allowed:
                 return HttpResponseNotAllowed(allowed)
+            if request.method in ("GET", "HEAD"):
+                # Opening a company's page (a link, a bookmark) enters that company's space.
+                enter_space(request, company, membership)
             return view(request, company, membership, **kwargs)
 
         return wrapper

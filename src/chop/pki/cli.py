@@ -235,6 +235,11 @@ def run(argv: list[str] | None = None) -> int:
             raise CLIError("no new key-encryption key: pass --new-kek-file or set CHOP_NEW_KEK")
         count = ca.rotate_kek(new)
         _print({"rewrapped": count})
+        print(
+            "note: this re-wraps the CA's keys only; a Chop platform also seals personal data "
+            "under this KEK: use `chop rotate_kek`, which does both",
+            file=sys.stderr,
+        )
     elif cmd == "serve":
         from .http import make_server
 

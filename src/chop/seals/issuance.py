@@ -23,7 +23,18 @@ log = logging.getLogger(__name__)
 def _ca_for(directory: str, site_url: str):
     from chop.pki import PlatformCA
 
-    return PlatformCA.open_or_init(directory, settings.CHOP_KEK, site_url=site_url)
+    ca = PlatformCA.open_or_init(directory, settings.CHOP_KEK, site_url=site_url)
+    site_url = site_url.rstrip("/")
+    if ca.site_url != site_url:
+        # The CA was made while the site had another address (`make run PORT=…` after a run on
+        # 8000): certificates issued from now on carry CRL/OCSP URLs at the current SITE_URL.
+        # Those already issued, and the CA certificates, keep theirs: they are signed.
+        with ca.store.locked():
+            config = ca.store.read_config()
+            config["site_url"] = site_url
+            ca.store.write_config(config)
+            ca.config = config
+    return ca
 
 
 def platform_ca():

@@ -15,6 +15,8 @@ from PIL import Image
 from chop.orgs import permissions
 from chop.uploads import file_response, harden_file_headers
 
+from chop.orgs.access import enter_space, reachable
+
 from .issuance import platform_ca, verify_certificate
 from .models import Seal
 
@@ -34,7 +36,13 @@ def seal_list(request):
 
 @login_required
 def seal_detail(request, pk: int):
-    seal = get_object_or_404(_visible_seals(request).select_related("certificate"), pk=pk)
+    # Any of the user's spaces (404 otherwise), then show it in its own space: a link to a seal
+    # of the user's company works while another space is active, e.g. right after login.
+    seal = get_object_or_404(
+        Seal.objects.filter(reachable(request.user)).select_related("certificate", "company"),
+        pk=pk,
+    )
+    enter_space(request, seal.company)
     chain_ok, chain_text = (False, "")
     if seal.certificate is not None:
         chain_ok, chain_text = verify_certificate(seal.certificate)

@@ -192,3 +192,17 @@ class Evidence(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("evidence is append-only")
+
+
+class SealedKey(models.Model):
+    """A small secret kept in the database, sealed under ``CHOP_KEK`` (chop.pki.custody envelope).
+
+    Today one row: the key of the personal-data look-up hash (see ``pii``), which must outlive KEK
+    rotations. ``chop rotate_kek`` re-seals these rows with the personal data.
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    sealed = models.TextField()
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,21 +13,29 @@ import signal
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from chop.siteurl import DEFAULT_HOST, DEFAULT_PORT, site_url_for
 
 
 class Command(BaseCommand):
     help = "Run the web server and the task worker (for a single machine and the demo)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", default="8000")
+        parser.add_argument("--host", default=os.environ.get("CHOP_HOST", DEFAULT_HOST))
+        parser.add_argument("--port", default=os.environ.get("CHOP_PORT", DEFAULT_PORT))
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start the background task worker"
         )
 
     def handle(self, *args, host: str, port: str, no_worker: bool, **options) -> None:
+        if not os.environ.get("SITE_URL"):
+            # Settings derived SITE_URL from CHOP_HOST/CHOP_PORT; when --host/--port differ (a
+            # direct `chop run_platform --port 8100`), follow them here and in the worker.
+            os.environ["CHOP_HOST"], os.environ["CHOP_PORT"] = host, str(port)
+            settings.SITE_URL = site_url_for(host, port)
         call_command("collectstatic", interactive=False, verbosity=0)
         worker = None
         if not no_worker:
@@ -38,6 +46,7 @@ class Command(BaseCommand):
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         addr = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        self.stdout.write(f"Serving on {settings.SITE_URL}/  (Ctrl-C stops)")
         try:
             call_command("runserver", f"{addr}:{port}", use_reloader=False)
         finally:

@@ -31,7 +31,7 @@ def refuse_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("verification", "0002_sealed_envelopes"),
+        ("verification", "0004_sealed_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
