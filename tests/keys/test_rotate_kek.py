@@ -33,7 +33,9 @@ def platform(settings, tmp_path, monkeypatch, db):
     company = Company.objects.create(name="轮换测试有限公司", created_by=user)
     people = []
     for i, number in enumerate(PEOPLE):
-        p = PersonVerification(applicant=user, state="approved", name=f"人{i}", phone="139")
+        # one verified identity per account: each person is their own applicant
+        person = User.objects.create_user(f"1390000010{i}", "s3cret-pass-1")
+        p = PersonVerification(applicant=person, state="approved", name=f"人{i}", phone="139")
         p.set_id_number(number, "masked")
         p.save()
         people.append(p)

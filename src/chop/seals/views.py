@@ -13,9 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image
 
 from chop.orgs import permissions
-from chop.uploads import file_response, harden_file_headers
-
 from chop.orgs.access import enter_space, reachable
+from chop.uploads import file_response, harden_file_headers
 
 from .issuance import platform_ca, verify_certificate
 from .models import Seal
