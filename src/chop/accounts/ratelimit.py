@@ -66,3 +66,8 @@ def peek(key: str, *, limit: int, window: int, now: datetime | None = None) -> W
         or 0
     )
     return Window(count < limit, count, limit, start + timedelta(seconds=window))
+
+
+def clear(key: str) -> None:
+    """Forget every window of ``key`` (e.g. a lock lifted by a password reset)."""
+    RateCounter.objects.filter(key=key).delete()
