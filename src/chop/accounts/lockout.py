@@ -150,26 +150,30 @@ def failed(ident: str, ip: str | None, method: str = PASSWORD) -> Lock | None:
     now = timezone.now()
     account = account_key(ident)
     key = {"account": account, "ip": ip or ""}
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row, _ = LoginFailures.objects.get_or_create(
-                    **key, defaults={"last_failure_at": now}
-                )
-        except IntegrityError:  # a concurrent failure created it first
-            row = LoginFailures.objects.get(**key)
+    pair = LoginFailures.objects.filter(**key)
+
+    def count_one() -> int:
         # A streak older than a day is forgotten rather than extended.
-        LoginFailures.objects.filter(pk=row.pk).update(
+        return pair.update(
             failures=Case(
                 When(last_failure_at__lt=now - timedelta(days=1), then=Value(1)),
                 default=F("failures") + 1,
             ),
             last_failure_at=now,
         )
-        failures = LoginFailures.objects.values_list("failures", flat=True).get(pk=row.pk)
+
+    with transaction.atomic():
+        # Write first (see ratelimit.hit): concurrent failures queue up instead of failing.
+        if not count_one():
+            try:
+                with transaction.atomic():
+                    LoginFailures.objects.create(**key, failures=1, last_failure_at=now)
+            except IntegrityError:  # a concurrent failure created it first
+                count_one()
+        failures = pair.values_list("failures", flat=True).get()
         delay = delay_after(failures)
         until = now + timedelta(seconds=delay) if delay else None
-        LoginFailures.objects.filter(pk=row.pk).update(locked_until=until)
+        pair.update(locked_until=until)
     if method == PASSWORD:
         ratelimit.hit(
             _account_counter(account),
