@@ -292,7 +292,7 @@ def test_lockout_after_five_failures_with_message(client, user):
     assert resp.status_code == 429
     html = resp.content.decode()
     assert "登录失败次数过多" in html and "1 分钟" in html  # the first delay of the pair
-    assert 'name="login"' in html  # our page, not axes' plain text
+    assert 'name="login"' in html  # the login page itself, with the message
     # Now even the right password is refused, with the same message.
     resp = client.post(reverse("accounts:login"), {"login": user.phone, "password": PASSWORD})
     assert resp.status_code == 429 and "登录失败次数过多" in resp.content.decode()
