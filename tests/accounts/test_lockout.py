@@ -41,7 +41,8 @@ def other(db) -> User:
 
 @pytest.fixture
 def clock(monkeypatch):
-    """A settable clock for every module that asks ``timezone.now()``."""
+    """A settable clock for every module that asks ``timezone.now()``; standing still unless
+    advanced, so counters never straddle a window boundary mid-test."""
     state = {"now": timezone.now()}
     monkeypatch.setattr(timezone, "now", lambda: state["now"])
 
@@ -106,7 +107,7 @@ def test_success_clears_the_streak(client, user, clock):
 
 
 def test_correct_password_from_an_ip_locked_for_others_logs_in_and_is_not_counted(
-    client, user, other, settings
+    client, user, other, settings, clock
 ):
     settings.CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR = 8
     # `other` has logged in from X before (its office address).
@@ -127,7 +128,7 @@ def test_correct_password_from_an_ip_locked_for_others_logs_in_and_is_not_counte
     assert LoginFailures.objects.get(account=user.login, ip=X).failures == 5
 
 
-def test_account_cap_across_ips_leaves_code_login_and_reset(client, user, settings):
+def test_account_cap_across_ips_leaves_code_login_and_reset(client, user, settings, clock):
     settings.CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY = 6
     for i in range(6):  # from six addresses, none of which reaches the per-pair limit
         fail(client, user.phone, f"10.40.0.{i}")

@@ -123,7 +123,13 @@ def test_deposit_locked_after_three_wrong_is_recorded(in_company, company, appli
     }
 
 
-def test_phone_codes_on_the_verification_form_are_limited_per_minute(client, applicant, settings):
+def test_phone_codes_on_the_verification_form_are_limited_per_minute(
+    client, applicant, settings, monkeypatch
+):
+    from django.utils import timezone
+
+    start = timezone.now().replace(second=10, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: start)  # one fixed one-minute window
     client.force_login(applicant)
     url = reverse("verification:send_phone_code")
     sent = []
@@ -145,8 +151,13 @@ def test_phone_codes_on_the_verification_form_are_limited_per_minute(client, app
     assert outbox.last_code("13900000101") is None
 
 
-def test_ocsp_and_tsa_are_rate_limited_per_address(client, settings):
+def test_ocsp_and_tsa_are_rate_limited_per_address(client, settings, monkeypatch):
     settings.CHOP_PKI_PER_IP_PER_MINUTE = 2
+    # One instant, so all requests fall into the same fixed one-minute window.
+    from django.utils import timezone
+
+    start = timezone.now().replace(second=10, microsecond=0)
+    monkeypatch.setattr(timezone, "now", lambda: start)
     for _ in range(2):
         assert (
             client.post("/pki/tsa", b"x", content_type="application/timestamp-query").status_code
