@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -79,7 +78,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
     "django_tasks",
     "django_tasks_db",
     "chop.accounts",
@@ -103,7 +101,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chop.orgs.middleware.ActiveSpaceMiddleware",
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "chop.urls"
@@ -139,7 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "chop.accounts.backends.LockoutBackend",
     "chop.accounts.backends.PhoneOrEmailBackend",
 ]
 PASSWORD_HASHERS = [
@@ -156,16 +153,18 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "workbench"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed-login lockout (django-axes): five failures lock the account for fifteen minutes.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "login"
-# The admin login posts "username", the site's login posts "login": count both against the account,
-# and show the translated lockout page for axes' own lockouts too.
-AXES_USERNAME_CALLABLE = "chop.accounts.views.axes_username"
-AXES_LOCKOUT_CALLABLE = "chop.accounts.views.lockout_response"
+# Failed logins (chop/accounts/lockout.py, reasons in chop/accounts/README.md): per (account,
+# address) a growing delay after 5 failures; per account 50 password failures a day (then code
+# login/reset only); per address 100 failures an hour across accounts (spraying).
+CHOP_LOGIN_FREE_FAILURES = env.int("CHOP_LOGIN_FREE_FAILURES", default=5)
+CHOP_LOGIN_DELAY_SECONDS = env.int("CHOP_LOGIN_DELAY_SECONDS", default=60)
+CHOP_LOGIN_DELAY_MAX_SECONDS = env.int("CHOP_LOGIN_DELAY_MAX_SECONDS", default=3600)
+CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY = env.int("CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY", default=50)
+CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR = env.int("CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR", default=100)
+# Per-minute limits: phone codes on the person-verification form; OCSP and TSA requests.
+CHOP_VERIFY_CODE_PER_USER_PER_MINUTE = env.int("CHOP_VERIFY_CODE_PER_USER_PER_MINUTE", default=3)
+CHOP_VERIFY_CODE_PER_IP_PER_MINUTE = env.int("CHOP_VERIFY_CODE_PER_IP_PER_MINUTE", default=10)
+CHOP_PKI_PER_IP_PER_MINUTE = env.int("CHOP_PKI_PER_IP_PER_MINUTE", default=120)
 
 # Browser-side hardening (PRODUCT.md §7). chop.security adds the site-wide CSP and
 # Permissions-Policy; Django's SecurityMiddleware the rest. Over https (SITE_URL), cookies are
@@ -254,7 +253,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Chop <noreply@localhost>
 CHOP_OTP_TTL_SECONDS = env.int("CHOP_OTP_TTL_SECONDS", default=300)
 CHOP_OTP_MAX_ATTEMPTS = env.int("CHOP_OTP_MAX_ATTEMPTS", default=5)
 CHOP_OTP_RESEND_SECONDS = env.int("CHOP_OTP_RESEND_SECONDS", default=60)
-CHOP_OTP_DAILY_CAP_PER_TARGET = env.int("CHOP_OTP_DAILY_CAP_PER_TARGET", default=10)
+# Per target caps do not bind the target's owner (own session / known address): chop/accounts/otp.py
+CHOP_OTP_DAILY_CAP_PER_TARGET_IP = env.int("CHOP_OTP_DAILY_CAP_PER_TARGET_IP", default=5)
+CHOP_OTP_DAILY_CAP_PER_TARGET = env.int("CHOP_OTP_DAILY_CAP_PER_TARGET", default=20)
 CHOP_OTP_DAILY_CAP_PER_IP = env.int("CHOP_OTP_DAILY_CAP_PER_IP", default=30)
 
 # Trust: platform CA directory and the key-encryption key that wraps every private key at rest.

@@ -5,7 +5,10 @@ from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 
-from . import views
+from . import (
+    converters,  # noqa: F401  (registers <id:...> before the includes below)
+    views,
+)
 from .audit import views as audit_views
 from .orgs import views as orgs_views
 

@@ -168,14 +168,35 @@ def test_wrong_person_gets_404_by_id(owner_setup, make_user, login):
 def test_token_link_works_for_the_signed_in_holder(owner_setup, make_user, login):
     _owner, company, c = owner_setup
     inv = invite(c, company, target="someone@example.com")
-    # registered with a phone, received the e-mail: the link is the proof of receipt
+    # registered with a phone, the invited e-mail is also theirs: the link lets them answer
     user = make_user("王芳", login="13800000003")
+    user.email = "someone@example.com"
+    user.save(update_fields=["email"])
     uc = login(user)
     page = uc.get(f"/invite/{inv.token}/")
     assert page.status_code == 200 and "上海示例科技有限公司" in page.content.decode()
     uc.post(f"/invite/{inv.token}/", {"action": "accept"})
     assert Membership.objects.get(company=company, user=user).role == Role.SEAL_KEEPER
     assert AuditEvent.objects.get(action="invitation.accepted").data["via"] == "token"
+
+
+def test_token_link_answers_only_for_the_account_it_was_sent_to(owner_setup, make_user, login):
+    """Holding the link is not enough: signed in as someone else, the page says whom it was sent
+    to, and neither accepting nor declining does anything."""
+    _owner, company, c = owner_setup
+    inv = invite(c, company)  # to 13800000002 by SMS
+    other = make_user("路人", login="13899999999")
+    oc = login(other)
+    page = oc.get(f"/invite/{inv.token}/")
+    html = page.content.decode()
+    assert page.status_code == 403
+    assert inv.masked_target in html and "登录" in html and 'value="accept"' not in html
+    for action in ("accept", "decline"):
+        assert oc.post(f"/invite/{inv.token}/", {"action": action}).status_code == 403
+    inv.refresh_from_db()
+    assert inv.status == "pending"
+    assert not Membership.objects.filter(company=company, user=other).exists()
+    assert not AuditEvent.objects.filter(action__startswith="invitation.accepted").exists()
 
 
 def test_token_link_needs_login_and_a_real_token(owner_setup, make_user, login):

@@ -4,11 +4,43 @@ sent and when, and only their hash is stored anyway."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import user_logged_in
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from chop.audit.events import record
+
 from .models import OneTimeCode, User
+
+
+class LockoutAwareAdminLoginForm(AdminAuthenticationForm):
+    """The admin login under the same lockout as the site's (``LockoutBackend`` refuses locked
+    attempts, the signal receivers count failures); this only says why, instead of
+    "wrong password", when a lock refused the attempt or this failure started one."""
+
+    def get_invalid_login_error(self):
+        lock = getattr(self.request, "chop_lock", None) or getattr(
+            self.request, "chop_new_lock", None
+        )
+        if lock is not None:
+            return ValidationError(lock.message, code="locked")
+        return super().get_invalid_login_error()
+
+
+admin.site.login_form = LockoutAwareAdminLoginForm
+
+
+@receiver(user_logged_in, dispatch_uid="chop.accounts.admin.audit_admin_login")
+def _audit_admin_login(sender, request, user, **kwargs) -> None:
+    """Logins through /admin/ are recorded like the site's own (which its views record)."""
+    if request is None or not hasattr(request, "resolver_match") or request.resolver_match is None:
+        return
+    if request.resolver_match.view_name == "admin:login":
+        record("account.login", request=request, actor=user, company=None, method="admin")
 
 
 class UserCreationForm(BaseUserCreationForm):
@@ -69,4 +101,9 @@ class OneTimeCodeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        """The rows are what the resend interval and daily caps count: deleting them would lift
+        the limits (and erase the evidence of what was sent)."""
         return False

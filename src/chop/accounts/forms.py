@@ -1,5 +1,5 @@
 """Forms for the account pages. Field names are part of the contract: ``login`` is what
-django-axes reads (``AXES_USERNAME_FORM_FIELD``), ``code`` is the one-time code."""
+the lockout counts per account, ``code`` is the one-time code."""
 
 from __future__ import annotations
 

@@ -145,3 +145,47 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M:%S}: {self.count}"
+
+
+class LoginFailures(models.Model):
+    """Failed logins for one (account, client address) pair since its last success.
+
+    This is the lock a stranger cannot put on somebody else: it only ever blocks the account from
+    the address that kept guessing. ``account`` is the account's ``login`` when the typed name
+    belongs to one (any spelling), else the canonical typed name, so unknown names are throttled
+    alike. See ``chop.accounts.lockout``.
+    """
+
+    account = models.CharField(max_length=254)
+    ip = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "ip"], name="accounts_loginfailures_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} from {self.ip or '?'}: {self.failures}"
+
+
+class KnownAddress(models.Model):
+    """A client address an account has logged in from (password or code).
+
+    Lets the owner through limits that strangers fill up: a spraying neighbour behind the same
+    address, or a number's daily code cap exhausted by somebody else.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    ip = models.CharField(max_length=45)
+    last_login_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "ip"], name="accounts_knownaddress_user_ip")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.ip}"

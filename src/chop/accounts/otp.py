@@ -2,9 +2,15 @@
 
 Policy (settings, with these defaults): 6 digits from ``secrets``; valid
 ``CHOP_OTP_TTL_SECONDS`` (300); ``CHOP_OTP_MAX_ATTEMPTS`` (5) wrong tries per code; no resend
-to the same target for the same purpose within ``CHOP_OTP_RESEND_SECONDS`` (60); at most
-``CHOP_OTP_DAILY_CAP_PER_TARGET`` (10) codes per target and ``CHOP_OTP_DAILY_CAP_PER_IP`` (30)
-per client address per local calendar day.
+to the same target for the same purpose within ``CHOP_OTP_RESEND_SECONDS`` (60); per local
+calendar day at most ``CHOP_OTP_DAILY_CAP_PER_IP`` (30) codes requested from one client address,
+``CHOP_OTP_DAILY_CAP_PER_TARGET_IP`` (5) codes to one target requested from one address, and
+``CHOP_OTP_DAILY_CAP_PER_TARGET`` (20) codes to one target from all addresses together.
+
+The two per-target caps do not apply to the target's owner: a request from the account's own
+session, or from an address the account has logged in from (``KnownAddress``). So a stranger
+can send a number at most 5 codes a day from one address and 20 from many (SMS-bombing stays
+bounded), but cannot use up the owner's way back in (see the accounts README).
 
 Codes are stored as HMAC-SHA256 under a key derived from SECRET_KEY (``salted_hmac``) with a
 per-row salt: a leaked table alone does not let anyone brute-force the 10⁶ possibilities offline.
@@ -31,6 +37,7 @@ from django.utils.translation import gettext, ngettext
 
 from chop.audit.events import client_ip, record
 
+from . import lockout
 from .models import OneTimeCode
 from .senders import SendError, send_code
 from .targets import EMAIL, Target, parse_target
@@ -86,7 +93,7 @@ class TooSoon(OtpError):
 class DailyCapReached(OtpError):
     def __init__(self, scope: str) -> None:
         super().__init__(scope)
-        self.scope = scope  # "target" or "ip"
+        self.scope = scope  # "target_ip", "target" or "ip"
 
     @property
     def message(self) -> str:
@@ -164,7 +171,22 @@ def _day_start(now: datetime) -> datetime:
     return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _check_limits(target: Target, purpose: str, ip: str | None, now: datetime) -> None:
+def is_owner(target: Target, request) -> bool:
+    """The request comes from the target's own account: its session, or an address it has
+    logged in from before."""
+    user = getattr(request, "user", None) if request is not None else None
+    if (
+        user is not None
+        and user.is_authenticated
+        and target.value in (user.login, user.phone, (user.email or "").lower())
+    ):
+        return True
+    return lockout.is_known(lockout.find_user(target.value), client_ip(request))
+
+
+def _check_limits(
+    target: Target, purpose: str, ip: str | None, now: datetime, *, owner: bool = False
+) -> None:
     # The resend interval is per purpose: a "confirm" code right after registering is not a
     # resend. Bombing a number through several purposes is bounded by the daily cap per target.
     resend = timedelta(seconds=_setting("CHOP_OTP_RESEND_SECONDS", 60))
@@ -177,10 +199,12 @@ def _check_limits(target: Target, purpose: str, ip: str | None, now: datetime) -
         raise TooSoon(math.ceil((last.created_at + resend - now).total_seconds()))
     day = _day_start(now)
     sent_today = OneTimeCode.objects.filter(created_at__gte=day, created_at__lte=now)
-    if sent_today.filter(target=target.value).count() >= _setting(
-        "CHOP_OTP_DAILY_CAP_PER_TARGET", 10
-    ):
-        raise DailyCapReached("target")
+    if not owner:
+        to_target = sent_today.filter(target=target.value)
+        if to_target.filter(ip=ip).count() >= _setting("CHOP_OTP_DAILY_CAP_PER_TARGET_IP", 5):
+            raise DailyCapReached("target_ip")
+        if to_target.count() >= _setting("CHOP_OTP_DAILY_CAP_PER_TARGET", 20):
+            raise DailyCapReached("target")
     if ip and sent_today.filter(ip=ip).count() >= _setting("CHOP_OTP_DAILY_CAP_PER_IP", 30):
         raise DailyCapReached("ip")
 
@@ -207,7 +231,7 @@ def issue_code(
     t = _target(target)
     now = now or timezone.now()
     ip = client_ip(request)
-    _check_limits(t, purpose, ip, now)
+    _check_limits(t, purpose, ip, now, owner=is_owner(t, request))
 
     code = f"{secrets.randbelow(10**CODE_LENGTH):0{CODE_LENGTH}d}"
     salt = secrets.token_hex(8)
@@ -229,7 +253,15 @@ def issue_code(
         delivered=deliver,
     )
     if deliver:
-        record("otp.sent", request=request, obj=row, purpose=purpose, channel=channel, to=t.masked)
+        record(
+            "otp.sent",
+            request=request,
+            company=None,
+            obj=row,
+            purpose=purpose,
+            channel=channel,
+            to=t.masked,
+        )
     return Issued(
         target=t.value,
         purpose=purpose,

@@ -42,14 +42,18 @@ def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Wi
     """
     now = now or timezone.now()
     start = _window_start(now, window)
+    counter = RateCounter.objects.filter(key=key, window_start=start)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row, _ = RateCounter.objects.get_or_create(key=key, window_start=start)
-        except IntegrityError:  # another process created it between our SELECT and INSERT
-            row = RateCounter.objects.get(key=key, window_start=start)
-        RateCounter.objects.filter(pk=row.pk).update(count=F("count") + 1)
-        count = RateCounter.objects.values_list("count", flat=True).get(pk=row.pk)
+        # Write first: on SQLite a transaction that reads before it writes cannot wait for a
+        # concurrent writer (it fails "database is locked"); one that starts with the UPDATE
+        # waits its turn. On PostgreSQL the UPDATE locks the row.
+        if not counter.update(count=F("count") + 1):
+            try:
+                with transaction.atomic():
+                    RateCounter.objects.create(key=key, window_start=start, count=1)
+            except IntegrityError:  # another process created it first
+                counter.update(count=F("count") + 1)
+        count = counter.values_list("count", flat=True).get()
         # Old windows of this key are dead weight: drop them while we are here.
         RateCounter.objects.filter(key=key, window_start__lt=start).delete()
     return Window(count <= limit, count, limit, start + timedelta(seconds=window))
@@ -66,3 +70,8 @@ def peek(key: str, *, limit: int, window: int, now: datetime | None = None) -> W
         or 0
     )
     return Window(count < limit, count, limit, start + timedelta(seconds=window))
+
+
+def clear(key: str) -> None:
+    """Forget every window of ``key`` (e.g. a lock lifted by a password reset)."""
+    RateCounter.objects.filter(key=key).delete()

@@ -9,20 +9,15 @@ reset codes for unknown targets are decoys (same limits, same answer, nothing se
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_cool_off
-from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, user_login_failed
+from django.contrib.auth import authenticate, login
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -32,7 +27,7 @@ from django.views.decorators.http import require_POST
 
 from chop.audit.events import client_ip, record
 
-from . import otp, ratelimit
+from . import lockout, otp, ratelimit
 from .forms import CodeLoginForm, PasswordLoginForm, RegisterForm, ResetForm, SendCodeForm
 from .models import User, UserManager
 from .targets import Target, parse_target
@@ -51,7 +46,7 @@ def _find_user(target: Target) -> User | None:
 
 
 def _canonical_login(raw: str) -> str:
-    """One spelling per person, so axes counts "+86 138…" and "138…" as the same username."""
+    """One spelling per person, so "+86 138…" and "138…" count as the same account."""
     try:
         return parse_target(raw).value
     except Exception:
@@ -77,88 +72,36 @@ def _masked(raw: str) -> str:
 # --- lockout ------------------------------------------------------------------------------------
 
 
-def lockout_message(request: HttpRequest, username: str) -> str:
-    """Translated "locked, try again in N minutes (after HH:MM)" for ``username`` / this client."""
-    now = timezone.now()
-    cool_off = get_cool_off(request) or timedelta(minutes=15)
-    ip = getattr(request, "axes_ip_address", None) or client_ip(request)
-    last = AccessAttempt.objects.filter(Q(username=username) | Q(ip_address=ip)).aggregate(
-        t=Max("attempt_time")
-    )["t"]
-    retry_at = (last or now) + cool_off
-    minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
-    return ngettext(
-        "Too many failed attempts. Login is locked for now: try again in %(minutes)s minute "
-        "(after %(time)s), or reset your password.",
-        "Too many failed attempts. Login is locked for now: try again in %(minutes)s minutes "
-        "(after %(time)s), or reset your password.",
-        minutes,
-    ) % {"minutes": minutes, "time": timezone.localtime(retry_at).strftime("%H:%M")}
+def _locked(
+    request: HttpRequest, username: str, method: str, lock: lockout.Lock, *, newly: bool
+) -> str:
+    """Audit a lock and return the message to show.
 
-
-def _handle_locked(request: HttpRequest, username: str, method: str, *, newly: bool) -> str:
-    """Audit the lock and return the message to show.
-
-    Axes would otherwise replace our page with its own plain-text response (AxesMiddleware acts on
-    ``request.axes_locked_out``); we show the login page with the message instead, so we clear it.
-    ``newly`` says this very attempt tipped the account into the lock (audited once as
-    ``account.locked``); attempts during the lock are audited as failures.
+    ``newly`` says this very attempt started the lock (audited once as ``account.locked``);
+    attempts refused during a lock are audited as failures with reason ``locked`` (they are not
+    counted by the lockout itself).
     """
     if newly:
-        record("account.locked", request=request, login=_masked(username), method=method)
+        record(
+            "account.locked",
+            request=request,
+            company=None,
+            login=_masked(username),
+            method=method,
+            scope=lock.scope,
+            seconds=lock.seconds,
+        )
     else:
         record(
             "account.login_failed",
             request=request,
+            company=None,
             login=_masked(username),
             method=method,
             reason="locked",
+            scope=lock.scope,
         )
-    request.axes_locked_out = False
-    return lockout_message(request, username)
-
-
-def axes_username(request: HttpRequest, credentials: dict | None = None) -> str | None:
-    """For ``AXES_USERNAME_CALLABLE``: the canonical login whichever form the attempt came from.
-
-    Our forms send ``login``; Django's admin login sends ``username``. Without this, admin
-    failures are counted against no username (only the IP address).
-    """
-    raw = None
-    for source in (credentials or {}, request.POST if request is not None else {}):
-        raw = source.get(settings.AXES_USERNAME_FORM_FIELD) or source.get("username")
-        if raw:
-            break
-    return _canonical_login(raw) if raw else None
-
-
-def lockout_response(
-    request: HttpRequest, original_response=None, credentials=None
-) -> HttpResponse:
-    """For ``AXES_LOCKOUT_CALLABLE``: axes' own lockout answer (e.g. on the admin login) as our
-    login page with the translated message, instead of a bare English text response."""
-    username = ""
-    if credentials:
-        username = credentials.get(settings.AXES_USERNAME_FORM_FIELD) or ""
-    username = (
-        username
-        or request.POST.get(settings.AXES_USERNAME_FORM_FIELD, "")
-        or request.POST.get("username", "")
-    )
-    form = PasswordLoginForm(initial={"login": username})
-    message = lockout_message(request, _canonical_login(username) if username else "")
-    return render(
-        request,
-        "accounts/login.html",
-        {
-            "tab": "password",
-            "password_form": form,
-            "code_form": CodeLoginForm(),
-            "lockout": message,
-            "title": _("Log in"),
-        },
-        status=429,
-    )
+    return lock.message
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -185,24 +128,30 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
     elif request.method == "POST" and tab == "password" and password_form.is_valid():
         username = _canonical_login(password_form.cleaned_data["login"])
-        was_locked = AxesProxyHandler.is_locked(
-            request, {settings.AXES_USERNAME_FORM_FIELD: username}
-        )
+        # LockoutBackend refuses a locked attempt before the password is checked; the signal
+        # receivers count real failures and clear the streak on success (chop.accounts.signals).
         user = authenticate(
             request, login=username, password=password_form.cleaned_data["password"]
         )
         if user is not None:
             login(request, user)
-            record("account.login", request=request, actor=user, method="password")
+            record("account.login", request=request, actor=user, company=None, method="password")
             return redirect(_next_url(request))
-        if getattr(request, "axes_locked_out", False):
+        refused = getattr(request, "chop_lock", None)
+        started = getattr(request, "chop_new_lock", None)
+        if refused is not None or started is not None:
             password_form.add_error(
-                None, _handle_locked(request, username, "password", newly=not was_locked)
+                None,
+                _locked(request, username, "password", refused or started, newly=refused is None),
             )
             status = 429
         else:
             record(
-                "account.login_failed", request=request, login=_masked(username), method="password"
+                "account.login_failed",
+                request=request,
+                company=None,
+                login=_masked(username),
+                method="password",
             )
             password_form.add_error(None, _("Incorrect mobile number, e-mail or password."))
 
@@ -228,11 +177,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
 
 
 def _code_login(request: HttpRequest, form: CodeLoginForm) -> HttpResponse | int:
-    """Log in with a one-time code; failures count towards the same axes lockout as passwords."""
+    """Log in with a one-time code; failures count towards the same (account, address) streak as
+    passwords, but not towards the account's daily password cap: a code proves control of the
+    phone or address, so it stays the owner's way in when strangers have used up that cap."""
     target: Target = form.cleaned_data["login"]
-    credentials = {settings.AXES_USERNAME_FORM_FIELD: target.value}
+    ip = client_ip(request)
     window = ratelimit.hit(
-        f"code-login:ip:{client_ip(request)}",
+        f"code-login:ip:{ip}",
         limit=_limit("CHOP_CODE_LOGIN_PER_IP_PER_HOUR", 30),
         window=3600,
     )
@@ -248,20 +199,21 @@ def _code_login(request: HttpRequest, form: CodeLoginForm) -> HttpResponse | int
             % {"minutes": minutes},
         )
         return 429
-    if AxesProxyHandler.is_locked(request, credentials):
-        form.add_error(None, _handle_locked(request, target.value, "code", newly=False))
+    lock = lockout.check(target.value, ip, lockout.CODE)
+    if lock is not None:
+        form.add_error(None, _locked(request, target.value, "code", lock, newly=False))
         return 429
     try:
         otp.verify_code(target, otp.Purpose.LOGIN, form.cleaned_data["code"])
     except otp.OtpError as exc:
-        # Tell axes, exactly as a wrong password would: one failure counter for both ways in.
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if getattr(request, "axes_locked_out", False):
-            form.add_error(None, _handle_locked(request, target.value, "code", newly=True))
+        started = lockout.failed(target.value, ip, lockout.CODE)
+        if started is not None:
+            form.add_error(None, _locked(request, target.value, "code", started, newly=True))
             return 429
         record(
             "account.login_failed",
             request=request,
+            company=None,
             login=target.masked,
             method="code",
             reason=type(exc).__name__,
@@ -273,7 +225,7 @@ def _code_login(request: HttpRequest, form: CodeLoginForm) -> HttpResponse | int
         form.add_error(None, _("This account cannot log in."))
         return 200
     login(request, user, backend=BACKEND)
-    record("account.login", request=request, actor=user, method="code")
+    record("account.login", request=request, actor=user, company=None, method="code")
     return redirect(_next_url(request))
 
 
@@ -318,7 +270,14 @@ def register_view(request: HttpRequest) -> HttpResponse:
                 )
             else:
                 login(request, user, backend=BACKEND)
-                record("account.registered", request=request, actor=user, obj=user, via=target.kind)
+                record(
+                    "account.registered",
+                    request=request,
+                    actor=user,
+                    company=None,
+                    obj=user,
+                    via=target.kind,
+                )
                 messages.success(request, _("Welcome to Chop! Your account has been created."))
                 return redirect(settings.LOGIN_REDIRECT_URL)
     return render(
@@ -354,11 +313,11 @@ def reset_view(request: HttpRequest) -> HttpResponse:
             else:
                 user.set_password(form.cleaned_data["password1"])
                 user.save(update_fields=["password"])
-                # A reset proves control of the phone/address: lift any lockout on the account.
-                AxesProxyHandler.reset_attempts(username=user.login)
-                if target.value != user.login:
-                    AxesProxyHandler.reset_attempts(username=target.value)
-                record("account.password_reset", request=request, actor=user, obj=user)
+                # A reset proves control of the phone/address: lift any lock on the account.
+                lockout.clear_account(user)
+                record(
+                    "account.password_reset", request=request, actor=user, company=None, obj=user
+                )
                 messages.success(
                     request,
                     _("Your password has been changed. Please log in with the new password."),

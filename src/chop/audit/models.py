@@ -15,11 +15,16 @@ class AuditEvent(models.Model):
     """
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # DO_NOTHING without a database constraint: deleting a user must not rewrite the rows that
+    # record what they did (SET_NULL would UPDATE them). ``actor_id`` keeps pointing at the
+    # deleted id, ``actor_label`` keeps the name; ``actor`` then raises DoesNotExist, so pages
+    # show ``actor_label``.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
         verbose_name=_("actor"),
     )

@@ -460,10 +460,19 @@ def invitation_decline(request: HttpRequest, invitation_id: int) -> HttpResponse
 
 @login_required
 def invitation_token(request: HttpRequest, token: str) -> HttpResponse:
-    """The link sent with the invitation. Holding it proves receipt, as a one-time code would."""
+    """The link sent with the invitation: it opens the invitation, but only the account that owns
+    the phone or address it was sent to may answer it. A forwarded or leaked link must not let
+    whoever is signed in join the company (or decline for the invitee)."""
     invitation = get_object_or_404(
         Invitation.objects.select_related("company", "invited_by"), token=token
     )
+    if not invitation.is_addressed_to(request.user):
+        return render(
+            request,
+            "orgs/invitation_wrong_account.html",
+            {"invitation": invitation, "nav": "workbench", "title": _("Invitation")},
+            status=403,
+        )
     if request.method == "POST":
         action = request.POST.get("action")
         if action not in ("accept", "decline"):
@@ -476,7 +485,6 @@ def invitation_token(request: HttpRequest, token: str) -> HttpResponse:
         {
             "invitation": invitation,
             "already_member": already,
-            "addressed_to_me": invitation.is_addressed_to(request.user),
             "nav": "workbench",
             "title": _("Invitation"),
         },

@@ -1,11 +1,13 @@
 from django.urls import path
 
+import chop.converters  # noqa: F401  (registers <id:...> for ids)
+
 from . import views
 
 urlpatterns = [
     path("seals/", views.seal_list, name="seals"),
-    path("seals/<int:pk>/", views.seal_detail, name="seal_detail"),
-    path("seals/<int:pk>/image.png", views.seal_image, name="seal_image"),
-    path("seals/<int:pk>/certificate.pem", views.certificate_pem, name="seal_certificate"),
+    path("seals/<id:pk>/", views.seal_detail, name="seal_detail"),
+    path("seals/<id:pk>/image.png", views.seal_image, name="seal_image"),
+    path("seals/<id:pk>/certificate.pem", views.certificate_pem, name="seal_certificate"),
     path("pki/<path:rest>", views.pki_endpoint, name="pki"),
 ]

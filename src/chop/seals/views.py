@@ -114,6 +114,19 @@ def certificate_pem(request, pk: int):
 MAX_PKI_REQUEST = 64 * 1024  # OCSP and timestamp requests are a few hundred bytes
 
 
+def _pki_rate_limit(request):
+    from django.conf import settings
+
+    from chop.accounts import ratelimit
+    from chop.audit.events import client_ip
+
+    return ratelimit.hit(
+        f"pki:ip:{client_ip(request)}",
+        limit=int(getattr(settings, "CHOP_PKI_PER_IP_PER_MINUTE", 120)),
+        window=60,
+    )
+
+
 @csrf_exempt
 def pki_endpoint(request, rest: str):
     """The platform CA's public endpoints at ``/pki/…``: CA certificates, CRLs, OCSP and the TSA.
@@ -124,6 +137,13 @@ def pki_endpoint(request, rest: str):
     """
     from chop.pki.http import handle
 
+    if rest == "tsa" or rest.startswith("ocsp"):
+        # Each OCSP answer and timestamp is a signature: bound what one address can ask for.
+        window = _pki_rate_limit(request)
+        if not window.allowed:
+            response = HttpResponse("too many requests", status=429, content_type="text/plain")
+            response["Retry-After"] = str(window.retry_after)
+            return response
     if request.method == "POST" and len(request.body) > MAX_PKI_REQUEST:
         return HttpResponse("request too large", status=413, content_type="text/plain")
     reply = handle(platform_ca(), request.method, request.path, request.body)

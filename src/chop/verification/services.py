@@ -153,7 +153,13 @@ def submit_person(user, data: PersonInput, *, request=None) -> PersonVerificatio
             )
             case.set_id_number(data.id_number, data.id_number_masked)
             case.save()
-            record("verification.person_submitted", request=request, actor=user, obj=case)
+            record(
+                "verification.person_submitted",
+                request=request,
+                actor=user,
+                company=None,
+                obj=case,
+            )
     except IntegrityError:
         # the database's one-live-case-per-ID/per-account constraint: a concurrent submission won
         raise VerificationError(_identity_taken_message()) from None
@@ -196,6 +202,14 @@ def ask_identity_provider(case: PersonVerification) -> PersonVerification:
             case.advance(
                 State.REJECTED, reason=outcome.detail or _("The identity provider refused.")
             )
+            record(
+                "verification.person_rejected",
+                company=None,
+                obj=case,
+                automatic=True,
+                provider=outcome.provider,
+                reason=case.reason,
+            )
             notify.person_decided(case)
         else:
             case.last_error = outcome.detail[:400]
@@ -226,6 +240,7 @@ def decide_person(
             "verification.person_" + ("approved" if approve else "rejected"),
             request=request,
             actor=operator,
+            company=None,
             obj=case,
             reason=reason.strip(),
         )
@@ -361,6 +376,14 @@ def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
         elif outcome.status == providers.REFUSED:
             _reject_company(
                 case, reason=outcome.detail or _("The business registry refused."), by=None
+            )
+            record(
+                "verification.company_rejected",
+                company=case.company,
+                obj=case,
+                automatic=True,
+                provider=outcome.provider,
+                reason=outcome.detail,
             )
         else:
             case.last_error = outcome.detail[:400]
@@ -535,8 +558,22 @@ def enter_deposit(case: CompanyVerification, amount_text: str, *, user, request=
             case.advance(State.EXPIRED, reason=message)
             _release_company(case)
             notify.company_decided(case)
+            record(
+                "verification.company_expired",
+                company=case.company,
+                obj=case,
+                automatic=True,
+                reason=result.reason_code,
+            )
         elif result.reason_code == "too_many_attempts":
             _reject_company(case, by=None, reason=message)
+            record(
+                "verification.company_rejected",
+                company=case.company,
+                obj=case,
+                automatic=True,
+                reason=result.reason_code,
+            )
         elif not result.counted:
             raise VerificationError(message)
     return False

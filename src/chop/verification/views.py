@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from chop.audit.events import client_ip, record
 from chop.identity import mask_id_number
 from chop.orgs import permissions
 
@@ -91,7 +93,7 @@ def person(request):
 @require_POST
 def send_phone_code(request):
     """htmx: send a confirmation code to the phone typed in the person form."""
-    from chop.accounts import otp
+    from chop.accounts import otp, ratelimit
     from chop.identity import validate_mobile
 
     result = validate_mobile(request.POST.get("phone", ""))
@@ -103,11 +105,34 @@ def send_phone_code(request):
                 result.message_en if english else result.message_zh,
             )
         )
+    # Each code is an SMS to a number the user typed: bounded per user and per address a minute
+    # (the daily caps in otp bound the rest).
+    for key, limit in (
+        (f"verify-code:user:{request.user.pk}", _limit("CHOP_VERIFY_CODE_PER_USER_PER_MINUTE", 3)),
+        (f"verify-code:ip:{client_ip(request)}", _limit("CHOP_VERIFY_CODE_PER_IP_PER_MINUTE", 10)),
+    ):
+        window = ratelimit.hit(key, limit=limit, window=60)
+        if not window.allowed:
+            return HttpResponse(
+                format_html(
+                    '<span class="errorlist">{}</span>', otp.TooSoon(window.retry_after).message
+                )
+            )
     try:
         otp.issue_code(result.normalized, "confirm", request=request)
     except otp.OtpError as exc:
         return HttpResponse(format_html('<span class="errorlist">{}</span>', str(exc)))
     return HttpResponse(format_html('<span class="helptext">{}</span>', _("Code sent.")))
+
+
+def _limit(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _case_company(kind: str, case):
+    """Whose records an operator's action on ``case`` belongs to: the company for a company
+    case, nobody's for a person's (never the operator's own active company)."""
+    return case.company if kind == "company" else None
 
 
 def _active_company_or_404(request):
@@ -356,8 +381,22 @@ def case_detail(request, kind: str, pk: int):
     if kind == "person":
         context["id_number"] = case.id_number
         context["review"] = review.for_person(case)
+        record(
+            "verification.personal_data_viewed",
+            request=request,
+            company=None,
+            obj=case,
+            fields=["id_number"],
+        )
     else:
         context["review"] = review.for_company(case)
+        record(
+            "verification.personal_data_viewed",
+            request=request,
+            company=case.company,
+            obj=case,
+            fields=["legal_rep_id"],
+        )
         context["legal_rep_id"] = case.legal_rep_id
     return render(request, "verification/case.html", context)
 
@@ -368,10 +407,12 @@ def retry(request, kind: str, pk: int):
     case = _case(kind, pk)
     if case.state != State.PENDING_PROVIDER:
         messages.error(request, _("Only cases waiting for a provider can be retried."))
-    elif kind == "person":
-        services.ask_identity_provider(case)
     else:
-        services.ask_registry_provider(case)
+        record("verification.retried", request=request, company=_case_company(kind, case), obj=case)
+        if kind == "person":
+            services.ask_identity_provider(case)
+        else:
+            services.ask_registry_provider(case)
     return redirect("verification:case", kind=kind, pk=pk)
 
 
@@ -389,9 +430,17 @@ def case_file(request, kind: str, pk: int, field: str):
 
     if field not in FILE_FIELDS.get(kind, ()):
         raise Http404
-    f = getattr(_case(kind, pk), field)
+    case = _case(kind, pk)
+    f = getattr(case, field)
     if not f:
         raise Http404
+    record(
+        "verification.file_viewed",
+        request=request,
+        company=_case_company(kind, case),
+        obj=case,
+        field=field,
+    )
     return file_response(f, download_name=f"{kind}-{pk}-{field}")
 
 
