@@ -92,9 +92,26 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'chop.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and a busy timeout let the web process and the task worker share one file.
+    # SQLite has no row locks, so select_for_update() does nothing there. IMMEDIATE transactions
+    # take the database's write lock at BEGIN: two requests that read-then-write (approve a case,
+    # transfer ownership) queue one behind the other as they would on PostgreSQL's row lock,
+    # instead of both reading the old state and one failing with "database is locked" when it
+    # upgrades to write. WAL lets readers go on beside the one writer (web process and task
+    # worker share the file); the busy timeout is how long a writer waits in that queue.
+    # synchronous=NORMAL is safe with WAL (a crash loses at most the last commits, never
+    # consistency) and saves an fsync per commit.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    # Tests use a file too, not shared-cache memory: shared cache locks whole tables and fails
+    # at once ("database table is locked") where a file waits, so concurrency tests with one
+    # connection per thread would test a different database than the one that runs.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(VAR_DIR / "test-chop.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
