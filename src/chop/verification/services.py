@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -275,42 +275,68 @@ def submit_company(
             _("This company already has a verification waiting for a decision.")
         )
     if uscc_taken(data.uscc, company):
-        raise VerificationError(
-            _(
-                "This unified social credit code is already verified on Chop. Ask the company's "
-                "administrator to invite you instead of verifying it again."
-            )
-        )
-    with transaction.atomic():
-        case = CompanyVerification(
-            applicant=user,
-            company=company,
-            state=State.PENDING_PROVIDER,
-            company_name=data.company_name,
-            uscc=data.uscc,
-            legal_rep_name=data.legal_rep_name,
-            licence=data.licence,
-            method=data.method,
-            letter=data.letter or "",
-            bank_account_name=data.bank_account_name,
-            bank_name=data.bank_name,
-        )
-        case.set_legal_rep_id(data.legal_rep_id, data.legal_rep_id_masked)
-        if data.bank_account:
-            case.bank_account_sealed = pii.seal(data.bank_account)
-            case.bank_account_masked = "****" + data.bank_account[-4:]
-        case.save()
-        company.status = Company.Status.PENDING
-        company.save(update_fields=["status"])
-        record(
-            "verification.company_submitted",
-            request=request,
-            actor=user,
-            company=company,
-            obj=case,
-            method=data.method,
-        )
+        raise _uscc_taken_error()
+    try:
+        case = _create_company_case(user, company, data, request=request)
+    except IntegrityError:
+        # Another submission got past the checks above at the same moment; the database's
+        # one-case constraints (CompanyVerification.Meta) let only one of them in.
+        if open_company_case(company):
+            raise VerificationError(
+                _("This company already has a verification waiting for a decision.")
+            ) from None
+        raise _uscc_taken_error() from None
     ask_registry_provider(case)
+    return case
+
+
+def _uscc_taken_error() -> VerificationError:
+    return VerificationError(
+        _(
+            "This unified social credit code is already verified on Chop. Ask the company's "
+            "administrator to invite you instead of verifying it again."
+        )
+    )
+
+
+@transaction.atomic
+def _create_company_case(user, company: Company, data: CompanyInput, *, request=None):
+    """The case row and the company marked pending, in one transaction."""
+    case = CompanyVerification(
+        applicant=user,
+        company=company,
+        state=State.PENDING_PROVIDER,
+        company_name=data.company_name,
+        uscc=data.uscc,
+        legal_rep_name=data.legal_rep_name,
+        licence=data.licence,
+        method=data.method,
+        letter=data.letter or "",
+        bank_account_name=data.bank_account_name,
+        bank_name=data.bank_name,
+    )
+    case.set_legal_rep_id(data.legal_rep_id, data.legal_rep_id_masked)
+    if data.bank_account:
+        case.bank_account_sealed = pii.seal(data.bank_account)
+        case.bank_account_masked = "****" + data.bank_account[-4:]
+    try:
+        case.save()
+    except IntegrityError:
+        # The uploads were written before the INSERT failed: do not keep a licence for nobody.
+        for f in (case.licence, case.letter):
+            if f:
+                f.delete(save=False)
+        raise
+    company.status = Company.Status.PENDING
+    company.save(update_fields=["status"])
+    record(
+        "verification.company_submitted",
+        request=request,
+        actor=user,
+        company=company,
+        obj=case,
+        method=data.method,
+    )
     return case
 
 
