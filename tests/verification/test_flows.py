@@ -19,7 +19,7 @@ from chop.verification.states import State
 
 from .conftest import LEGAL_REP_ID, USCC, login, upload
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def post_person(client, phone="13900000011", name="张三", id_number=LEGAL_REP_ID, **extra):
