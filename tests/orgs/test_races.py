@@ -111,3 +111,21 @@ def test_simultaneous_role_changes_and_transfer_keep_one_owner(make_user, make_c
     assert all(code in (302, 403) for code in results), results
     assert len(owners(company)) == 1
     assert AuditEvent.objects.filter(action="company.ownership_transferred").count() <= 1
+
+
+def test_a_stale_page_cannot_act_on_roles_that_changed(make_user, make_company):
+    """Decisions are taken on the rows as they are now, not as the caller last read them."""
+    from chop.orgs import services
+
+    owner, a, b = make_user("老板"), make_user("甲"), make_user("乙")
+    company = make_company(owner=owner, members={a: Role.ADMIN, b: Role.MEMBER})
+    stale_owner = Membership.objects.get(company=company, user=owner)
+    ma = Membership.objects.get(company=company, user=a)
+    mb = Membership.objects.get(company=company, user=b)
+    services.transfer_ownership(Membership.objects.get(pk=stale_owner.pk), ma)
+    # the old owner's page still says "owner"
+    with pytest.raises(services.MembershipChanged):
+        services.transfer_ownership(stale_owner, mb)
+    with pytest.raises(services.MembershipChanged):
+        services.change_role(stale_owner, Membership.objects.get(pk=ma.pk), Role.MEMBER)
+    assert [m.user for m in owners(company)] == [a]

@@ -83,3 +83,23 @@ def test_simultaneous_approvals_approve_once(client, applicant, company, operato
     assert Evidence.objects.filter(case_type="company", step="review").count() == 1
     assert Certificate.objects.filter(company=company).count() == 1
     assert Seal.objects.filter(company=company, kind=Seal.Kind.OFFICIAL).count() == 1
+
+
+def test_simultaneous_person_approvals_approve_once(client, applicant, operator):
+    from chop.verification.models import PersonVerification
+
+    from .test_flows import post_person
+
+    login(client, applicant)
+    assert post_person(client).status_code == 302
+    case = PersonVerification.objects.get(applicant=applicant)
+    assert case.state == State.PENDING_REVIEW
+    operators = [login(Client(), operator) for _ in range(N)]
+    url = reverse("verification:case", args=["person", case.pk])
+
+    results = at_once(N, lambda i: operators[i].post(url, {"decision": "approve", "reason": ""}))
+
+    assert errors(results) == []
+    codes = [r.status_code for r in results]
+    assert codes.count(302) == 1 and codes.count(200) == N - 1, codes
+    assert Evidence.objects.filter(case_type="person", step="review").count() == 1
