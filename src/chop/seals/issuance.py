@@ -56,18 +56,34 @@ def certificates_bound_or_discarded() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        _discard(issued)
+        _discard_unbound(issued)
         raise
     else:
         if not transaction.get_connection().in_atomic_block:
-            stored = set(
-                Certificate.objects.filter(serial__in=[str(c.serial) for c in issued]).values_list(
-                    "serial", flat=True
-                )
-            )
-            _discard([c for c in issued if str(c.serial) not in stored])
+            _discard_unbound(issued)
     finally:
         _guard.issued = None
+
+
+def _discard_unbound(issued: list) -> None:
+    """Discard the credentials whose Certificate row is not in the database.
+
+    Inside a transaction that is unwinding an error nothing of ours survives (our atomic block
+    rolled back) and the connection may refuse queries, so all are discarded. Outside one, the
+    rows tell: an error raised after the commit (by an on-commit callback) must not revoke
+    certificates that were bound.
+    """
+    if not issued:
+        return
+    if transaction.get_connection().in_atomic_block:
+        _discard(issued)
+        return
+    stored = set(
+        Certificate.objects.filter(serial__in=[str(c.serial) for c in issued]).values_list(
+            "serial", flat=True
+        )
+    )
+    _discard([c for c in issued if str(c.serial) not in stored])
 
 
 def _issued(credential):
