@@ -19,7 +19,7 @@ from chop.verification.states import State
 
 from .conftest import LEGAL_REP_ID, USCC, login, upload
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def post_person(client, phone="13900000011", name="张三", id_number=LEGAL_REP_ID, **extra):
@@ -478,13 +478,14 @@ def test_provider_failure_keeps_the_case_pending_and_retry_moves_it(
     assert not Certificate.objects.exists()
 
 
-def test_demo_company_waits_for_the_demo_operator(client):
+def test_demo_company_waits_for_the_demo_operator(client, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
     from chop.accounts.models import User
     from chop.verification.demo import DEMO_USCC
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with django_capture_on_commit_callbacks(execute=True):  # the registry task, after commit
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     case = CompanyVerification.objects.get(uscc=DEMO_USCC)
     assert case.state == State.PENDING_REVIEW and case.company.status == Company.Status.PENDING
     assert not Seal.objects.exists()  # nothing is verified that nobody verified
