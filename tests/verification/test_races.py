@@ -59,6 +59,11 @@ def test_simultaneous_submissions_of_one_uscc_accept_exactly_one(settings):
         assert "统一社会信用代码" in r.content.decode()
     assert CompanyVerification.objects.filter(uscc=USCC).count() == 1
     assert Company.objects.filter(status=Company.Status.PENDING).count() == 1
+    # the losers' uploads were not kept (a licence is personal data of nobody's case)
+    from pathlib import Path
+
+    licences = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert len(licences) == 2  # the winner's licence and letter
 
 
 def test_simultaneous_approvals_approve_once(client, applicant, company, operator):

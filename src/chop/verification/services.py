@@ -311,16 +311,38 @@ def submit_company(
         )
     if uscc_taken(data.uscc, company):
         raise _uscc_taken_error()
-    try:
-        case = _create_company_case(user, company, data, request=request)
-    except IntegrityError:
-        # Another submission got past the checks above at the same moment; the database's
-        # one-case constraints (CompanyVerification.Meta) let only one of them in.
-        if open_company_case(company):
-            raise VerificationError(
-                _("This company already has a verification waiting for a decision.")
-            ) from None
-        raise _uscc_taken_error() from None
+    with _one_live_case(company), transaction.atomic():
+        case = CompanyVerification(
+            applicant=user,
+            company=company,
+            state=State.PENDING_PROVIDER,
+            company_name=data.company_name,
+            uscc=data.uscc,
+            legal_rep_name=data.legal_rep_name,
+            licence=data.licence,
+            method=data.method,
+            letter=data.letter or "",
+            bank_account_name=data.bank_account_name,
+            bank_name=data.bank_name,
+        )
+        case.set_legal_rep_id(data.legal_rep_id, data.legal_rep_id_masked)
+        if data.bank_account:
+            case.bank_account_sealed = pii.seal(data.bank_account)
+            case.bank_account_masked = "****" + data.bank_account[-4:]
+        _save_or_drop_uploads(case)
+        company.status = Company.Status.PENDING
+        company.save(update_fields=["status"])
+        record(
+            "verification.company_submitted",
+            request=request,
+            actor=user,
+            company=company,
+            obj=case,
+            method=data.method,
+        )
+        from . import tasks
+
+        enqueue_on_commit(tasks.ask_registry_provider, case.pk)
     return case
 
 
@@ -333,48 +355,33 @@ def _uscc_taken_error() -> VerificationError:
     )
 
 
-@transaction.atomic
-def _create_company_case(user, company: Company, data: CompanyInput, *, request=None):
-    """The case row and the company marked pending, in one transaction."""
-    case = CompanyVerification(
-        applicant=user,
-        company=company,
-        state=State.PENDING_PROVIDER,
-        company_name=data.company_name,
-        uscc=data.uscc,
-        legal_rep_name=data.legal_rep_name,
-        licence=data.licence,
-        method=data.method,
-        letter=data.letter or "",
-        bank_account_name=data.bank_account_name,
-        bank_name=data.bank_name,
-    )
-    case.set_legal_rep_id(data.legal_rep_id, data.legal_rep_id_masked)
-    if data.bank_account:
-        case.bank_account_sealed = pii.seal(data.bank_account)
-        case.bank_account_masked = "****" + data.bank_account[-4:]
+@contextlib.contextmanager
+def _one_live_case(company: Company):
+    """Turn the database's one-case constraints into the friendly messages.
+
+    Two submissions can pass the checks in ``submit_company`` at the same moment; the unique
+    constraints on ``CompanyVerification`` (one open or approved case per USCC, one open case
+    per company) let only one of them in, and the other ends here.
+    """
+    try:
+        yield
+    except IntegrityError:
+        if open_company_case(company):
+            raise VerificationError(
+                _("This company already has a verification waiting for a decision.")
+            ) from None
+        raise _uscc_taken_error() from None
+
+
+def _save_or_drop_uploads(case: CompanyVerification) -> None:
+    """Save; if the INSERT fails, delete the uploads it had already written to storage."""
     try:
         case.save()
     except IntegrityError:
-        # The uploads were written before the INSERT failed: do not keep a licence for nobody.
         for f in (case.licence, case.letter):
             if f:
                 f.delete(save=False)
         raise
-    company.status = Company.Status.PENDING
-    company.save(update_fields=["status"])
-    record(
-        "verification.company_submitted",
-        request=request,
-        actor=user,
-        company=company,
-        obj=case,
-        method=data.method,
-    )
-    from . import tasks
-
-    enqueue_on_commit(tasks.ask_registry_provider, case.pk)
-    return case
 
 
 def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
