@@ -7,6 +7,7 @@ SQLite by default, PostgreSQL with DATABASE_URL.
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -122,10 +123,15 @@ def test_a_stale_page_cannot_act_on_roles_that_changed(make_user, make_company):
     stale_owner = Membership.objects.get(company=company, user=owner)
     ma = Membership.objects.get(company=company, user=a)
     mb = Membership.objects.get(company=company, user=b)
+    stale_a = Membership.objects.get(pk=ma.pk)
     services.transfer_ownership(Membership.objects.get(pk=stale_owner.pk), ma)
     # the old owner's page still says "owner"
     with pytest.raises(services.MembershipChanged):
         services.transfer_ownership(stale_owner, mb)
     with pytest.raises(services.MembershipChanged):
-        services.change_role(stale_owner, Membership.objects.get(pk=ma.pk), Role.MEMBER)
+        services.change_role(stale_owner, stale_a, Role.MEMBER)  # still says "admin"
     assert [m.user for m in owners(company)] == [a]
+    # what was never allowed stays a plain refusal, not "changed in the meantime"
+    with pytest.raises(PermissionDenied) as refused:
+        services.change_role(Membership.objects.get(pk=mb.pk), stale_a, Role.MEMBER)
+    assert not isinstance(refused.value, services.MembershipChanged)

@@ -218,12 +218,19 @@ def _lock_and_reread(actor: Membership, target: Membership) -> tuple[Membership,
     return fresh[actor.pk], fresh[target.pk]
 
 
+def _refusal(allowed_as_given: bool) -> PermissionDenied:
+    """``MembershipChanged`` when the rows as the caller read them allowed it (a lost race),
+    plain ``PermissionDenied`` when it was never allowed."""
+    return MembershipChanged() if allowed_as_given else PermissionDenied()
+
+
 @transaction.atomic
 def remove_member(actor: Membership, target: Membership, *, request=None) -> None:
     """Remove ``target`` (or leave, when ``actor`` is ``target``)."""
+    given_actor, given_target = actor, target
     actor, target = _lock_and_reread(actor, target)
     if not permissions.can_remove_member(actor, target):
-        raise MembershipChanged
+        raise _refusal(permissions.can_remove_member(given_actor, given_target))
     label = str(target.user)
     record(
         "member.removed",
@@ -240,10 +247,10 @@ def remove_member(actor: Membership, target: Membership, *, request=None) -> Non
 
 @transaction.atomic
 def change_role(actor: Membership, target: Membership, new_role: str, *, request=None) -> None:
-    given = target
+    given_actor, given = actor, target
     actor, target = _lock_and_reread(actor, target)
     if not permissions.can_change_role(actor, target, new_role):
-        raise MembershipChanged
+        raise _refusal(permissions.can_change_role(given_actor, given, new_role))
     old = target.role
     if old == new_role:
         return
@@ -271,7 +278,7 @@ def transfer_ownership(actor: Membership, target: Membership, *, request=None) -
     given_actor, given_target = actor, target
     actor, target = _lock_and_reread(actor, target)
     if not permissions.can_transfer_ownership(actor, target):
-        raise MembershipChanged
+        raise _refusal(permissions.can_transfer_ownership(given_actor, given_target))
     old_target_role = target.role
     actor.role = Role.ADMIN
     actor.save(update_fields=["role"])
