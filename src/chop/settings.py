@@ -128,9 +128,26 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'c
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         _private_file(Path(DATABASES["default"]["NAME"]))
-    # WAL and a busy timeout let the web process and the task worker share one file.
+    # SQLite has no row locks, so select_for_update() does nothing there. IMMEDIATE transactions
+    # take the database's write lock at BEGIN: two requests that read-then-write (approve a case,
+    # transfer ownership) queue one behind the other as they would on PostgreSQL's row lock,
+    # instead of both reading the old state and one failing with "database is locked" when it
+    # upgrades to write. WAL lets readers go on beside the one writer (web process and task
+    # worker share the file); the busy timeout is how long a writer waits in that queue.
+    # synchronous=NORMAL is safe with WAL (a crash loses at most the last commits, never
+    # consistency) and saves an fsync per commit.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
+    # Tests use a file too, not shared-cache memory: shared cache locks whole tables and fails
+    # at once ("database table is locked") where a file waits, so concurrency tests with one
+    # connection per thread would test a different database than the one that runs.
+    DATABASES["default"].setdefault("TEST", {}).setdefault(
+        "NAME", str(VAR_DIR / "test-chop.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -145,7 +162,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -159,7 +179,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 CHOP_LOGIN_FREE_FAILURES = env.int("CHOP_LOGIN_FREE_FAILURES", default=5)
 CHOP_LOGIN_DELAY_SECONDS = env.int("CHOP_LOGIN_DELAY_SECONDS", default=60)
 CHOP_LOGIN_DELAY_MAX_SECONDS = env.int("CHOP_LOGIN_DELAY_MAX_SECONDS", default=3600)
-CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY = env.int("CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY", default=50)
+CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY = env.int(
+    "CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY", default=50
+)
 CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR = env.int("CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR", default=100)
 # Per-minute limits: phone codes on the person-verification form; OCSP and TSA requests.
 CHOP_VERIFY_CODE_PER_USER_PER_MINUTE = env.int("CHOP_VERIFY_CODE_PER_USER_PER_MINUTE", default=3)
@@ -208,10 +230,13 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 _storage_backend = env("CHOP_STORAGE", default="local")
 STORAGES = {
     "default": (
-        {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": env("CHOP_S3_BUCKET", default=""),
-            "endpoint_url": env("CHOP_S3_ENDPOINT", default=None),
-        }}
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env("CHOP_S3_BUCKET", default=""),
+                "endpoint_url": env("CHOP_S3_ENDPOINT", default=None),
+            },
+        }
         if _storage_backend == "s3"
         else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     ),
@@ -236,7 +261,9 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Background work: django-tasks with its database backend, so one machine needs nothing else.
-TASKS = {"default": {"BACKEND": env("CHOP_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {"BACKEND": env("CHOP_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
+}
 
 # One-time-code and notification senders. "console" prints and appends to CHOP_OUTBOX (JSON lines).
 CHOP_OUTBOX = Path(env("CHOP_OUTBOX", default=str(VAR_DIR / "outbox.jsonl")))
@@ -269,7 +296,9 @@ for _kind in ("IDENTITY", "REGISTRY", "PAYMENT"):
     vars()[f"CHOP_{_kind}_PROVIDER"] = env(f"CHOP_{_kind}_PROVIDER", default="review")
     vars()[f"CHOP_{_kind}_PROVIDER_URL"] = env(f"CHOP_{_kind}_PROVIDER_URL", default="")
     vars()[f"CHOP_{_kind}_PROVIDER_TOKEN"] = env(f"CHOP_{_kind}_PROVIDER_TOKEN", default="")
-    vars()[f"CHOP_{_kind}_PROVIDER_TIMEOUT"] = env.float(f"CHOP_{_kind}_PROVIDER_TIMEOUT", default=10.0)
+    vars()[f"CHOP_{_kind}_PROVIDER_TIMEOUT"] = env.float(
+        f"CHOP_{_kind}_PROVIDER_TIMEOUT", default=10.0
+    )
     vars()[f"CHOP_{_kind}_PROVIDER_RETRIES"] = env.int(f"CHOP_{_kind}_PROVIDER_RETRIES", default=2)
 
 LOGGING = {

@@ -84,17 +84,20 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
 
     calls = []
     started: list[subprocess.Popen] = []
+    commands: list[list[str]] = []
 
     def fake_call_command(name, *args, **kwargs):
         calls.append((name, args, kwargs))
         if name == "runserver":
-            assert started and started[0].poll() is None  # the worker runs beside the server
+            # the worker and the retry clock run beside the server
+            assert len(started) == 2 and all(p.poll() is None for p in started)
             raise KeyboardInterrupt  # the operator presses Ctrl-C
 
     real_popen = subprocess.Popen
 
     def fake_popen(cmd, **kwargs):
-        assert cmd[:4] == [sys.executable, "-m", "chop.manage", "db_worker"]
+        assert cmd[:3] == [sys.executable, "-m", "chop.manage"]
+        commands.append(cmd[3:])
         proc = real_popen([sys.executable, "-c", "import time; time.sleep(60)"])
         started.append(proc)
         return proc
@@ -111,5 +114,6 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
     assert os.environ["CHOP_PORT"] == "8123"
     assert [c[0] for c in calls] == ["collectstatic", "runserver"]
     assert calls[1][1] == ("[::1]:8123",) and calls[1][2] == {"use_reloader": False}
-    assert started[0].poll() is not None  # terminated, not left running
+    assert commands == [["db_worker"], ["retry_providers", "--every", "60"]]
+    assert all(p.poll() is not None for p in started)  # terminated, not left running
     assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored

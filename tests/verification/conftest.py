@@ -80,3 +80,25 @@ def login(client, user, company=None):
 def in_company(client, applicant, company):
     """The applicant logged in, with the company as the active space."""
     return login(client, applicant, company)
+
+
+@pytest.fixture(autouse=True)
+def _commit_work_per_request(request, monkeypatch):
+    """Run ``transaction.on_commit`` work at the end of each test-client request.
+
+    Tests that are not ``transaction=True`` run inside one transaction that never commits, so
+    the messages and provider tasks the services queue for the commit would never run. Each
+    request is where production commits, so that is where they run here too.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or marker.kwargs.get("transaction") or "live_server" in request.fixturenames:
+        return
+    from django.test import Client, TestCase
+
+    plain = Client.request
+
+    def request_then_commit(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return plain(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request_then_commit)

@@ -486,13 +486,14 @@ def test_provider_failure_keeps_the_case_pending_and_retry_moves_it(
     assert not Certificate.objects.exists()
 
 
-def test_demo_company_waits_for_the_demo_operator(client):
+def test_demo_company_waits_for_the_demo_operator(client, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
     from chop.accounts.models import User
     from chop.verification.demo import DEMO_USCC
 
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with django_capture_on_commit_callbacks(execute=True):  # the registry task, after commit
+        call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     case = CompanyVerification.objects.get(uscc=DEMO_USCC)
     assert case.state == State.PENDING_REVIEW and case.company.status == Company.Status.PENDING
     assert not Seal.objects.exists()  # nothing is verified that nobody verified

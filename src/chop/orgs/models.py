@@ -65,7 +65,14 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["company", "user"], name="one_membership_per_company")
+            models.UniqueConstraint(fields=["company", "user"], name="one_membership_per_company"),
+            # The database, not only the services, keeps a company to a single owner: two
+            # transfers that slip past each other fail here instead of leaving two owners.
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(role=Role.OWNER),
+                name="one_owner_per_company",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -191,11 +191,46 @@ def decline_invitation(user, invitation: Invitation, *, via: str, request=None) 
     )
 
 
+class MembershipChanged(PermissionDenied):
+    """The member or the actor changed (or left) since the page was shown: nothing was done.
+
+    A ``PermissionDenied``, so a caller that does not handle it still answers 403, never 500.
+    """
+
+
+def _lock_and_reread(actor: Membership, target: Membership) -> tuple[Membership, Membership]:
+    """Lock the company row, then read ``actor`` and ``target`` again under that lock.
+
+    Every role change in a company goes through here first, so role changes of one company run
+    one at a time (the company row is their lock on PostgreSQL; on SQLite the IMMEDIATE
+    transaction already holds the write lock) and decide on the rows as they are now, not as
+    the view read them before another request changed them.
+    """
+    Company.objects.select_for_update().only("pk").get(pk=actor.company_id)
+    fresh = {
+        m.pk: m
+        for m in Membership.objects.select_related("user", "company").filter(
+            pk__in=[actor.pk, target.pk], company_id=actor.company_id
+        )
+    }
+    if actor.pk not in fresh or target.pk not in fresh:
+        raise MembershipChanged
+    return fresh[actor.pk], fresh[target.pk]
+
+
+def _refusal(allowed_as_given: bool) -> PermissionDenied:
+    """``MembershipChanged`` when the rows as the caller read them allowed it (a lost race),
+    plain ``PermissionDenied`` when it was never allowed."""
+    return MembershipChanged() if allowed_as_given else PermissionDenied()
+
+
 @transaction.atomic
 def remove_member(actor: Membership, target: Membership, *, request=None) -> None:
     """Remove ``target`` (or leave, when ``actor`` is ``target``)."""
+    given_actor, given_target = actor, target
+    actor, target = _lock_and_reread(actor, target)
     if not permissions.can_remove_member(actor, target):
-        raise PermissionDenied
+        raise _refusal(permissions.can_remove_member(given_actor, given_target))
     label = str(target.user)
     record(
         "member.removed",
@@ -212,13 +247,16 @@ def remove_member(actor: Membership, target: Membership, *, request=None) -> Non
 
 @transaction.atomic
 def change_role(actor: Membership, target: Membership, new_role: str, *, request=None) -> None:
+    given_actor, given = actor, target
+    actor, target = _lock_and_reread(actor, target)
     if not permissions.can_change_role(actor, target, new_role):
-        raise PermissionDenied
+        raise _refusal(permissions.can_change_role(given_actor, given, new_role))
     old = target.role
     if old == new_role:
         return
     target.role = new_role
     target.save(update_fields=["role"])
+    given.role = new_role
     record(
         "member.role_changed",
         request=request,
@@ -232,14 +270,21 @@ def change_role(actor: Membership, target: Membership, new_role: str, *, request
 
 @transaction.atomic
 def transfer_ownership(actor: Membership, target: Membership, *, request=None) -> None:
-    """``target`` becomes the owner; the previous owner stays on as an administrator."""
+    """``target`` becomes the owner; the previous owner stays on as an administrator.
+
+    The owner is demoted before the new one is promoted: the one-owner constraint holds after
+    every statement, not only at commit.
+    """
+    given_actor, given_target = actor, target
+    actor, target = _lock_and_reread(actor, target)
     if not permissions.can_transfer_ownership(actor, target):
-        raise PermissionDenied
+        raise _refusal(permissions.can_transfer_ownership(given_actor, given_target))
     old_target_role = target.role
     actor.role = Role.ADMIN
     actor.save(update_fields=["role"])
     target.role = Role.OWNER
     target.save(update_fields=["role"])
+    given_actor.role, given_target.role = actor.role, target.role
     record(
         "company.ownership_transferred",
         request=request,

@@ -72,6 +72,17 @@ def _member_in(company: Company, member_id: int) -> Membership:
     )
 
 
+def _changed_meanwhile(request: HttpRequest, company: Company) -> HttpResponse:
+    """A role change lost a race with another one: say so and show the members as they are now."""
+    messages.error(
+        request,
+        _(
+            "The members changed in the meantime, so nothing was done. Check the list and try again."
+        ),
+    )
+    return redirect("company_members", company_id=company.pk)
+
+
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     nxt = request.POST.get("next") or request.GET.get("next")
     if nxt and url_has_allowed_host_and_scheme(
@@ -333,7 +344,10 @@ def member_role(
         membership, target, form.cleaned_data["role"]
     ):
         raise PermissionDenied
-    services.change_role(membership, target, form.cleaned_data["role"], request=request)
+    try:
+        services.change_role(membership, target, form.cleaned_data["role"], request=request)
+    except services.MembershipChanged:
+        return _changed_meanwhile(request, company)
     messages.success(
         request,
         _("%(name)s is now %(role)s.")
@@ -349,7 +363,10 @@ def member_remove(
     if not permissions.can_remove_member(membership, target):
         raise PermissionDenied
     leaving = target.pk == membership.pk
-    services.remove_member(membership, target, request=request)
+    try:
+        services.remove_member(membership, target, request=request)
+    except services.MembershipChanged:
+        return _changed_meanwhile(request, company)
     if leaving:
         set_active_company(request, None)
         messages.success(request, _("You left %(company)s.") % {"company": company.name})
@@ -371,7 +388,10 @@ def ownership_transfer(
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm") == "yes":
-            services.transfer_ownership(membership, target, request=request)
+            try:
+                services.transfer_ownership(membership, target, request=request)
+            except services.MembershipChanged:
+                return _changed_meanwhile(request, company)
             messages.success(
                 request,
                 _("%(name)s is now the owner of %(company)s. You are an administrator.")

@@ -153,6 +153,10 @@ class PlatformCA:
             )
         self.file_custody = EncryptedFileCustody(store.blob_store(), kek)
         self.ee_custody: KeyCustody = ee_custody or self.file_custody
+        # A process killed mid-write (e.g. during issuance) leaves temp files that nothing refers
+        # to, some of them encrypted key envelopes: clear them whenever a CA is opened.
+        store.clean_temporary()
+        self.file_custody.store.clean_temporary()
         self._signers: dict[int, Any] = {}
         self._lock = threading.RLock()
         self._crl_cache: dict[str, tuple[tuple[Any, ...], datetime, bytes]] = {}
@@ -596,6 +600,16 @@ class PlatformCA:
         with self._lock:
             self._signers.pop(serial, None)
         return self.status(serial)
+
+    def discard(self, serial: int) -> CertificateStatus:
+        """Undo an issuance whose certificate was never handed out (the caller's transaction
+        failed after issuing): revoke it, so relying parties and OCSP call it revoked, and
+        delete its private key where the custody allows, so it can never sign."""
+        status = self.revoke(serial, "cessation_of_operation")
+        key_ref = self._entry(serial).get("key_ref")
+        if key_ref:
+            self._custody_for(key_ref).destroy(key_ref)
+        return status
 
     def _revoked_by(self, issuer: str) -> list[dict[str, Any]]:
         return sorted(

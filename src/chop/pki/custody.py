@@ -225,6 +225,14 @@ class KeyCustody(ABC):
         """Whether ``key_ref`` names a key in this backend."""
         return key_ref.startswith(self.scheme + ":")
 
+    def destroy(self, key_ref: str) -> bool:
+        """Delete a key that must never be used (its certificate was issued in vain and revoked).
+
+        Returns whether a key was deleted. Backends that cannot delete keep it: the revoked
+        certificate already makes any signature with it invalid.
+        """
+        return False
+
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
@@ -242,6 +250,14 @@ class BlobStore(ABC):
     @abstractmethod
     def names(self) -> list[str]:
         """Every stored blob's name (for KEK rotation)."""
+
+    def delete(self, name: str) -> bool:
+        """Remove a blob; whether it existed. Stores that never delete may keep the default."""
+        return False
+
+    def clean_temporary(self) -> int:
+        """Remove leftovers of writes a crash interrupted; how many. Nothing to do by default."""
+        return 0
 
 
 class DirectoryBlobStore(BlobStore):
@@ -275,6 +291,50 @@ class DirectoryBlobStore(BlobStore):
 
     def names(self) -> list[str]:
         return sorted(p.stem for p in self.directory.glob("*.json"))
+
+    def delete(self, name: str) -> bool:
+        try:
+            self._path(name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def clean_temporary(self) -> int:
+        """Delete ``.*.tmp`` files that a process killed between write and rename left behind.
+
+        They hold a complete or partial (encrypted) envelope that was never put in place, so
+        nothing refers to them. Called when a CA opens; a write in progress elsewhere at that
+        moment fails its rename and is retried by its caller, which is rare and harmless next to
+        key envelopes piling up unaccounted for.
+        """
+        return remove_stale_temporaries(self.directory)
+
+
+# A temporary file younger than this may belong to a write still in progress (another process
+# issuing a certificate right now), so it is left alone.
+STALE_TEMPORARY_SECONDS = 60.0
+
+
+def remove_stale_temporaries(
+    directory: Path, *, older_than: float = STALE_TEMPORARY_SECONDS
+) -> int:
+    """Delete the ``.<name>.<random>.tmp`` files of interrupted atomic writes in ``directory``."""
+    import time
+
+    removed = 0
+    cutoff = time.time() - older_than
+    try:
+        candidates = list(Path(directory).glob(".*.tmp"))
+    except FileNotFoundError:
+        return 0
+    for path in candidates:
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # renamed or removed meanwhile by its own writer
+    return removed
 
 
 class EncryptedFileCustody(KeyCustody):
@@ -362,6 +422,11 @@ class EncryptedFileCustody(KeyCustody):
             count += 1
         self._kek = new
         return count
+
+    def destroy(self, key_ref: str) -> bool:
+        with self._lock:
+            self._keys.pop(key_ref, None)
+        return self.store.delete(self._name(key_ref))
 
     def unseal_secret(self, name: str) -> bytes:
         return unseal(self._kek, self.store.get(name), purpose=f"secret:{name}")

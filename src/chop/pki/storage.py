@@ -22,7 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .custody import BlobStore, DirectoryBlobStore
+from .custody import BlobStore, DirectoryBlobStore, remove_stale_temporaries
 
 __all__ = ["CAStore"]
 
@@ -65,6 +65,10 @@ class CAStore:
         self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         (self.directory / "certs").mkdir(exist_ok=True)
         self.keys_dir.mkdir(exist_ok=True, mode=0o700)
+
+    def clean_temporary(self) -> int:
+        """Delete temp files of JSON and certificate writes a killed process left; how many."""
+        return sum(remove_stale_temporaries(d) for d in (self.directory, self.directory / "certs"))
 
     # -- atomic JSON ----------------------------------------------------------------------------
     def _write_json(self, path: Path, data: Any) -> None:

@@ -4,7 +4,10 @@ chop.sealart. Called when a company or its legal representative is verified.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import Iterator
 from datetime import UTC
 from functools import cache
 
@@ -40,6 +43,78 @@ def _ca_for(directory: str, site_url: str):
 def platform_ca():
     """The platform CA, created on first use under ``CHOP_PKI_DIR`` and kept loaded."""
     return _ca_for(str(settings.CHOP_PKI_DIR), settings.SITE_URL)
+
+
+_guard = threading.local()
+
+
+@contextlib.contextmanager
+def certificates_bound_or_discarded() -> Iterator[None]:
+    """Certificates issued inside this block end up bound to committed rows, or are discarded.
+
+    The CA issues outside the database: a certificate is good in its index (and OCSP says so)
+    the moment it is issued, whether or not the transaction that stores it commits. Wrap the
+    whole decision, *outside* its ``transaction.atomic()``, in this block: if the block raises,
+    every certificate it issued is revoked and its key deleted (``PlatformCA.discard``); if it
+    ends while no transaction is open any more, a certificate whose row did not commit (an error
+    swallowed on the way) is discarded too. Nested blocks leave the decision to the outermost.
+    """
+    if getattr(_guard, "issued", None) is not None:
+        yield
+        return
+    issued: list = []
+    _guard.issued = issued
+    try:
+        yield
+    except BaseException:
+        _discard_unbound(issued)
+        raise
+    else:
+        if not transaction.get_connection().in_atomic_block:
+            _discard_unbound(issued)
+    finally:
+        _guard.issued = None
+
+
+def _discard_unbound(issued: list) -> None:
+    """Discard the credentials whose Certificate row is not in the database.
+
+    Inside a transaction that is unwinding an error nothing of ours survives (our atomic block
+    rolled back) and the connection may refuse queries, so all are discarded. Outside one, the
+    rows tell: an error raised after the commit (by an on-commit callback) must not revoke
+    certificates that were bound.
+    """
+    if not issued:
+        return
+    if transaction.get_connection().in_atomic_block:
+        _discard(issued)
+        return
+    stored = set(
+        Certificate.objects.filter(serial__in=[str(c.serial) for c in issued]).values_list(
+            "serial", flat=True
+        )
+    )
+    _discard([c for c in issued if str(c.serial) not in stored])
+
+
+def _issued(credential):
+    """Note a fresh credential for the enclosing ``certificates_bound_or_discarded`` block."""
+    issued = getattr(_guard, "issued", None)
+    if issued is not None:
+        issued.append(credential)
+    return credential
+
+
+def _discard(credentials) -> None:
+    for credential in credentials:
+        try:
+            platform_ca().discard(credential.serial)
+        except Exception:  # keep going: the others must be discarded too
+            log.exception("could not discard certificate %x", credential.serial)
+        else:
+            log.warning(
+                "discarded certificate %x: its transaction did not commit", credential.serial
+            )
 
 
 def _store_certificate(credential, *, company=None, user=None) -> Certificate:
@@ -116,8 +191,8 @@ def ensure_official_seal(company, *, by=None) -> Seal:
     # The seal code runs along the bottom arc, as the anti-forgery code does on physical seals.
     spec = official_seal_for(company.name, bottom_text=code)
     png = _seal_png(spec)  # draw first: a name that cannot be drawn fails before anything is issued
-    credential = platform_ca().issue_company(company.name, company.uscc)
-    with transaction.atomic():
+    with certificates_bound_or_discarded(), transaction.atomic():
+        credential = _issued(platform_ca().issue_company(company.name, company.uscc))
         cert = _store_certificate(credential, company=company)
         record("certificate.issued", actor=by, company=company, obj=cert, serial=cert.serial_hex)
         return _create_generated_seal(
@@ -145,9 +220,9 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
     spec = SealSpec(kind=SealKind.LEGAL_REP_SQUARE, name=name, suffix="印")
     png = _seal_png(spec)
     cert_row = Certificate.objects.filter(user=user, company__isnull=True, status="active").first()
-    with transaction.atomic():
+    with certificates_bound_or_discarded(), transaction.atomic():
         if cert_row is None:
-            credential = platform_ca().issue_person(name, id_number)
+            credential = _issued(platform_ca().issue_person(name, id_number))
             cert_row = _store_certificate(credential, user=user)
             record(
                 "certificate.issued",

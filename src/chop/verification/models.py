@@ -135,6 +135,20 @@ class CompanyVerification(Case):
         verbose_name = _("company verification")
         verbose_name_plural = _("company verifications")
         ordering = ["-created_at"]
+        # Checked by the services first (with a friendly message); the database has the last
+        # word, so two submissions racing past that check cannot both be accepted.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=models.Q(state__in=sorted({State.APPROVED, *OPEN_STATES})),
+                name="one_live_case_per_uscc",
+            ),
+            models.UniqueConstraint(
+                fields=["company"],
+                condition=models.Q(state__in=sorted(OPEN_STATES)),
+                name="one_open_case_per_company",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.company_name} {self.uscc}"

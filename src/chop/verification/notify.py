@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -12,13 +14,22 @@ log = logging.getLogger(__name__)
 
 
 def _send(user, subject: str, body: str) -> None:
+    """Send once the decision commits: a decision that rolls back must not have told anyone.
+
+    Outside a transaction ``on_commit`` sends at once. The text is rendered now, in the
+    recipient's language, from the state the decision gave the case.
+    """
+    target = user.phone or user.email or user.login
+    transaction.on_commit(partial(_deliver, user.pk, target, subject, body))
+
+
+def _deliver(user_pk: int, target: str, subject: str, body: str) -> None:
     from chop.accounts import senders
 
-    target = user.phone or user.email or user.login
     try:
         senders.send_message(target, subject, body)
     except Exception as exc:  # a notification failure must not undo a decision
-        log.warning("could not notify user %s: %s", user.pk, exc)
+        log.warning("could not notify user %s: %s", user_pk, exc)
 
 
 def _link(path: str) -> str:

@@ -7,10 +7,13 @@ step runs in a transaction, so a failure leaves the case where it was, never hal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,6 +25,36 @@ from .models import CompanyVerification, Evidence, PersonVerification
 from .states import OPEN_STATES, State
 
 log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _decision():
+    """The transaction of a decision that may issue certificates and send messages.
+
+    Certificates issued inside end up bound to committed rows or are revoked and their keys
+    deleted (``issuance.certificates_bound_or_discarded``); messages and tasks wait for the
+    commit (``transaction.on_commit``), so a decision that rolls back has told nobody.
+    """
+    from chop.seals import issuance
+
+    with issuance.certificates_bound_or_discarded(), transaction.atomic():
+        yield
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Enqueue a task (``verification.tasks``) once the current transaction commits.
+
+    A task that could not be enqueued is not lost: the periodic retry finds the case still
+    waiting for its provider.
+    """
+    transaction.on_commit(partial(_enqueue, task, *args), robust=True)
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.enqueue(*args)
+    except Exception:
+        log.exception("could not enqueue %s%r; the periodic retry will pick it up", task, args)
 
 
 class VerificationError(Exception):
@@ -152,7 +185,7 @@ def submit_person(user, data: PersonInput, *, request=None) -> PersonVerificatio
                 id_back=data.id_back,
             )
             case.set_id_number(data.id_number, data.id_number_masked)
-            case.save()
+            _save_or_drop_uploads(case)
             record(
                 "verification.person_submitted",
                 request=request,
@@ -160,10 +193,12 @@ def submit_person(user, data: PersonInput, *, request=None) -> PersonVerificatio
                 company=None,
                 obj=case,
             )
+            from . import tasks
+
+            enqueue_on_commit(tasks.ask_identity_provider, case.pk)
     except IntegrityError:
         # the database's one-live-case-per-ID/per-account constraint: a concurrent submission won
         raise VerificationError(_identity_taken_message()) from None
-    ask_identity_provider(case)
     return case
 
 
@@ -177,7 +212,7 @@ def ask_identity_provider(case: PersonVerification) -> PersonVerification:
     outcome = providers.check_person(
         provider, name=case.name, id_number=case.id_number, phone=case.phone
     )
-    with transaction.atomic():
+    with _decision():
         case = PersonVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_PROVIDER:
             return case
@@ -222,7 +257,7 @@ def decide_person(
 ) -> PersonVerification:
     if not approve and not reason.strip():
         raise VerificationError(_("Say why the verification is rejected: the applicant sees it."))
-    with transaction.atomic():
+    with _decision():
         case = PersonVerification.objects.select_for_update().get(pk=case.pk)
         target = State.APPROVED if approve else State.REJECTED
         case.advance(target, by=operator, reason="" if approve else reason.strip())
@@ -303,13 +338,8 @@ def submit_company(
             _("This company already has a verification waiting for a decision.")
         )
     if uscc_taken(data.uscc, company):
-        raise VerificationError(
-            _(
-                "This unified social credit code is already verified on Chop. Ask the company's "
-                "administrator to invite you instead of verifying it again."
-            )
-        )
-    with transaction.atomic():
+        raise _uscc_taken_error()
+    with _one_live_case(company), transaction.atomic():
         case = CompanyVerification(
             applicant=user,
             company=company,
@@ -327,7 +357,7 @@ def submit_company(
         if data.bank_account:
             case.bank_account_sealed = pii.seal(data.bank_account)
             case.bank_account_masked = "****" + data.bank_account[-4:]
-        case.save()
+        _save_or_drop_uploads(case)
         company.status = Company.Status.PENDING
         company.save(update_fields=["status"])
         record(
@@ -338,8 +368,49 @@ def submit_company(
             obj=case,
             method=data.method,
         )
-    ask_registry_provider(case)
+        from . import tasks
+
+        enqueue_on_commit(tasks.ask_registry_provider, case.pk)
     return case
+
+
+def _uscc_taken_error() -> VerificationError:
+    return VerificationError(
+        _(
+            "This unified social credit code is already verified on Chop. Ask the company's "
+            "administrator to invite you instead of verifying it again."
+        )
+    )
+
+
+@contextlib.contextmanager
+def _one_live_case(company: Company):
+    """Turn the database's one-case constraints into the friendly messages.
+
+    Two submissions can pass the checks in ``submit_company`` at the same moment; the unique
+    constraints on ``CompanyVerification`` (one open or approved case per USCC, one open case
+    per company) let only one of them in, and the other ends here.
+    """
+    try:
+        yield
+    except IntegrityError:
+        if open_company_case(company):
+            raise VerificationError(
+                _("This company already has a verification waiting for a decision.")
+            ) from None
+        raise _uscc_taken_error() from None
+
+
+def _save_or_drop_uploads(case: PersonVerification | CompanyVerification) -> None:
+    """Save; if the INSERT fails, delete the uploads it had already written to storage."""
+    try:
+        case.save()
+    except IntegrityError:
+        for field in case._meta.get_fields():
+            f = getattr(case, field.name, None) if isinstance(field, models.FileField) else None
+            if f:
+                f.delete(save=False)
+        raise
 
 
 def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
@@ -347,7 +418,7 @@ def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
     outcome = providers.check_company(
         provider, name=case.company_name, uscc=case.uscc, legal_rep_name=case.legal_rep_name
     )
-    with transaction.atomic():
+    with _decision():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_PROVIDER:
             return case
@@ -396,7 +467,7 @@ def decide_company(
 ) -> CompanyVerification:
     if not approve and not reason.strip():
         raise VerificationError(_("Say why the verification is rejected: the applicant sees it."))
-    with transaction.atomic():
+    with _decision():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_REVIEW:
             from .states import InvalidTransition
@@ -439,7 +510,11 @@ def _enter_authority(case: CompanyVerification, *, operator) -> None:
         case.advance(State.PENDING_AUTHORITY)
         _try_legal_rep_authority(case, operator=operator)
     elif case.method == CompanyVerification.Method.DEPOSIT:
-        _send_deposit(case)
+        # The payment provider is called by a task after this commits, not under this lock.
+        case.advance(State.PENDING_AUTHORITY)
+        from . import tasks
+
+        enqueue_on_commit(tasks.send_deposit, case.pk)
     else:
         case.advance(State.PENDING_REVIEW)
 
@@ -478,45 +553,67 @@ def _try_legal_rep_authority(case: CompanyVerification, *, operator) -> None:
         )
 
 
-def _send_deposit(case: CompanyVerification) -> None:
-    """Issue a micro-deposit challenge and ask the payment provider to send it."""
+def _deposit_due(case: CompanyVerification) -> bool:
+    """Waiting for its micro-deposit to be sent (a first time, or again after a failure)."""
+    return (
+        case.state == State.PENDING_AUTHORITY
+        and case.method == CompanyVerification.Method.DEPOSIT
+        and not case.deposit_sealed
+    )
+
+
+def send_deposit(case: CompanyVerification) -> CompanyVerification:
+    """Issue a micro-deposit challenge and ask the payment provider to send it (a task).
+
+    The provider is called with no transaction open; the challenge is stored only if the provider
+    says it was sent, under the case's lock, and only if no other run stored one meanwhile.
+    """
     from chop.identity import MicroDeposit
 
+    case = CompanyVerification.objects.get(pk=case.pk)
+    if not _deposit_due(case):
+        return case
     deposit = MicroDeposit.issue()
+    account = pii.unseal(case.bank_account_sealed)
     outcome = providers.send_deposit(
         providers.payment(),
         request_id=f"chop-company-{case.pk}-{timezone.now():%Y%m%d%H%M%S}",
         account_name=case.bank_account_name,
         bank=case.bank_name,
-        account=pii.unseal(case.bank_account_sealed),
+        account=account,
         amount_fen=deposit.amount_fen,
     )
-    _evidence(
-        case,
-        step="deposit_sent",
-        method="deposit",
-        provider=outcome.provider,
-        result=outcome.status,
-        detail=outcome.detail,
-        inputs={"account": pii.match_hash(pii.unseal(case.bank_account_sealed))},
-    )
-    if outcome.status == providers.SENT:
-        case.store_deposit(deposit)
-        case.deposit_reference = outcome.reference
-        case.deposit_sent_at = timezone.now()
-        case.last_error = ""
-        case.advance(State.PENDING_AUTHORITY)
-        notify.deposit_sent(case)
-    else:
-        # Nothing was sent: the case waits, says why, and the deposit can be sent again.
-        case.last_error = outcome.detail[:400]
-        case.advance(State.PENDING_AUTHORITY)
+    with _decision():
+        case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
+        _evidence(
+            case,
+            step="deposit_sent",
+            method="deposit",
+            provider=outcome.provider,
+            result=outcome.status,
+            detail=outcome.detail,
+            inputs={"account": pii.match_hash(account)},
+        )
+        if not _deposit_due(case):
+            return case
+        if outcome.status == providers.SENT:
+            case.store_deposit(deposit)
+            case.deposit_reference = outcome.reference
+            case.deposit_sent_at = timezone.now()
+            case.last_error = ""
+            case.advance(State.PENDING_AUTHORITY)
+            notify.deposit_sent(case)
+        else:
+            # Nothing was sent: the case waits, says why, and the periodic retry sends again.
+            case.last_error = outcome.detail[:400]
+            case.advance(State.PENDING_AUTHORITY)
+    return case
 
 
 def enter_deposit(case: CompanyVerification, amount_text: str, *, user, request=None) -> bool:
     """Check the amount the applicant read off the bank statement (chop.identity.MicroDeposit:
     three tries, 72 hours). The row is locked, so two quick guesses cannot both be the first."""
-    with transaction.atomic():
+    with _decision():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if (
             case.state != State.PENDING_AUTHORITY
@@ -664,13 +761,42 @@ def _approve_company(case: CompanyVerification, *, by) -> None:
     notify.company_decided(case)
 
 
-def retry_providers() -> int:
-    """Ask the providers again for every case a timeout or failure left pending; returns count."""
+# A provider that failed is asked again after 1, 2, 4, ... minutes, at most once an hour, per case:
+# a provider that is down is not hammered, and one that is back is used again soon.
+RETRY_FIRST_DELAY = timedelta(minutes=1)
+RETRY_MAX_DELAY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed tries before the next one."""
+    doublings = min(max(attempts - 1, 0), 20)  # 2**20 minutes is far past the cap already
+    return min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
+
+
+def _retry_due(case, step: str, now) -> bool:
+    kind = "person" if isinstance(case, PersonVerification) else "company"
+    attempts = Evidence.objects.filter(case_type=kind, case_id=case.pk, step=step).count()
+    return case.updated_at + retry_delay(attempts) <= now
+
+
+def retry_providers(*, force: bool = False) -> int:
+    """Ask the providers again for every case a timeout or failure left pending, each once its
+    delay (``retry_delay``) has passed, or all of them with ``force``; returns how many."""
+    now = timezone.now()
     n = 0
     for case in PersonVerification.objects.filter(state=State.PENDING_PROVIDER):
-        ask_identity_provider(case)
-        n += 1
+        if force or _retry_due(case, "identity", now):
+            ask_identity_provider(case)
+            n += 1
     for case in CompanyVerification.objects.filter(state=State.PENDING_PROVIDER):
-        ask_registry_provider(case)
-        n += 1
+        if force or _retry_due(case, "registry", now):
+            ask_registry_provider(case)
+            n += 1
+    unsent = CompanyVerification.objects.filter(
+        state=State.PENDING_AUTHORITY, method=CompanyVerification.Method.DEPOSIT, deposit_sealed=""
+    )
+    for case in unsent:
+        if force or _retry_due(case, "deposit_sent", now):
+            send_deposit(case)
+            n += 1
     return n

@@ -1,9 +1,10 @@
 """``chop run_platform --host H --port P``: the web server and the background-task worker together.
 
 One command for ``make run``: it collects static files (served by the app itself when DEBUG is off,
-see ``chop.views.static_files``), starts django-tasks-db's ``db_worker`` as a child process, and
+see ``chop.views.static_files``), starts django-tasks-db's ``db_worker`` as a child process and
+the clock that enqueues the provider retry every minute (``retry_providers --every 60``), and
 runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
-(Ctrl-C or SIGTERM) the worker is terminated too, so nothing is left running.
+(Ctrl-C or SIGTERM) both children are terminated too, so nothing is left running.
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ class Command(BaseCommand):
             os.environ["CHOP_HOST"], os.environ["CHOP_PORT"] = host, str(port)
             settings.SITE_URL = site_url_for(host, port)
         call_command("collectstatic", interactive=False, verbosity=0)
-        worker = None
+        children: list[subprocess.Popen] = []
         if not no_worker:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "chop.manage", "db_worker"], env=os.environ.copy()
+            for command in (["db_worker"], ["retry_providers", "--every", "60"]):
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "chop.manage", *command], env=os.environ.copy()
+                    )
+                )
+            self.stdout.write(
+                f"Task worker started (pid {children[0].pid}), "
+                f"provider retries every minute (pid {children[1].pid})."
             )
-            self.stdout.write(f"Task worker started (pid {worker.pid}).")
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         addr = f"[{host}]" if ":" in host and not host.startswith("[") else host
@@ -50,11 +57,13 @@ class Command(BaseCommand):
         try:
             call_command("runserver", f"{addr}:{port}", use_reloader=False)
         finally:
-            if worker is not None and worker.poll() is None:
-                worker.terminate()
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
                 try:
-                    worker.wait(timeout=10)
+                    child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+                    child.kill()
+                    child.wait()
             signal.signal(signal.SIGTERM, previous)
