@@ -21,7 +21,7 @@ def world(db, settings):
     other = Company.objects.create(name="另一家有限公司", created_by=owner)
     Membership.objects.create(company=company, user=owner, role=Role.OWNER)
     Membership.objects.create(company=other, user=owner, role=Role.OWNER)
-    Membership.objects.create(company=other, user=outsider, role=Role.OWNER)
+    Membership.objects.create(company=other, user=outsider, role=Role.ADMIN)  # one owner per company
     seal = Seal.objects.create(company=company, kind="contract", name="合同专用章")
     personal = Seal.objects.create(owner=owner, kind="signature", name="签名")
     return {
