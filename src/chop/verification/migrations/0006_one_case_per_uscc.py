@@ -32,9 +32,10 @@ def close_duplicates(apps, schema_editor):
             case.decided_at = timezone.now()
             case.save(update_fields=["state", "reason", "decided_at"])
             company = Company.objects.get(pk=case.company_id)
-            if company.status == "pending" and not Case.objects.filter(
-                company_id=company.pk, state__in=OPEN
-            ).exists():
+            if (
+                company.status == "pending"
+                and not Case.objects.filter(company_id=company.pk, state__in=OPEN).exists()
+            ):
                 company.status = "rejected"  # as _release_company does for a rejection
                 company.save(update_fields=["status"])
 
