@@ -271,3 +271,32 @@ def test_the_database_holds_one_active_legal_rep_seal_per_company(client, rep, o
         Seal.objects.create(
             company=company, owner=rep, kind=Seal.Kind.LEGAL_REP, name="张三", status="active"
         )
+
+
+def test_a_consent_that_fails_after_issuance_revokes_the_certificate(
+    client, rep, operator, monkeypatch
+):
+    """The confirmation's transaction rolls back after the person certificate was issued: the
+    certificate must not stay good at the CA with no row pointing at it."""
+    from chop.seals import issuance
+
+    company = _member_rep_in_verified_company(client, rep, operator)
+    ca = issuance.platform_ca()
+    before = {e["serial"] for e in ca.issued()}
+    client.post(reverse("verification:legal_rep"), {"action": "send"})
+    real_create = Evidence.objects.create
+
+    def fail_on_consent(**kwargs):
+        if kwargs.get("step") == "legal_rep_consent":
+            raise RuntimeError("the evidence store is down")
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(Evidence.objects, "create", fail_on_consent)
+    with pytest.raises(RuntimeError):
+        client.post(reverse("verification:legal_rep"), {"code": outbox.last_code(REP_PHONE)})
+    assert not Seal.objects.filter(company=company, kind=Seal.Kind.LEGAL_REP).exists()
+    assert not Certificate.objects.filter(user=rep).exists()
+    issued = [e for e in ca.issued() if e["serial"] not in before]
+    assert issued, "the person certificate was issued before the failure"
+    for entry in issued:
+        assert ca.status(int(entry["serial"])).is_revoked, entry

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext as _
 
 from chop.audit.events import record
@@ -24,7 +24,7 @@ from chop.orgs.models import Company, Membership
 
 from . import pii
 from .models import CompanyVerification, Evidence, PersonVerification
-from .services import VerificationError
+from .services import VerificationError, decision_transaction
 from .states import State
 
 OTP_PURPOSE = "confirm"
@@ -182,7 +182,8 @@ def confirm(company: Company, user, code: str, *, request=None):
         )
         raise VerificationError(str(exc)) from None
     try:
-        with transaction.atomic():
+        # a decision's transaction: a certificate issued here is revoked if it rolls back
+        with decision_transaction():
             # lock the company's case: two confirmations at once issue one seal
             case = CompanyVerification.objects.select_for_update().get(pk=st.case.pk)
             seal = issuance.ensure_legal_rep_seal(

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def _decision():
+def decision_transaction():
     """The transaction of a decision that may issue certificates and send messages.
 
     Certificates issued inside end up bound to committed rows or are revoked and their keys
@@ -212,7 +212,7 @@ def ask_identity_provider(case: PersonVerification) -> PersonVerification:
     outcome = providers.check_person(
         provider, name=case.name, id_number=case.id_number, phone=case.phone
     )
-    with _decision():
+    with decision_transaction():
         case = PersonVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_PROVIDER:
             return case
@@ -257,7 +257,7 @@ def decide_person(
 ) -> PersonVerification:
     if not approve and not reason.strip():
         raise VerificationError(_("Say why the verification is rejected: the applicant sees it."))
-    with _decision():
+    with decision_transaction():
         case = PersonVerification.objects.select_for_update().get(pk=case.pk)
         target = State.APPROVED if approve else State.REJECTED
         case.advance(target, by=operator, reason="" if approve else reason.strip())
@@ -418,7 +418,7 @@ def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
     outcome = providers.check_company(
         provider, name=case.company_name, uscc=case.uscc, legal_rep_name=case.legal_rep_name
     )
-    with _decision():
+    with decision_transaction():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_PROVIDER:
             return case
@@ -467,7 +467,7 @@ def decide_company(
 ) -> CompanyVerification:
     if not approve and not reason.strip():
         raise VerificationError(_("Say why the verification is rejected: the applicant sees it."))
-    with _decision():
+    with decision_transaction():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if case.state != State.PENDING_REVIEW:
             from .states import InvalidTransition
@@ -583,7 +583,7 @@ def send_deposit(case: CompanyVerification) -> CompanyVerification:
         account=account,
         amount_fen=deposit.amount_fen,
     )
-    with _decision():
+    with decision_transaction():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         _evidence(
             case,
@@ -613,7 +613,7 @@ def send_deposit(case: CompanyVerification) -> CompanyVerification:
 def enter_deposit(case: CompanyVerification, amount_text: str, *, user, request=None) -> bool:
     """Check the amount the applicant read off the bank statement (chop.identity.MicroDeposit:
     three tries, 72 hours). The row is locked, so two quick guesses cannot both be the first."""
-    with _decision():
+    with decision_transaction():
         case = CompanyVerification.objects.select_for_update().get(pk=case.pk)
         if (
             case.state != State.PENDING_AUTHORITY
