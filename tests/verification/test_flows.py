@@ -433,7 +433,7 @@ def test_evidence_is_append_only(client, applicant):
 class _Registry(BaseHTTPRequestHandler):
     mode = "fail"
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if _Registry.mode == "fail":
             self.send_response(503)
