@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-test run test test-sqlite test-postgres lint bench gallery messages clean
+.PHONY: setup setup-test run test test-fast test-sqlite test-postgres lint bench gallery messages clean
 
 setup:
 	@scripts/system-deps.sh run
@@ -29,6 +29,11 @@ run: setup
 
 test: setup-test lint test-sqlite test-postgres
 
+# The suite without the browser tests (no chromium started), on SQLite: the quick loop while
+# working. `make test` still runs everything.
+test-fast:
+	@env -u DATABASE_URL $(RUN) pytest -m "not browser" $(PYTEST_ARGS)
+
 test-sqlite:
 	@echo "== tests on SQLite =="
 	@env -u DATABASE_URL $(RUN) pytest $(PYTEST_ARGS)
@@ -39,8 +44,13 @@ test-postgres:
 	  DATABASE_URL=$(PG_URL) $(RUN) pytest $(PYTEST_ARGS); \
 	else echo "== PostgreSQL not reachable on 127.0.0.1:5432: skipped =="; fi
 
+# Every gate CI runs (make test runs lint first). mypy covers the engines and chop.errors (the
+# packages are listed in pyproject's [tool.mypy]); makemigrations needs no database server.
 lint:
 	@$(RUN) ruff check src tests
+	@$(RUN) ruff format --check src tests
+	@$(RUN) mypy
+	@DATABASE_URL=sqlite://:memory: $(RUN) chop makemigrations --check --dry-run
 
 bench: setup
 	@$(RUN) python -m chop.bench

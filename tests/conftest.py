@@ -1,9 +1,18 @@
-"""Shared fixtures: isolated outbox and media per test, and a real browser (Debian's chromium)."""
+"""Fixtures every test directory shares: isolated outbox and media per test, fast password
+hashing, people and companies, signed-in clients, an NSS database for pdfsig, and a real browser
+(Debian's chromium).
+
+One definition each, here: copies in the directories drift apart (the NSS database had two
+versions that disagreed).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,12 +35,149 @@ def _isolated_files(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Argon2 is deliberately slow, and the tests create many users: they hash with MD5.
+
+    The tests about hashing itself (tests/accounts/test_views.py, "configuration") check the
+    project's settings module, or set ``PASSWORD_HASHERS`` back to Argon2 themselves.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- people, companies and signed-in clients ----------------------------------------------------
+
+_phones = itertools.count(13900000001)
+
+
 @pytest.fixture
-def browser():
+def make_user(db):
+    """``make_user(name, login=None, **extra)``: a user with a fresh phone number as login."""
+    from chop.accounts.models import User
+
+    def make(name: str = "用户", login: str | None = None, **extra):
+        return User.objects.create_user(
+            login or str(next(_phones)), "secret-pass-123", name=name, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_company(db, make_user):
+    """``make_company(name, owner, members={user: role})``: a company with an owner and members."""
+    from chop.orgs.models import Company, Membership, Role
+
+    def make(name: str = "示例公司", owner=None, members: dict | None = None):
+        owner = owner or make_user("老板")
+        company = Company.objects.create(name=name, created_by=owner)
+        Membership.objects.create(company=company, user=owner, role=Role.OWNER)
+        for user, role in (members or {}).items():
+            Membership.objects.create(company=company, user=user, role=role)
+        return company
+
+    return make
+
+
+@pytest.fixture
+def team(make_user, make_company):
+    """One company with a person in every role, keyed by role value, plus ``company``."""
+    from chop.orgs.models import Membership, Role
+
+    people = {role: make_user(f"{role}-person") for role in Role.values if role != Role.OWNER}
+    owner = make_user("owner-person")
+    company = make_company("团队公司", owner=owner, members={u: r for r, u in people.items()})
+    people[Role.OWNER] = owner
+    ms = {r: Membership.objects.get(company=company, user=u) for r, u in people.items()}
+    return {"company": company, "users": people, "m": ms}
+
+
+def log_in(client, user, company=None):
+    """Log ``user`` in on ``client`` (a new session) and make ``company`` the active space."""
+    from chop.orgs.access import SESSION_KEY
+
+    client.force_login(user)
+    if company is not None:
+        session = client.session
+        session[SESSION_KEY] = company.pk
+        session.save()
+    return client
+
+
+@pytest.fixture
+def login(db):
+    """``login(user, company=None)``: a new client signed in as ``user``, ``company`` active."""
+    from django.test import Client
+
+    def make(user, company=None):
+        return log_in(Client(), user, company)
+
+    return make
+
+
+def session_cookie(user, base: str, company=None) -> dict:
+    """A Playwright cookie for a session of ``user`` (``company`` active) on the server at
+    ``base``: browser tests that are not about the login page skip it this way."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = log_in(Client(), user, company)
+    name = settings.SESSION_COOKIE_NAME
+    return {"name": name, "value": client.cookies[name].value, "url": base}
+
+
+# --- independent validators -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def nss_db(tmp_path_factory):
+    """``nss_db(root_pem) -> "sql:<dir>"``: an NSS database trusting that root and nothing else,
+    for ``pdfsig -nssdir``. One database per root for the whole session.
+
+    A missing certutil fails the test rather than skipping it: `make test` installs it, and a
+    skipped trust check would let a certificate profile NSS refuses pass unnoticed. The database
+    is named with its ``sql:`` prefix so NSS opens the format certutil wrote, whatever its
+    default database type.
+    """
+    if not shutil.which("certutil"):
+        pytest.fail("certutil (libnss3-tools) is required: scripts/system-deps.sh test installs it")
+    made: dict[bytes, str] = {}
+
+    def make(root_pem: bytes) -> str:
+        if root_pem not in made:
+            db = tmp_path_factory.mktemp("nssdb")
+            root = db / "root.pem"
+            root.write_bytes(root_pem)
+            subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
+            subprocess.run(
+                ["certutil", "-A", "-d", f"sql:{db}", "-n", "chop-root", "-t", "C,C,C"]
+                + ["-i", str(root)],
+                check=True,
+            )
+            made[root_pem] = f"sql:{db}"
+        return made[root_pem]
+
+    return make
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+
+def require_browser_marker(node) -> None:
+    """Fail a test that starts chromium without ``@pytest.mark.browser``: `make test-fast`
+    leaves the browser tests out by that marker, so an unmarked one would slip in."""
+    if node.get_closest_marker("browser") is None:
+        pytest.fail(f"{node.nodeid} uses the browser: mark it @pytest.mark.browser")
+
+
+@pytest.fixture
+def browser(request):
     """Chromium for one test. Not session-wide: Playwright's sync API keeps an asyncio loop
     running on the main thread while it is open, and code that calls ``asyncio.run`` (pyHanko's
     validators) must not find one in the tests that follow."""
     from playwright.sync_api import sync_playwright
+
+    require_browser_marker(request.node)
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")

@@ -1,4 +1,4 @@
-"""Fixtures for the account tests: fast password hashing and a few helpers."""
+"""Fixtures for the account tests: a phone user and an e-mail user with a known password."""
 
 from __future__ import annotations
 
@@ -7,12 +7,6 @@ import pytest
 from chop.accounts.models import User
 
 PASSWORD = "Seal-stamp-2026"
-
-
-@pytest.fixture(autouse=True)
-def _fast_hasher(settings):
-    """Argon2 is deliberately slow; tests use MD5 except the one that checks the configuration."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _in_threads(fn) -> list[BaseException]:
         try:
             barrier.wait()
             fn()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -65,7 +65,7 @@ class _Gateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (stdlib naming)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 gateway.requests.append((self.path, dict(self.headers), json.loads(body)))
                 time.sleep(gateway.delay)

@@ -10,18 +10,20 @@ from chop.audit.models import AuditEvent
 from chop.orgs.access import SESSION_KEY
 from chop.orgs.models import Company, Membership, Role
 from chop.seals.models import Seal
+from tests.conftest import log_in
 
 
 @pytest.fixture
-def world(db, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def world(db):
     owner = User.objects.create_user("13900000061", "s3cret-pass-61")
     outsider = User.objects.create_user("13900000062", "s3cret-pass-62")
     company = Company.objects.create(name="链接测试有限公司", created_by=owner)
     other = Company.objects.create(name="另一家有限公司", created_by=owner)
     Membership.objects.create(company=company, user=owner, role=Role.OWNER)
     Membership.objects.create(company=other, user=owner, role=Role.OWNER)
-    Membership.objects.create(company=other, user=outsider, role=Role.ADMIN)  # one owner per company
+    Membership.objects.create(
+        company=other, user=outsider, role=Role.ADMIN
+    )  # one owner per company
     seal = Seal.objects.create(company=company, kind="contract", name="合同专用章")
     personal = Seal.objects.create(owner=owner, kind="signature", name="签名")
     return {
@@ -60,10 +62,7 @@ def test_bookmarked_seal_opens_after_login_and_enters_its_company(client, world)
 
 
 def test_seal_of_another_of_my_companies_switches_and_personal_seal_switches_back(client, world):
-    client.force_login(world["owner"])
-    session = client.session
-    session[SESSION_KEY] = world["other"].pk
-    session.save()
+    log_in(client, world["owner"], world["other"])
     assert client.get(reverse("seal_detail", args=[world["seal"].pk])).status_code == 200
     assert client.session[SESSION_KEY] == world["company"].pk
     assert client.get(reverse("seal_detail", args=[world["personal"].pk])).status_code == 200
@@ -75,10 +74,7 @@ def test_seal_of_another_of_my_companies_switches_and_personal_seal_switches_bac
 
 
 def test_non_member_gets_404_and_stays_where_they_were(client, world):
-    client.force_login(world["outsider"])
-    session = client.session
-    session[SESSION_KEY] = world["other"].pk
-    session.save()
+    log_in(client, world["outsider"], world["other"])
     for seal in (world["seal"], world["personal"]):
         assert client.get(reverse("seal_detail", args=[seal.pk])).status_code == 404
     assert client.get(reverse("seal_detail", args=[999999])).status_code == 404

@@ -12,22 +12,15 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
 
 from chop.accounts.models import User
 from chop.audit.models import AuditEvent
 from chop.orgs.models import Company, Invitation, Membership, Role
+from tests.conftest import session_cookie
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}
 PASSWORD = "secret-pass-123"
-
-
-def sign_in(context, base: str, user: User) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
 
 
 def both_widths(page, screenshot, name: str) -> None:
@@ -55,7 +48,7 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     lina = User.objects.create_user("13800000002", PASSWORD, name="李娜")
 
     # --- the owner: personal space, then a new company -----------------------------------------
-    sign_in(page.context, base, owner)
+    page.context.add_cookies([session_cookie(owner, base)])
     page.goto(f"{base}/")
     assert page.locator("h1").inner_text() == "您好，张伟"
     assert page.locator(".space-name").inner_text() == "张伟"
@@ -103,7 +96,7 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     ctx = browser.new_context(locale="zh-CN", viewport=PHONE)
     ctx.set_default_timeout(15_000)
     lp = ctx.new_page()
-    sign_in(ctx, base, lina)
+    ctx.add_cookies([session_cookie(lina, base)])
     lp.goto(f"{base}/{token_path}")
     assert "上海示例科技有限公司" in lp.locator(".lead").inner_text()
     screenshot(lp, "invitation-link-phone-zh")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.test import Client
 
 from chop.audit.models import AuditEvent
 from chop.orgs.models import Membership, Role
@@ -18,17 +17,6 @@ from tests.concurrency import at_once, errors
 pytestmark = pytest.mark.django_db(transaction=True)
 
 N = 20
-
-
-def client_for(user, company) -> Client:
-    from chop.orgs.access import SESSION_KEY
-
-    c = Client()
-    c.force_login(user)
-    session = c.session
-    session[SESSION_KEY] = company.pk
-    session.save()
-    return c
 
 
 def owners(company) -> list[Membership]:
@@ -41,12 +29,12 @@ def test_database_refuses_a_second_owner(make_user, make_company):
         Membership.objects.create(company=company, user=make_user("第二位"), role=Role.OWNER)
 
 
-def test_simultaneous_transfers_leave_exactly_one_owner(make_user, make_company):
+def test_simultaneous_transfers_leave_exactly_one_owner(make_user, make_company, login):
     owner = make_user("老板")
     people = [make_user(f"管理员{i}") for i in range(N)]
     company = make_company(owner=owner, members={u: Role.ADMIN for u in people})
     targets = [Membership.objects.get(company=company, user=u).pk for u in people]
-    clients = [client_for(owner, company) for _ in range(N)]
+    clients = [login(owner, company) for _ in range(N)]
 
     def transfer(i):
         url = f"/companies/{company.pk}/members/{targets[i]}/transfer/"
@@ -62,12 +50,12 @@ def test_simultaneous_transfers_leave_exactly_one_owner(make_user, make_company)
     assert Membership.objects.get(company=company, user=owner).role == Role.ADMIN
 
 
-def test_transfer_racing_removal_never_leaves_the_company_ownerless(make_user, make_company):
+def test_transfer_racing_removal_never_leaves_the_company_ownerless(make_user, make_company, login):
     owner, heir = make_user("老板"), make_user("继任者")
     company = make_company(owner=owner, members={heir: Role.ADMIN})
     heir_m = Membership.objects.get(company=company, user=heir)
-    owner_clients = [client_for(owner, company) for _ in range(N // 2 + N // 4)]
-    heir_clients = [client_for(heir, company) for _ in range(N - len(owner_clients))]
+    owner_clients = [login(owner, company) for _ in range(N // 2 + N // 4)]
+    heir_clients = [login(heir, company) for _ in range(N - len(owner_clients))]
     base = f"/companies/{company.pk}/members/{heir_m.pk}"
 
     def act(i):
@@ -93,12 +81,12 @@ def test_transfer_racing_removal_never_leaves_the_company_ownerless(make_user, m
         assert not Membership.objects.filter(pk=heir_m.pk).exists()
 
 
-def test_simultaneous_role_changes_and_transfer_keep_one_owner(make_user, make_company):
+def test_simultaneous_role_changes_and_transfer_keep_one_owner(make_user, make_company, login):
     """The owner demotes an administrator while handing them the company: one wins, one owner."""
     owner, heir = make_user("老板"), make_user("继任者")
     company = make_company(owner=owner, members={heir: Role.ADMIN})
     heir_m = Membership.objects.get(company=company, user=heir)
-    clients = [client_for(owner, company) for _ in range(N)]
+    clients = [login(owner, company) for _ in range(N)]
     base = f"/companies/{company.pk}/members/{heir_m.pk}"
 
     def act(i):

@@ -210,25 +210,15 @@ def ink_mm(path: Path, page: int = 0) -> tuple[float, float, float, float] | Non
 
 
 @pytest.fixture(scope="session")
-def nssdb(pki, tmp_path_factory) -> Path:
+def nssdb(pki, nss_db) -> str:
     """An NSS database trusting the test root, so pdfsig can say "Certificate is Trusted"."""
-    if not shutil.which("certutil"):
-        pytest.fail("certutil (libnss3-tools) is required: scripts/system-deps.sh test installs it")
-    db = tmp_path_factory.mktemp("nssdb")
-    root = db / "root.pem"
-    root.write_bytes(pki.root_pem())
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "chop-root", "-t", "C,C,C", "-i", str(root)],
-        check=True,
-    )
-    return db
+    return nss_db(pki.root_pem())
 
 
-def pdfsig_trusted_count(path: Path, nssdb: Path) -> tuple[int, str]:
+def pdfsig_trusted_count(path: Path, nssdb: str) -> tuple[int, str]:
     """How many signatures pdfsig finds valid *and* trusted (offline, root from ``nssdb``)."""
     out = subprocess.run(
-        ["pdfsig", "-nssdir", str(nssdb), "-no-ocsp", str(path)],
+        ["pdfsig", "-nssdir", nssdb, "-no-ocsp", str(path)],
         capture_output=True,
         text=True,
         check=False,

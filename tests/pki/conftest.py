@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from chop.pki import Credential, PlatformCA
+from chop.pki.http import serve_in_thread
 from chop.pki.names import uscc_check_char
 
 KEK = "correct horse battery staple"
@@ -53,6 +56,25 @@ def company(ca) -> Credential:
 @pytest.fixture(scope="session")
 def person(ca) -> Credential:
     return ca.issue_person(PERSON, ID_NUMBER)
+
+
+@contextmanager
+def serving(ca: PlatformCA, port: int = 0) -> Iterator[str]:
+    """Serve ``ca``'s HTTP endpoints (CRL, OCSP, TSA, certificates) on 127.0.0.1 while inside;
+    yields the base URL. ``port`` is fixed when the CA's SITE_URL must name it in advance."""
+    srv = serve_in_thread(ca, "127.0.0.1", port)
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.fixture(scope="session")
+def server(ca) -> Iterator[str]:
+    """The shared CA served over HTTP: the base URL."""
+    with serving(ca) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

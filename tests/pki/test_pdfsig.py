@@ -16,9 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from chop.pki import PlatformCA
-from chop.pki.http import make_server
 
-from .conftest import COMPANY, KEK, USCC
+from .conftest import COMPANY, KEK, USCC, serving
 from .test_pades import sign
 
 
@@ -31,8 +30,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served_ca(tmp_path_factory):
     """A CA whose SITE_URL is a live local server, so OCSP URLs in its certificates answer."""
-    import threading
-
     port = _free_port()
     ca = PlatformCA.init(
         tmp_path_factory.mktemp("pki-pdfsig") / "ca",
@@ -40,31 +37,18 @@ def served_ca(tmp_path_factory):
         key_type="p256",
         site_url=f"http://127.0.0.1:{port}",
     )
-    server = make_server(ca, "127.0.0.1", port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield ca
-    server.shutdown()
-    server.server_close()
+    with serving(ca, port):
+        yield ca
 
 
 @pytest.fixture(scope="module")
-def nssdb(served_ca, tmp_path_factory):
-    if not shutil.which("pdfsig"):
-        pytest.fail("pdfsig is missing: `make test` installs Debian's poppler-utils")
-    if not shutil.which("certutil"):
-        pytest.skip("certutil (Debian libnss3-tools) is needed to make an NSS db trusting the root")
-    db = tmp_path_factory.mktemp("nssdb")
-    root = db / "root.pem"
-    root.write_bytes(served_ca.root_certificate.public_bytes(serialization.Encoding.PEM))
-    subprocess.run(["certutil", "-N", "-d", f"sql:{db}", "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{db}", "-n", "chop-root", "-t", "C,C,C", "-i", root],
-        check=True,
-    )
-    return f"sql:{db}"
+def nssdb(served_ca, nss_db) -> str:
+    return nss_db(served_ca.root_certificate.public_bytes(serialization.Encoding.PEM))
 
 
 def pdfsig(path, *args: str) -> dict[str, str]:
+    if not shutil.which("pdfsig"):
+        pytest.fail("pdfsig is missing: `make test` installs Debian's poppler-utils")
     out = subprocess.run(
         ["pdfsig", *args, str(path)],
         capture_output=True,

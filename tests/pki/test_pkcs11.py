@@ -91,7 +91,7 @@ def test_concurrent_signing_through_one_session(hsm_ca):
         try:
             st = _verify(hsm_ca, signer, f"document {i}".encode())
             results.append(st.intact and st.valid)
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]

@@ -18,17 +18,8 @@ from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator.errors import RevokedError
 
 from chop.pki import CertificateRevokedError, PlatformCA
-from chop.pki.http import serve_in_thread
 
 from .conftest import COMPANY, ID_NUMBER, KEK, PERSON, USCC, to_asn1
-
-
-@pytest.fixture(scope="module")
-def server(ca):
-    srv = serve_in_thread(ca, "127.0.0.1", 0)
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
 
 
 def ocsp_request(cert, issuer, algorithm=None, nonce: bytes | None = None) -> bytes:

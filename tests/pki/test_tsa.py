@@ -7,7 +7,6 @@ import hashlib
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import requests
 from asn1crypto import algos, core, tsp
 from cryptography.hazmat.primitives import serialization
@@ -17,18 +16,9 @@ from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
 from chop.pki import LocalTimeStamper, timestamper_for
-from chop.pki.http import serve_in_thread
 from chop.pki.tsa import TimeStampResp
 
 from .conftest import to_asn1
-
-
-@pytest.fixture(scope="module")
-def server(ca):
-    srv = serve_in_thread(ca, "127.0.0.1", 0)
-    yield f"http://127.0.0.1:{srv.server_address[1]}"
-    srv.shutdown()
-    srv.server_close()
 
 
 def root_only(ca_root) -> ValidationContext:

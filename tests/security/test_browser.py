@@ -4,27 +4,15 @@ pages look like the rest of the site on a desktop and a phone (issue 8, items 1 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from chop.accounts.models import User
 from chop.audit.events import record
-from chop.orgs.access import SESSION_KEY
 from chop.orgs.models import Company, Membership, Role
-
-
-def _cookie(user, company, base) -> dict:
-    client = Client()
-    client.force_login(user)
-    if company is not None:
-        session = client.session
-        session[SESSION_KEY] = company.pk
-        session.save()
-    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}
+from tests.conftest import session_cookie
 
 
 @pytest.mark.browser
-def test_pages_work_under_the_csp_without_violations(browser, live_server, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def test_pages_work_under_the_csp_without_violations(browser, live_server):
     base = live_server.url
     owner = User.objects.create_user(
         "13700137002", "Chop-e2e-pass-42", name="李四", is_staff=True, is_superuser=True
@@ -52,7 +40,7 @@ def test_pages_work_under_the_csp_without_violations(browser, live_server, setti
     page.locator("#code-status.ok").wait_for()
     page.goto(f"{base}/accounts/login/")
 
-    ctx.add_cookies([_cookie(owner, company, base)])
+    ctx.add_cookies([session_cookie(owner, base, company)])
     for path in (
         "/",
         "/seals/",

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from chop.accounts.models import User
 from chop.orgs.models import Company, Membership, Role
+from tests.conftest import log_in
 
 USCC = "9144030071526726XG"
 LEGAL_REP_ID = "11010519491231002X"
@@ -24,7 +25,6 @@ def _platform_ca(settings, pki_dir):
     """All tests of a session share one CA directory (creating a CA costs key generation)."""
     settings.CHOP_PKI_DIR = pki_dir
     settings.CHOP_OTP_RESEND_SECONDS = 0  # tests send several codes to one phone in a row
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def png_bytes(w: int = 900, h: int = 560, text: str = "ID") -> bytes:
@@ -64,22 +64,10 @@ def company(applicant):
     return c
 
 
-def login(client, user, company=None):
-    """Log ``user`` in (a new session) and make ``company`` the active space."""
-    from chop.orgs.access import SESSION_KEY
-
-    client.force_login(user)
-    if company is not None:
-        session = client.session
-        session[SESSION_KEY] = company.pk
-        session.save()
-    return client
-
-
 @pytest.fixture
 def in_company(client, applicant, company):
     """The applicant logged in, with the company as the active space."""
-    return login(client, applicant, company)
+    return log_in(client, applicant, company)
 
 
 @pytest.fixture(autouse=True)

@@ -13,8 +13,8 @@ from chop.orgs.models import Company, Membership, Role
 from chop.verification import providers
 from chop.verification.models import CompanyVerification, PersonVerification
 from chop.verification.states import State
+from tests.conftest import log_in
 
-from .conftest import login
 from .test_flows import _deposit_amount, decide, post_company, post_person
 
 pytestmark = pytest.mark.django_db
@@ -31,10 +31,10 @@ def operator_company(operator):
 def test_person_verification_is_in_no_company_records(
     client, applicant, company, operator, operator_company
 ):
-    login(client, applicant, company)  # the applicant's company is her active space
+    log_in(client, applicant, company)  # the applicant's company is her active space
     post_person(client)
     case = PersonVerification.objects.get(applicant=applicant)
-    login(client, operator, operator_company)  # so is the operator's own
+    log_in(client, operator, operator_company)  # so is the operator's own
     client.post(
         reverse("verification:case", args=["person", case.pk]),
         {"decision": "approve", "reason": ""},
@@ -53,7 +53,7 @@ def test_operator_actions_land_in_the_cases_company_never_the_operators(
 ):
     post_company(in_company, method="letter")
     case = CompanyVerification.objects.get(company=company)
-    login(in_company, operator, operator_company)
+    log_in(in_company, operator, operator_company)
     # opening the case shows the legal representative's ID number in clear: recorded
     assert (
         in_company.get(reverse("verification:case", args=["company", case.pk])).status_code == 200
@@ -86,7 +86,7 @@ def test_person_case_views_and_refusal_are_recorded_without_a_company(
     client.force_login(applicant)
     post_person(client)
     case = PersonVerification.objects.get(applicant=applicant)
-    login(client, operator, operator_company)
+    log_in(client, operator, operator_company)
     client.get(reverse("verification:case", args=["person", case.pk]))
     client.get(reverse("verification:file", args=["person", case.pk, "id_front"]))
     PersonVerification.objects.filter(pk=case.pk).update(state=State.PENDING_PROVIDER)
@@ -113,7 +113,7 @@ def test_deposit_locked_after_three_wrong_is_recorded(in_company, company, appli
     case = CompanyVerification.objects.get(company=company)
     decide(in_company, operator, "company", case)
     amount = _deposit_amount()
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     for a in [a for a in ("0.01", "0.02", "0.03", "0.04") if a != amount][:3]:
         in_company.post(reverse("verification:deposit", args=[case.pk]), {"amount": a})
     event = AuditEvent.objects.get(action="verification.company_rejected")

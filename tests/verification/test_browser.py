@@ -53,9 +53,8 @@ def _validate_independently(cert_pem: str) -> list[str]:
 
 @pytest.mark.browser
 def test_company_from_registration_to_active_official_seal(
-    browser, browser_page, screenshot, tmp_path, settings
+    browser, browser_page, screenshot, tmp_path
 ):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     page = browser_page
     base = page.base_url
     licence = tmp_path / "licence.png"

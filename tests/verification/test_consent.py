@@ -15,8 +15,9 @@ from chop.seals.models import Certificate, Seal
 from chop.verification import pii
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 from chop.verification.states import State
+from tests.conftest import log_in
 
-from .conftest import LEGAL_REP_ID, login, upload
+from .conftest import LEGAL_REP_ID, upload
 from .test_flows import decide, post_company, post_person
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,7 @@ def make_company(owner_login: str, name: str) -> tuple[User, Company]:
 
 
 def verify_company(client, owner, company, operator, uscc, method="letter"):
-    login(client, owner, company)
+    log_in(client, owner, company)
     response = post_company(client, method=method, uscc=uscc, company_name=company.name)
     assert response.status_code == 302, response.context and response.context["form"].errors
     case = CompanyVerification.objects.get(company=company)
@@ -78,11 +79,11 @@ def test_an_id_number_typed_into_applications_gives_no_seal(client, rep, operato
     assert not Seal.objects.filter(owner=rep).exists()
     assert not Certificate.objects.filter(user=rep).exists()
     # and the person cannot collect it either while not a member
-    login(client, rep, x)
+    log_in(client, rep, x)
     client.post(reverse("verification:legal_rep"), {"action": "send"})
     assert not Seal.objects.filter(owner=rep).exists()
     # the company's members see that the seal waits for the named person
-    login(client, owner_x, x)
+    log_in(client, owner_x, x)
     page = client.get(reverse("seals")).content.decode()
     assert 'id="legal-rep-notice"' in page and "张三" in page
 
@@ -92,18 +93,18 @@ def _member_rep_in_verified_company(client, rep, operator):
     verify_company(client, owner, company, operator, _uscc(2))
     verify_person(client, rep, operator)
     Membership.objects.create(company=company, user=rep, role=Role.MEMBER)
-    login(client, rep, company)
+    log_in(client, rep, company)
     return company
 
 
 def test_the_member_who_confirms_with_a_code_gets_exactly_one_seal(client, rep, operator):
     company = _member_rep_in_verified_company(client, rep, operator)
     # logged in, in the personal space: told which company waits for their confirmation
-    login(client, rep)
+    log_in(client, rep)
     page = client.get(reverse("workbench")).content.decode()
     assert 'id="legal-rep-notice"' in page and company.name in page
     # in the company: the workbench links to the confirmation page
-    login(client, rep, company)
+    log_in(client, rep, company)
     page = client.get(reverse("workbench")).content.decode()
     assert 'id="legal-rep-notice"' in page and reverse("verification:legal_rep") in page
     client.post(reverse("verification:legal_rep"), {"action": "send"})
@@ -147,7 +148,7 @@ def test_a_member_with_another_name_cannot_confirm(client, rep, operator):
     # verified with the same ID number but not the name the application gave
     verify_person(client, rep, operator, name="张叁")
     Membership.objects.create(company=company, user=rep, role=Role.MEMBER)
-    login(client, rep, company)
+    log_in(client, rep, company)
     sent_before = len(outbox.messages(REP_PHONE))
     response = client.post(reverse("verification:legal_rep"), {"action": "send"})
     assert response.status_code == 200
@@ -212,7 +213,7 @@ def test_operator_sees_the_applicants_own_verification_and_flags(client, applica
     # the agent applies for a company by letter, naming 张三 as legal representative
     company = Company.objects.create(name="深圳示例有限公司", created_by=applicant)
     Membership.objects.create(company=company, user=applicant, role=Role.OWNER)
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     post_company(client, method="letter")
     case = CompanyVerification.objects.get(company=company)
     client.force_login(operator)
@@ -252,7 +253,7 @@ def test_operator_sees_the_legal_representative_label_when_it_is_them(
     client, in_company, company, applicant, operator
 ):
     verify_person(in_company, applicant, operator, phone="13900000011")
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     post_company(in_company, method="letter")
     case = CompanyVerification.objects.get(company=company)
     client.force_login(operator)

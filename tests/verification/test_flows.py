@@ -16,8 +16,9 @@ from chop.seals.issuance import verify_certificate
 from chop.seals.models import Certificate, Seal
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 from chop.verification.states import State
+from tests.conftest import log_in
 
-from .conftest import LEGAL_REP_ID, USCC, login, upload
+from .conftest import LEGAL_REP_ID, USCC, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +245,7 @@ def test_company_with_letter_is_verified_and_gets_its_official_seal(
         "seal.created",
     } <= actions
 
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     page = in_company.get(reverse("seals")).content.decode()
     assert seal.code in page
     detail = in_company.get(reverse("seal_detail", args=[seal.pk])).content.decode()
@@ -260,7 +261,7 @@ def test_legal_rep_method_waits_for_the_person_then_issues_both_seals(
     case.refresh_from_db()
     assert case.state == State.PENDING_AUTHORITY  # registry fine, person not yet verified
 
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     post_person(in_company)
     person = PersonVerification.objects.get(applicant=applicant)
     decide(in_company, operator, "person", person)
@@ -269,7 +270,7 @@ def test_legal_rep_method_waits_for_the_person_then_issues_both_seals(
     # the company is verified; the legal representative's own seal waits for their consent
     kinds = set(Seal.objects.filter(company=company).values_list("kind", flat=True))
     assert kinds == {Seal.Kind.OFFICIAL}
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     page = in_company.get(reverse("seals")).content.decode()
     assert 'id="legal-rep-notice"' in page and reverse("verification:legal_rep") in page
     in_company.post(reverse("verification:legal_rep"), {"action": "send"})
@@ -287,7 +288,7 @@ def test_legal_rep_method_rejects_a_different_person(in_company, company, applic
     client.force_login(applicant)
     post_person(client, name="李四", id_number="440524198001010013")
     decide(client, operator, "person", PersonVerification.objects.get())
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     post_company(client, method="legal_rep")
     case = CompanyVerification.objects.get(company=company)
     decide(client, operator, "company", case)
@@ -316,7 +317,7 @@ def test_micro_deposit_three_tries(in_company, company, applicant, operator):
     assert case.deposit_sealed and "amount" not in case.deposit_sealed
     amount = _deposit_amount()
     wrong = "0.01" if amount != "0.01" else "0.02"
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     url = reverse("verification:deposit", args=[case.pk])
     in_company.post(url, {"amount": wrong})
     case.refresh_from_db()
@@ -336,7 +337,7 @@ def test_micro_deposit_locked_after_three_wrong(in_company, company, applicant, 
     decide(in_company, operator, "company", case)
     amount = _deposit_amount()
     wrongs = [a for a in ("0.01", "0.02", "0.03", "0.04") if a != amount][:3]
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     for a in wrongs:
         in_company.post(reverse("verification:deposit", args=[case.pk]), {"amount": a})
     case.refresh_from_db()
@@ -433,7 +434,7 @@ def test_evidence_is_append_only(client, applicant):
 class _Registry(BaseHTTPRequestHandler):
     mode = "fail"
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         if _Registry.mode == "fail":
             self.send_response(503)

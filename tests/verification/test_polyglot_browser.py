@@ -12,8 +12,9 @@ from django.test import Client
 from chop.accounts.models import User
 from chop.orgs.models import Company, Membership, Role
 from chop.verification.models import CompanyVerification
+from tests.conftest import log_in
 
-from .conftest import LEGAL_REP_ID, USCC, login, png_bytes
+from .conftest import LEGAL_REP_ID, USCC, png_bytes
 
 # What the attacker's page does when it runs: announce itself, then approve its own company
 # through the operator's session (find the case, read the CSRF token, post "approve").
@@ -33,7 +34,7 @@ fetch("/operator/").then(r => r.text()).then(html => {
 
 
 def _session_cookie(user, company, base_url) -> dict:
-    client = login(Client(), user, company)
+    client = log_in(Client(), user, company)
     return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}
 
 

@@ -17,8 +17,9 @@ from chop.seals.models import Certificate, Seal
 from chop.verification.models import CompanyVerification, Evidence
 from chop.verification.states import State
 from tests.concurrency import at_once, errors
+from tests.conftest import log_in
 
-from .conftest import USCC, login
+from .conftest import USCC
 from .test_flows import post_company
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,7 +48,7 @@ def test_simultaneous_submissions_of_one_uscc_accept_exactly_one(settings):
     clients = []
     for i in range(N):
         user, company = owner_with_company(i)
-        clients.append(login(Client(), user, company))
+        clients.append(log_in(Client(), user, company))
 
     results = at_once(N, lambda i: post_company(clients[i], method="letter"))
 
@@ -67,11 +68,11 @@ def test_simultaneous_submissions_of_one_uscc_accept_exactly_one(settings):
 
 
 def test_simultaneous_approvals_approve_once(client, applicant, company, operator):
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     assert post_company(client, method="letter").status_code == 302
     case = CompanyVerification.objects.get(company=company)
     assert case.state == State.PENDING_REVIEW
-    operators = [login(Client(), operator) for _ in range(N)]
+    operators = [log_in(Client(), operator) for _ in range(N)]
     url = reverse("verification:case", args=["company", case.pk])
 
     results = at_once(N, lambda i: operators[i].post(url, {"decision": "approve", "reason": ""}))
@@ -95,11 +96,11 @@ def test_simultaneous_person_approvals_approve_once(client, applicant, operator)
 
     from .test_flows import post_person
 
-    login(client, applicant)
+    log_in(client, applicant)
     assert post_person(client).status_code == 302
     case = PersonVerification.objects.get(applicant=applicant)
     assert case.state == State.PENDING_REVIEW
-    operators = [login(Client(), operator) for _ in range(N)]
+    operators = [log_in(Client(), operator) for _ in range(N)]
     url = reverse("verification:case", args=["person", case.pk])
 
     results = at_once(N, lambda i: operators[i].post(url, {"decision": "approve", "reason": ""}))

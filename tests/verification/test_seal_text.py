@@ -12,8 +12,9 @@ from chop.seals.models import Certificate, Seal
 from chop.verification.forms import PersonForm
 from chop.verification.models import CompanyVerification, Evidence
 from chop.verification.states import State
+from tests.conftest import log_in
 
-from .conftest import USCC, login, upload
+from .conftest import USCC, upload
 from .test_flows import decide, post_company, post_person
 
 pytestmark = pytest.mark.django_db
@@ -123,18 +124,18 @@ def test_an_approval_whose_seal_cannot_be_drawn_says_why_and_leaves_nothing(
 
 def test_a_dotted_name_gets_the_legal_rep_seal_on_consent(in_company, company, applicant, operator):
     """买买提·艾力 as legal representative: verified, confirmed, and the seal drawn."""
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     post_person(in_company, name="买买提·艾力")
     from chop.verification.models import PersonVerification
 
     decide(in_company, operator, "person", PersonVerification.objects.get())
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     post_company(in_company, method="legal_rep", legal_rep_name="买买提・艾力")
     case = CompanyVerification.objects.get()
     decide(in_company, operator, "company", case)
     case.refresh_from_db()
     assert case.state == State.APPROVED, case.reason
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     in_company.post(reverse("verification:legal_rep"), {"action": "send"})
     in_company.post(reverse("verification:legal_rep"), {"code": outbox.last_code("13900000011")})
     seal = Seal.objects.get(company=company, kind=Seal.Kind.LEGAL_REP)
@@ -151,7 +152,7 @@ def test_a_correct_deposit_whose_seal_cannot_be_drawn_does_not_500(
     decide(in_company, operator, "company", case)
     # a name stored before the forms checked it
     CompanyVerification.objects.filter(pk=case.pk).update(company_name=EMOJI)
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     response = in_company.post(
         reverse("verification:deposit", args=[case.pk]), {"amount": _deposit_amount()}
     )

@@ -14,8 +14,9 @@ from PIL import Image
 
 from chop import uploads
 from chop.verification.models import CompanyVerification
+from tests.conftest import log_in
 
-from .conftest import login, png_bytes, upload
+from .conftest import png_bytes, upload
 from .test_flows import post_company
 
 pytestmark = pytest.mark.django_db
@@ -246,7 +247,7 @@ def test_case_file_serves_a_photo_inline_with_hardening_headers(
 ):
     post_company(in_company, letter=upload("letter.html", POLYGLOT))
     case = CompanyVerification.objects.get()
-    login(client, operator)
+    log_in(client, operator)
     response = client.get(reverse("verification:file", args=["company", case.pk, "letter"]))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
@@ -258,7 +259,7 @@ def test_case_file_pdf_and_unknown_files_are_attachments(in_company, company, cl
     """A file stored before the fix under the client's name (``letter.html``) is never rendered."""
     post_company(in_company, letter=upload("letter.pdf", _pdf()))
     case = CompanyVerification.objects.get()
-    login(client, operator)
+    log_in(client, operator)
     url = reverse("verification:file", args=["company", case.pk, "letter"])
     response = client.get(url)
     assert response["Content-Type"] == "application/pdf"

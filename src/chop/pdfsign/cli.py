@@ -61,7 +61,7 @@ def _signer(p12: str, password: str | None):
 
     try:
         signer = SimpleSigner.load_pkcs12(p12, passphrase=password.encode() if password else None)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file") from exc
     if signer is None:
         raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file")

@@ -47,7 +47,7 @@ class SignerProfile:
         self.certs = certs
         try:
             self.sig_algo = signer.get_signature_mechanism_for_digest("sha256")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SignerError(f"the signer's key cannot sign with SHA-256 ({exc})") from exc
         self.mechanism = self.sig_algo["algorithm"].native
         self._key = self._load_fast_key(signer)
@@ -107,7 +107,7 @@ class SignerProfile:
             return None
         try:
             key = serialization.load_der_private_key(info.dump(), password=None)
-        except Exception:  # noqa: BLE001 - fall back to the signer's own method
+        except Exception:
             return None
         return key if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)) else None
 
@@ -128,7 +128,7 @@ class SignerProfile:
             return key.sign(data, ec.ECDSA(hashes.SHA256()))
         try:
             return run_sync(self.signer.async_sign_raw(data, "sha256"))
-        except Exception as exc:  # noqa: BLE001 - HSM errors etc. reach the user as one message
+        except Exception as exc:
             raise SignerError(f"the signing key could not sign ({exc})") from exc
 
     def assemble(self, digest: bytes, signature: bytes, timestamp_token) -> bytes:
@@ -170,7 +170,7 @@ class SignerProfile:
             sig_digest = hashlib.sha256(signature).digest()
             try:
                 token = run_sync(timestamper.async_timestamp(sig_digest, "sha256"))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 from .errors import PdfSignError
 
                 raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc

@@ -25,7 +25,7 @@ def _box(value, what: str) -> tuple[float, float, float, float]:
     try:
         arr = value.get_object()
         x0, y0, x1, y1 = (float(v.get_object()) for v in arr)
-    except Exception as exc:  # noqa: BLE001 - any malformation is the same user error
+    except Exception as exc:
         raise MalformedPdfError(f"a page has an unreadable {what}") from exc
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
@@ -92,7 +92,7 @@ class InputDocument:
             raise MalformedPdfError("this file is truncated or not a PDF") from exc
         try:
             encrypted = self.reader.encrypt_dict is not None
-        except Exception:  # noqa: BLE001
+        except Exception:
             encrypted = True
         if encrypted:
             raise EncryptedPdfError(

@@ -96,7 +96,7 @@ def read_simple_object(reader, ref: generic.IndirectObject) -> generic.PdfObject
     """The object ``ref`` points to, parsed quickly when it is a plain uncompressed dictionary."""
     try:
         marker = reader.xrefs[ref.reference]
-    except Exception:  # noqa: BLE001
+    except Exception:
         marker = None
     if marker is None or isinstance(marker, ObjStreamRef):
         return ref.get_object()

@@ -173,7 +173,7 @@ def _existing_field_names(doc: InputDocument) -> set[str]:
             t = f.get_object().get("/T")
             if t is not None:
                 names.add(str(t))
-        except Exception:  # noqa: BLE001,S112 - a broken field just doesn't reserve a name
+        except Exception:
             continue
     return names
 
@@ -388,7 +388,7 @@ def _build_increment(
     first_id = None
     try:
         first_id = bytes(old_id[0].original_bytes) if old_id else None
-    except Exception:  # noqa: BLE001
+    except Exception:
         first_id = None
     new_id = secrets.token_bytes(16)
     first_id = first_id or new_id
@@ -465,7 +465,7 @@ def _open_src(src) -> tuple[BinaryIO, bool, bytes | None]:
     """(seekable binary stream, whether we opened it, the bytes when given in memory)."""
     if isinstance(src, (str, os.PathLike)):
         try:
-            return open(src, "rb"), True, None  # noqa: SIM115
+            return open(src, "rb"), True, None
         except OSError as exc:
             raise PdfSignError(f"cannot open {os.fspath(src)}: {exc.strerror}") from exc
     if isinstance(src, (bytes, bytearray, memoryview)):
@@ -696,7 +696,7 @@ def _docmdp_permission(doc: InputDocument) -> int | None:
 def _cn(cert) -> str | None:
     try:
         return cert.subject.native.get("common_name")
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -720,7 +720,7 @@ def _timestamp_size(timestamper) -> int:
     if cached is None:
         try:
             token = run_sync(timestamper.async_dummy_response("sha256"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
         cached = len(token.dump()) + 512
         with contextlib.suppress(TypeError):
@@ -742,7 +742,7 @@ def _extend(target, level: str, field_name: str, timestamper, validation_context
         sig = next(s for s in reader.embedded_signatures if s.field_name == field_name)
         try:
             add_validation_info(sig, validation_context, in_place=True)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise PdfSignError(f"could not collect validation data for B-LT ({exc})") from exc
         if level == "B-LTA":
             fh.seek(0)
@@ -751,7 +751,7 @@ def _extend(target, level: str, field_name: str, timestamper, validation_context
                 PdfTimeStamper(timestamper).timestamp_pdf(
                     w, "sha256", validation_context, in_place=True
                 )
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise PdfSignError(f"could not add the archive timestamp ({exc})") from exc
     finally:
         if isinstance(target, str):

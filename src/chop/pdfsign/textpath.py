@@ -43,7 +43,7 @@ def _font():
             font = TTFont(path, fontNumber=int(index or 0), lazy=True)
             cmap = font.getBestCmap()
             return font.getGlyphSet(), cmap, font["head"].unitsPerEm
-        except Exception:  # noqa: BLE001,S112 - try the next family
+        except Exception:
             continue
     return None
 

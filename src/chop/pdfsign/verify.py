@@ -128,14 +128,14 @@ _LEVELS = {
 def _name_part(cert: asn1_x509.Certificate, key: str) -> str | None:
     try:
         return cert.subject.native.get(key)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
 def _open(src) -> tuple[BinaryIO, bool]:
     if isinstance(src, (str, os.PathLike)):
         try:
-            return open(src, "rb"), True  # noqa: SIM115
+            return open(src, "rb"), True
         except OSError as exc:
             raise PdfSignError(f"cannot open {os.fspath(src)}: {exc.strerror}") from exc
     if isinstance(src, (bytes, bytearray, memoryview)):
@@ -211,7 +211,7 @@ def verify(
                         diff_policy=policy,
                         key_usage_settings=ku,
                     )
-            except Exception as exc:  # noqa: BLE001 - a broken signature is a finding
+            except Exception as exc:
                 reports.append(_broken(s, is_ts, exc))
                 continue
             cert = s.signer_cert
@@ -333,7 +333,7 @@ def _dss_cert_hashes(reader) -> set[bytes]:
     for c in certs:
         try:
             out.add(asn1_x509.Certificate.load(c.get_object().data).sha256)
-        except Exception:  # noqa: BLE001,S112
+        except Exception:
             continue
     return out
 
@@ -342,7 +342,7 @@ def _broken(s, is_ts: bool, exc: Exception) -> SignatureReport:
     cert = None
     try:
         cert = s.signer_cert
-    except Exception:  # noqa: BLE001
+    except Exception:
         cert = None
     return SignatureReport(
         field_name=str(getattr(s, "field_name", "?")),

@@ -91,10 +91,10 @@ def make_server(ca: PlatformCA, host: str = "127.0.0.1", port: int = 8001) -> Th
             self.end_headers()
             self.wfile.write(reply.body)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             self._reply(handle(ca, "GET", self.path))
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             try:
                 length = int(self.headers.get("Content-Length", ""))
             except ValueError:
@@ -105,7 +105,7 @@ def make_server(ca: PlatformCA, host: str = "127.0.0.1", port: int = 8001) -> Th
                 return
             self._reply(handle(ca, "POST", self.path, self.rfile.read(length)))
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
     return ThreadingHTTPServer((host, port), Handler)
