@@ -238,7 +238,7 @@ def run(argv: list[str] | None = None) -> int:
         count = ca.rotate_kek(new)
         _print({"rewrapped": count})
         print(
-            "note: this re-wraps the CA's keys only; a Chop platform also seals personal data "
+            "note: this re-wraps the CA's keys only; a Chop platform also encrypts personal data "
             "under this KEK: use `chop rotate_kek`, which does both",
             file=sys.stderr,
         )
