@@ -3,7 +3,7 @@
 Django's default filter hides settings whose name contains KEY, TOKEN, SECRET, PASS, ... but not
 ``CHOP_KEK`` (KEK is not KEY), not ``DATABASE_URL``/``EMAIL_URL`` in the environment (runserver
 copies ``os.environ`` into ``request.META``, and those URLs carry passwords), and not local
-variables of the frame that crashed (``kek`` inside chop.pki.custody). A DEBUG page that leaks the
+variables of the frame that crashed (``kek`` inside chop.pki.envelope). A DEBUG page that leaks the
 key-encryption key gives away every private key and every ID number, so this filter hides:
 
 * settings, ``META`` entries and frame variables whose *name* looks secret (:data:`HIDDEN`);

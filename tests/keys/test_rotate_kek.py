@@ -11,7 +11,7 @@ from chop.accounts.models import User
 from chop.identity import MicroDeposit
 from chop.orgs.models import Company
 from chop.pki import PlatformCA, WrongKEKError
-from chop.pki import custody as custody_mod
+from chop.pki import file_custody as file_custody_mod
 from chop.verification import pii
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 
@@ -138,7 +138,7 @@ def test_crash_while_resealing_the_database_changes_nothing_and_a_rerun_finishes
 
 
 def test_crash_while_rewrapping_the_ca_is_finished_by_a_rerun(platform, settings, monkeypatch):
-    real_put = custody_mod.DirectoryBlobStore.put
+    real_put = file_custody_mod.DirectoryBlobStore.put
     calls = {"n": 0}
 
     def crash_on_second(self, name, data):
@@ -147,10 +147,10 @@ def test_crash_while_rewrapping_the_ca_is_finished_by_a_rerun(platform, settings
             raise OSError("disk full")
         return real_put(self, name, data)
 
-    monkeypatch.setattr(custody_mod.DirectoryBlobStore, "put", crash_on_second)
+    monkeypatch.setattr(file_custody_mod.DirectoryBlobStore, "put", crash_on_second)
     with pytest.raises(OSError, match="disk full"):
         call_command("rotate_kek")
-    monkeypatch.setattr(custody_mod.DirectoryBlobStore, "put", real_put)
+    monkeypatch.setattr(file_custody_mod.DirectoryBlobStore, "put", real_put)
     # the database committed, one CA envelope is re-wrapped, ca.json still names the old KEK
     keys = list((settings.CHOP_PKI_DIR / "keys").glob("*.json"))
     checks = {json.loads(k.read_text())["kek_check"] for k in keys}

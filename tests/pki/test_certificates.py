@@ -19,8 +19,8 @@ from cryptography.x509.oid import (
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
 from chop.pki import PlatformCA
-from chop.pki.ca import EKU_DOCUMENT_SIGNING
 from chop.pki.names import normalise_id_number, validate_uscc
+from chop.pki.profiles import EKU_DOCUMENT_SIGNING
 
 from .conftest import COMPANY, ID_NUMBER, KEK, PERSON, SITE, USCC, to_asn1
 

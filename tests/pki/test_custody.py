@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pyhanko.sign.validation.generic_cms import async_validate_detached_cms
 
 from chop.pki import CustodyError, EncryptedFileCustody, PlatformCA, WrongKEKError
-from chop.pki import custody as custody_mod
-from chop.pki.custody import derive_kek, kek_from_env_or_file
+from chop.pki import file_custody as file_custody_mod
+from chop.pki.envelope import derive_kek, kek_from_env_or_file
 
 from .conftest import KEK
 
@@ -126,13 +126,13 @@ def test_kek_derivation_and_sources(tmp_path, monkeypatch):
 
 def test_signer_is_cached_and_key_unwrapped_once(ca, ca_dir, company, monkeypatch):
     calls = []
-    real_unseal = custody_mod.unseal
+    real_decrypt = file_custody_mod.decrypt
 
-    def counting_unseal(*args, **kwargs):
+    def counting_decrypt(*args, **kwargs):
         calls.append(kwargs.get("purpose"))
-        return real_unseal(*args, **kwargs)
+        return real_decrypt(*args, **kwargs)
 
-    monkeypatch.setattr(custody_mod, "unseal", counting_unseal)
+    monkeypatch.setattr(file_custody_mod, "decrypt", counting_decrypt)
     fresh = PlatformCA.load(ca_dir, KEK)  # a new process, in effect: nothing cached yet
     signer = fresh.signer(company.serial)
     assert fresh.signer(company.serial) is signer
@@ -201,7 +201,7 @@ def test_expired_certificate_gets_no_signer(ca, monkeypatch):
 
     cred = ca.issue_company("北京测试科技有限公司", "91350100M000100Y43", valid_days=1)
     assert ca.signer(cred.serial) is not None  # cached while valid
-    real_now = ca_mod._now
-    monkeypatch.setattr(ca_mod, "_now", lambda: real_now() + timedelta(days=2))
+    real_now = ca_mod.utc_now
+    monkeypatch.setattr(ca_mod, "utc_now", lambda: real_now() + timedelta(days=2))
     with pytest.raises(CertificateExpiredError):
         ca.signer(cred.serial)

@@ -15,7 +15,7 @@ from functools import cached_property
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 __all__ = ["TestPKI", "Identity", "make_pdf", "demo_seal", "demo_seal_png"]
 
@@ -96,6 +96,8 @@ class TestPKI:
     __test__ = False  # not a pytest class
 
     def __init__(self, name: str = "Chop Test") -> None:
+        from chop.pki.profiles import ca_key_usage
+
         now = dt.datetime.now(dt.UTC)
         self._now = now
         self.root_key = _key()
@@ -109,7 +111,7 @@ class TestPKI:
             .not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-            .add_extension(self._ca_usage(), critical=True)
+            .add_extension(ca_key_usage(), critical=True)
             .add_extension(
                 x509.SubjectKeyIdentifier.from_public_key(self.root_key.public_key()),
                 critical=False,
@@ -125,20 +127,6 @@ class TestPKI:
             ca=True,
         )
 
-    @staticmethod
-    def _ca_usage() -> x509.KeyUsage:
-        return x509.KeyUsage(
-            digital_signature=False,
-            content_commitment=False,
-            key_encipherment=False,
-            data_encipherment=False,
-            key_agreement=False,
-            key_cert_sign=True,
-            crl_sign=True,
-            encipher_only=False,
-            decipher_only=False,
-        )
-
     def _issue(
         self,
         subject: x509.Name,
@@ -149,6 +137,9 @@ class TestPKI:
         ca: bool = False,
         tsa: bool = False,
     ) -> x509.Certificate:
+        # The platform CA's profiles (key usages, EKUs, end-entity validity), not copies of them.
+        from chop.pki.profiles import END_ENTITY_DAYS, TSA_EKUS, ca_key_usage, signing_key_usage
+
         now = self._now
         b = (
             x509.CertificateBuilder()
@@ -157,7 +148,7 @@ class TestPKI:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=730))
+            .not_valid_after(now + dt.timedelta(days=END_ENTITY_DAYS))
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
@@ -166,27 +157,12 @@ class TestPKI:
         )
         if ca:
             b = b.add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
-            b = b.add_extension(self._ca_usage(), True)
+            b = b.add_extension(ca_key_usage(), True)
         else:
             b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), True)
-            b = b.add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=not tsa,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                True,
-            )
+            b = b.add_extension(signing_key_usage(non_repudiation=not tsa), True)
             if tsa:
-                b = b.add_extension(
-                    x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True
-                )
+                b = b.add_extension(x509.ExtendedKeyUsage(TSA_EKUS), True)
         return b.sign(issuer_key, hashes.SHA256())
 
     def issue(self, cn: str, org: str | None = None, serial: str | None = None) -> Identity:

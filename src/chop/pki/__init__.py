@@ -12,14 +12,10 @@ from .ca import (
     Credential,
     PlatformCA,
 )
-from .custody import (
-    CustodyError,
-    EncryptedFileCustody,
-    KeyCustody,
-    KeyNotExportable,
-    Pkcs11Custody,
-    WrongKEKError,
-)
+from .custody import KeyCustody
+from .errors import CustodyError, KeyNotExportable, PkiError, WrongKEKError
+from .file_custody import EncryptedFileCustody
+from .pkcs11_custody import Pkcs11Custody
 
 _LAZY = {"LocalTimeStamper", "TimeStampAuthority", "timestamper_for"}
 
@@ -45,6 +41,7 @@ __all__ = [
     "KeyCustody",
     "KeyNotExportable",
     "LocalTimeStamper",
+    "PkiError",
     "Pkcs11Custody",
     "PlatformCA",
     "TimeStampAuthority",

@@ -1,12 +1,8 @@
-"""The platform CA: root, issuing CA, TSA certificate, end-entity issuance and revocation.
+"""The platform CA facade: create or open the CA, issue certificates, hand out signers.
 
-Hierarchy::
-
-    Chop Root CA            (self-signed, 20 years, signs only the issuing CA and the root CRL)
-    └── Chop Issuing CA     (10 years, pathLen 0)
-        ├── Chop Time Stamping Authority   (timeStamping EKU, critical)
-        ├── company certificates           (O = name, serialNumber = USCC)
-        └── person certificates            (CN = name, serialNumber = hashed ID number)
+:class:`PlatformCA` ties together the CA directory (:mod:`~chop.pki.storage`), the certificate
+profiles (:mod:`~chop.pki.profiles`), key custody (:mod:`~chop.pki.custody`), revocation
+(:mod:`~chop.pki.revocation`), PKCS#12 export (:mod:`~chop.pki.pkcs12`) and the TSA.
 
 CA and TSA keys always live in the encrypted-file custody (cryptography's certificate, CRL and
 OCSP builders need an in-memory key); end-entity keys live in whichever custody the CA was given
@@ -19,35 +15,46 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509 import ocsp
-from cryptography.x509.oid import (
-    AuthorityInformationAccessOID,
-    ExtendedKeyUsageOID,
-    NameOID,
-    ObjectIdentifier,
-)
+from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from chop.asyncrun import run_sync
 
 from .custody import (
     KEY_TYPES,
-    CustodyError,
-    EncryptedFileCustody,
     KeyCustody,
     PrivateKey,
     PublicKey,
-    WrongKEKError,
-    derive_kek,
-    kek_check_value,
+    asn1_certificate,
+    unknown_key_type,
 )
+from .envelope import derive_kek, kek_check_value
+from .errors import (
+    CertificateExpiredError,
+    CertificateRevokedError,
+    CustodyError,
+    PkiError,
+    WrongKEKError,
+)
+from .file_custody import EncryptedFileCustody
 from .names import company_name, person_id_hash, person_name
+from .pkcs12 import export_pkcs12
+from .profiles import (
+    END_ENTITY_DAYS,
+    SIGNING_EKUS,
+    TSA_DAYS,
+    TSA_EKUS,
+    end_entity_certificate,
+    iso_utc,
+    issuing_certificate,
+    root_certificate,
+    utc_now,
+)
+from .revocation import REVOCATION_REASONS, CertificateStatus, Revocation, reason_flag
 from .storage import CAStore
 
 __all__ = [
@@ -58,35 +65,6 @@ __all__ = [
     "PlatformCA",
     "REVOCATION_REASONS",
 ]
-
-# RFC 9336 id-kp-documentSigning and Microsoft Document Signing (what Acrobat looks for).
-EKU_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
-EKU_MS_DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.4.1.311.10.3.12")
-# emailProtection too: NSS (poppler's pdfsig, Firefox's PDF viewer) verifies PDF signers as
-# e-mail signers and rejects a certificate whose EKU lacks it ("Unknown issue with Certificate").
-SIGNING_EKUS = [ExtendedKeyUsageOID.EMAIL_PROTECTION, EKU_DOCUMENT_SIGNING, EKU_MS_DOCUMENT_SIGNING]
-
-ROOT_DAYS = 20 * 365
-ISSUING_DAYS = 10 * 365
-TSA_DAYS = 5 * 365
-END_ENTITY_DAYS = 2 * 365
-ISSUING_CRL_HOURS = 24
-ROOT_CRL_DAYS = 30
-OCSP_VALID_HOURS = 24
-
-REVOCATION_REASONS: dict[str, x509.ReasonFlags] = {}
-for _flag in x509.ReasonFlags:
-    if _flag is not x509.ReasonFlags.remove_from_crl:
-        REVOCATION_REASONS[_flag.name] = _flag
-        REVOCATION_REASONS[_flag.value] = _flag
-
-
-class CertificateRevokedError(CustodyError):
-    """Refusing to hand out a signer for a revoked certificate."""
-
-
-class CertificateExpiredError(CustodyError):
-    """Refusing to hand out a signer for an expired certificate (its signatures would not verify)."""
 
 
 @dataclass(frozen=True)
@@ -101,32 +79,6 @@ class Credential:
     @property
     def serial_hex(self) -> str:
         return format(self.serial, "x")
-
-
-@dataclass(frozen=True)
-class CertificateStatus:
-    """Revocation status as the CA sees it now (``status`` is good, revoked or unknown)."""
-
-    serial: int
-    status: str
-    revoked_at: datetime | None = None
-    reason: str | None = None
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.status == "revoked"
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def _sig_hash(key: PrivateKey) -> hashes.HashAlgorithm:
-    return hashes.SHA256()
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat()
 
 
 class PlatformCA:
@@ -149,7 +101,8 @@ class PlatformCA:
         if kek_check_value(derived) != self.config["kek_check"]:
             raise WrongKEKError(
                 f"the key-encryption key does not open the CA in {store.directory} "
-                "(check CHOP_KEK / --kek-file)"
+                "(check CHOP_KEK / --kek-file)",
+                directory=str(store.directory),
             )
         self.file_custody = EncryptedFileCustody(store.blob_store(), kek)
         self.ee_custody: KeyCustody = ee_custody or self.file_custody
@@ -159,13 +112,17 @@ class PlatformCA:
         self.file_custody.store.clean_temporary()
         self._signers: dict[int, Any] = {}
         self._lock = threading.RLock()
-        self._crl_cache: dict[str, tuple[tuple[Any, ...], datetime, bytes]] = {}
         self._timestamper: Any = None
         self._tsa: Any = None
         self._pepper: bytes | None = None
         self.root_certificate = store.get_certificate(int(self.config["root_serial"]))
         self.issuing_certificate = store.get_certificate(int(self.config["issuing_serial"]))
         self.tsa_certificate = store.get_certificate(int(self.config["tsa_serial"]))
+        self.revocation = Revocation(
+            store,
+            {"issuing": self.issuing_certificate, "root": self.root_certificate},
+            self._ca_key,
+        )
 
     # ---------------------------------------------------------------- construction
     @classmethod
@@ -184,14 +141,14 @@ class PlatformCA:
     ) -> PlatformCA:
         """Create a new CA in ``directory`` (which must not already hold one)."""
         if key_type not in KEY_TYPES:
-            raise ValueError(f"unknown key type {key_type!r}; expected one of {KEY_TYPES}")
+            raise unknown_key_type(key_type)
         store = CAStore(directory)
         if store.exists():
             raise FileExistsError(f"{store.directory} already holds a CA")
         store.create()
         custody = EncryptedFileCustody(store.blob_store(), kek)
         site_url = site_url.rstrip("/")
-        now = _now()
+        now = utc_now()
 
         def ca_name(cn: str) -> x509.Name:
             return x509.Name(
@@ -204,47 +161,15 @@ class PlatformCA:
 
         root_ref, root_pub = custody.generate(key_type, "root")
         root_key = custody.private_key(root_ref)
-        root_subject = ca_name(root_name)
-        root = (
-            x509.CertificateBuilder()
-            .subject_name(root_subject)
-            .issuer_name(root_subject)
-            .public_key(root_pub)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=ROOT_DAYS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-            .add_extension(_ca_key_usage(), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_pub), critical=False)
-            .sign(root_key, _sig_hash(root_key))
-        )
-
+        root = root_certificate(ca_name(root_name), root_pub, root_key, now=now)
         issuing_ref, issuing_pub = custody.generate(key_type, "issuing")
-        issuing = (
-            x509.CertificateBuilder()
-            .subject_name(ca_name(issuing_name))
-            .issuer_name(root_subject)
-            .public_key(issuing_pub)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=ISSUING_DAYS))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(_ca_key_usage(), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(issuing_pub), critical=False)
-            .add_extension(_aki(root), critical=False)
-            .add_extension(_crl_dp(f"{site_url}/pki/root.crl"), critical=False)
-            .add_extension(
-                x509.AuthorityInformationAccess(
-                    [
-                        x509.AccessDescription(
-                            AuthorityInformationAccessOID.CA_ISSUERS,
-                            x509.UniformResourceIdentifier(f"{site_url}/pki/root.cer"),
-                        )
-                    ]
-                ),
-                critical=False,
-            )
-            .sign(root_key, _sig_hash(root_key))
+        issuing = issuing_certificate(
+            ca_name(issuing_name),
+            issuing_pub,
+            root=root,
+            root_key=root_key,
+            site_url=site_url,
+            now=now,
         )
 
         config: dict[str, Any] = {
@@ -261,8 +186,8 @@ class PlatformCA:
             "tsa_policy": f"2.25.{uuid.uuid4().int}",
             "crl_numbers": {"root": 0, "issuing": 0},
         }
-        # The pepper that keys person ID hashes; secret, so it is sealed like a private key.
-        custody.seal_secret("id-pepper", secrets.token_bytes(32))
+        # The pepper that keys person ID hashes; secret, so it is encrypted like a private key.
+        custody.encrypt_secret("id-pepper", secrets.token_bytes(32))
         store.put_certificate(root)
         store.put_certificate(issuing)
         for cert, kind, ref, issuer in (
@@ -276,14 +201,14 @@ class PlatformCA:
 
         # The TSA certificate is issued like an end-entity certificate, by the issuing CA.
         tsa_ref, tsa_pub = custody.generate(key_type, "tsa")
-        tsa = _end_entity_certificate(
+        tsa = end_entity_certificate(
             ca_name(tsa_name),
             tsa_pub,
             issuing=issuing,
             issuing_key=custody.private_key(issuing_ref),
             site_url=site_url,
             valid_days=TSA_DAYS,
-            eku=[ExtendedKeyUsageOID.TIME_STAMPING],
+            eku=TSA_EKUS,
             eku_critical=True,
         )
         store.put_certificate(tsa)
@@ -356,7 +281,9 @@ class PlatformCA:
                 return custody
         raise CustodyError(
             f"key {key_ref} is held by a custody backend this CA was not given "
-            "(load the CA with ee_custody=Pkcs11Custody(...))"
+            "(load the CA with ee_custody=Pkcs11Custody(...))",
+            code="custody_not_given",
+            key_ref=key_ref,
         )
 
     # ---------------------------------------------------------------- issuance
@@ -373,7 +300,7 @@ class PlatformCA:
         eku_critical: bool = False,
         extra: dict[str, Any] | None = None,
     ) -> Credential:
-        cert = _end_entity_certificate(
+        cert = end_entity_certificate(
             subject,
             public_key,
             issuing=self.issuing_certificate,
@@ -397,7 +324,9 @@ class PlatformCA:
         # Checked before generating: a rejected request must not leave an orphan key behind
         # (harmless as a file, clutter on an HSM).
         if valid_days <= 0:
-            raise ValueError("valid_days must be positive")
+            raise PkiError(
+                "valid_days must be positive", code="validity_not_positive", valid_days=valid_days
+            )
         key_type = key_type or self.key_type
         custody = custody or self.ee_custody
         return key_type, custody.generate(key_type, label)
@@ -413,7 +342,7 @@ class PlatformCA:
     ) -> Credential:
         """Certify a company: a fresh key pair, O/CN = name, serialNumber = USCC (validated)."""
         subject = company_name(name, uscc)
-        code = subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+        code = str(subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value)
         key_type, (key_ref, pub) = self._new_key(key_type, f"company-{code}", custody, valid_days)
         return self._issue(
             subject,
@@ -429,7 +358,7 @@ class PlatformCA:
     def person_id_hash(self, id_number: str) -> str:
         """The pseudonymous ``serialNumber`` a person with this ID number gets (stable per CA)."""
         if self._pepper is None:
-            self._pepper = self.file_custody.unseal_secret("id-pepper")
+            self._pepper = self.file_custody.decrypt_secret("id-pepper")
         return person_id_hash(self._pepper, id_number)
 
     def issue_person(
@@ -489,18 +418,26 @@ class PlatformCA:
         if status.is_revoked:
             with self._lock:
                 self._signers.pop(serial, None)
-            raise CertificateRevokedError(f"certificate {serial:x} is revoked ({status.reason})")
+            raise CertificateRevokedError(
+                f"certificate {serial:x} is revoked ({status.reason})",
+                serial=f"{serial:x}",
+                reason=status.reason,
+            )
         entry = self._entry(serial)
-        if datetime.fromisoformat(entry["not_after"]) < _now():
+        if datetime.fromisoformat(entry["not_after"]) < utc_now():
             with self._lock:
                 self._signers.pop(serial, None)
             raise CertificateExpiredError(
-                f"certificate {serial:x} expired on {entry['not_after']}; issue a new one"
+                f"certificate {serial:x} expired on {entry['not_after']}; issue a new one",
+                serial=f"{serial:x}",
+                not_after=entry["not_after"],
             )
         if cached is not None:
             return cached
         if entry["kind"] in ("root", "issuing"):
-            raise CustodyError("CA keys sign certificates only, not documents")
+            raise CustodyError(
+                "CA keys sign certificates only, not documents", code="ca_key_not_for_documents"
+            )
         key_ref = entry["key_ref"]
         signer = self._custody_for(key_ref).signer(key_ref, self.certificate(serial), self.chain)
         with self._lock:
@@ -537,69 +474,36 @@ class PlatformCA:
         friendly_name: str | None = None,
         legacy: bool = False,
     ) -> bytes:
-        """The key, certificate and chain as a password-protected PKCS#12.
-
-        Default encryption is AES-256-CBC with PBKDF2 (what current OpenSSL, Java and pyHanko
-        read). ``legacy=True`` uses PBE-SHA1-3DES with a SHA-1 MAC instead, for older Windows
-        and macOS keychains that cannot import the modern format. Only software keys can be
-        exported; HSM keys raise :class:`KeyNotExportable`.
+        """The key, certificate and chain as a password-protected PKCS#12 (see
+        :func:`chop.pki.pkcs12.export_pkcs12`). Only software keys can be exported; HSM keys
+        raise :class:`KeyNotExportable`, CA keys :class:`CustodyError`.
         """
-        if isinstance(password, str):
-            password = password.encode("utf-8")
-        if not password:
-            raise ValueError("a PKCS#12 export needs a non-empty password")
         entry = self._entry(serial)
         if entry["kind"] in ("root", "issuing"):
-            raise CustodyError("CA keys are not exportable")
+            raise CustodyError("CA keys are not exportable", code="ca_key_not_exportable")
         key = self._custody_for(entry["key_ref"]).private_key(entry["key_ref"])
         cert = self.certificate(serial)
         label = friendly_name or cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-        encryption: serialization.KeySerializationEncryption
-        if legacy:
-            encryption = (
-                serialization.PrivateFormat.PKCS12.encryption_builder()
-                .kdf_rounds(50_000)
-                .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-                .hmac_hash(hashes.SHA1())
-                .build(password)
-            )
-        else:
-            encryption = serialization.BestAvailableEncryption(password)
-        return pkcs12.serialize_key_and_certificates(
-            str(label).encode("utf-8"), key, cert, self.chain, encryption
+        return export_pkcs12(
+            key, cert, self.chain, password, friendly_name=str(label), legacy=legacy
         )
 
     # ---------------------------------------------------------------- revocation
     def status(self, serial: int) -> CertificateStatus:
-        entry = self.store.entry(serial)
-        if entry is None:
-            return CertificateStatus(serial, "unknown")
-        if entry.get("status") == "revoked":
-            return CertificateStatus(
-                serial,
-                "revoked",
-                datetime.fromisoformat(entry["revoked_at"]),
-                entry.get("reason", "unspecified"),
-            )
-        return CertificateStatus(serial, "good")
+        return self.revocation.status(serial)
 
     def revoke(self, serial: int, reason: str = "unspecified") -> CertificateStatus:
         """Mark a certificate revoked (idempotent: a second call keeps the first time/reason)."""
-        flag = REVOCATION_REASONS.get(reason)
-        if flag is None:
-            raise ValueError(f"unknown revocation reason {reason!r}")
+        flag = reason_flag(reason)
         entry = self._entry(serial)
         if entry["kind"] == "root":
-            raise ValueError("the root cannot revoke itself; distrust it instead")
-
-        def mark(e: dict[str, Any]) -> None:
-            if e.get("status") != "revoked":  # first revocation wins (time and reason)
-                e.update(status="revoked", revoked_at=_iso(_now()), reason=flag.name)
-
-        self.store.modify_entry(serial, mark, create=False)
+            raise PkiError(
+                "the root cannot revoke itself; distrust it instead", code="root_not_revocable"
+            )
+        status = self.revocation.mark_revoked(serial, flag)
         with self._lock:
             self._signers.pop(serial, None)
-        return self.status(serial)
+        return status
 
     def discard(self, serial: int) -> CertificateStatus:
         """Undo an issuance whose certificate was never handed out (the caller's transaction
@@ -611,119 +515,13 @@ class PlatformCA:
             self._custody_for(key_ref).destroy(key_ref)
         return status
 
-    def _revoked_by(self, issuer: str) -> list[dict[str, Any]]:
-        return sorted(
-            (
-                e
-                for e in self.store.read_index().values()
-                if e.get("issuer") == issuer and e.get("status") == "revoked"
-            ),
-            key=lambda e: int(e["serial"]),
-        )
-
     def crl(self, issuer: str = "issuing") -> bytes:
-        """The current DER CRL of ``issuer`` ("issuing" for end entities, "root" for the CA).
-
-        Re-signed (with a new CRL number) when the revocation list changed or half of the
-        validity period passed; otherwise the cached CRL is returned.
-        """
-        if issuer not in ("issuing", "root"):
-            raise ValueError("issuer is 'issuing' or 'root'")
-        revoked = self._revoked_by(issuer)
-        fingerprint = tuple((e["serial"], e["revoked_at"], e.get("reason")) for e in revoked)
-        validity = (
-            timedelta(hours=ISSUING_CRL_HOURS)
-            if issuer == "issuing"
-            else timedelta(days=ROOT_CRL_DAYS)
-        )
-        now = _now()
-        with self._lock:
-            cached = self._crl_cache.get(issuer)
-            if cached and cached[0] == fingerprint and now < cached[1] + validity / 2:
-                return cached[2]
-            with self.store.locked():
-                config = self.store.read_config()
-                number = int(config["crl_numbers"][issuer]) + 1
-                config["crl_numbers"][issuer] = number
-                self.store.write_config(config)
-            cert = self.issuing_certificate if issuer == "issuing" else self.root_certificate
-            key = self._ca_key(issuer)
-            builder = (
-                x509.CertificateRevocationListBuilder()
-                .issuer_name(cert.subject)
-                .last_update(now)
-                .next_update(now + validity)
-                .add_extension(x509.CRLNumber(number), critical=False)
-                .add_extension(_aki(cert), critical=False)
-            )
-            for e in revoked:
-                rc = (
-                    x509.RevokedCertificateBuilder()
-                    .serial_number(int(e["serial"]))
-                    .revocation_date(datetime.fromisoformat(e["revoked_at"]))
-                )
-                reason = REVOCATION_REASONS[e.get("reason", "unspecified")]
-                if reason is not x509.ReasonFlags.unspecified:
-                    rc = rc.add_extension(x509.CRLReason(reason), critical=False)
-                builder = builder.add_revoked_certificate(rc.build())
-            der = builder.sign(key, _sig_hash(key)).public_bytes(serialization.Encoding.DER)
-            self._crl_cache[issuer] = (fingerprint, now, der)
-            return der
+        """The current DER CRL of ``issuer`` ("issuing" for end entities, "root" for the CA)."""
+        return self.revocation.crl(issuer)
 
     def ocsp_respond(self, request_der: bytes) -> bytes:
-        """Answer a DER OCSP request for any certificate this CA issued (RFC 6960).
-
-        The issuing CA answers for end entities, the root for the issuing CA; both sign their
-        responses directly, so no delegated responder certificate is needed.
-        """
-        try:
-            req = ocsp.load_der_ocsp_request(request_der)
-        except ValueError:
-            return _ocsp_error(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-        responder = None
-        for which, cert in (("issuing", self.issuing_certificate), ("root", self.root_certificate)):
-            if (
-                _key_hash(cert, req.hash_algorithm) == req.issuer_key_hash
-                and _name_hash(cert, req.hash_algorithm) == req.issuer_name_hash
-            ):
-                responder = (which, cert)
-                break
-        if responder is None:
-            return _ocsp_error(ocsp.OCSPResponseStatus.UNAUTHORIZED)
-        which, issuer_cert = responder
-        entry = self.store.entry(req.serial_number)
-        now = _now()
-        revoked_at = reason = None
-        if entry is None or entry.get("issuer") != which:
-            cert_status = ocsp.OCSPCertStatus.UNKNOWN
-        elif entry.get("status") == "revoked":
-            cert_status = ocsp.OCSPCertStatus.REVOKED
-            revoked_at = datetime.fromisoformat(entry["revoked_at"])
-            reason = REVOCATION_REASONS[entry.get("reason", "unspecified")]
-        else:
-            cert_status = ocsp.OCSPCertStatus.GOOD
-        # Answer by the CertID the client sent (not a re-derived one), so clients that hash
-        # with SHA-1 or SHA-256 both find their response.
-        builder = (
-            ocsp.OCSPResponseBuilder()
-            .add_response_by_hash(
-                issuer_name_hash=req.issuer_name_hash,
-                issuer_key_hash=req.issuer_key_hash,
-                serial_number=req.serial_number,
-                algorithm=req.hash_algorithm,
-                cert_status=cert_status,
-                this_update=now,
-                next_update=now + timedelta(hours=OCSP_VALID_HOURS),
-                revocation_time=revoked_at,
-                revocation_reason=reason,
-            )
-            .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer_cert)
-        )
-        for ext in req.extensions:
-            if isinstance(ext.value, x509.OCSPNonce):
-                builder = builder.add_extension(ext.value, critical=False)
-        key = self._ca_key(which)
-        return builder.sign(key, _sig_hash(key)).public_bytes(serialization.Encoding.DER)
+        """Answer a DER OCSP request for any certificate this CA issued (RFC 6960)."""
+        return self.revocation.ocsp_respond(request_der)
 
     # ---------------------------------------------------------------- validation
     def validation_context(
@@ -745,9 +543,9 @@ class PlatformCA:
 
         from .fetchers import in_process_fetchers
 
-        certs = [_to_asn1(c) for c in (self.issuing_certificate, self.tsa_certificate)]
+        certs = [asn1_certificate(c) for c in (self.issuing_certificate, self.tsa_certificate)]
         args: dict[str, Any] = {
-            "trust_roots": [_to_asn1(self.root_certificate)],
+            "trust_roots": [asn1_certificate(self.root_certificate)],
             "other_certs": certs,
             "revocation_mode": revocation_mode,
         }
@@ -766,110 +564,10 @@ class PlatformCA:
         from pyhanko_certvalidator import CertificateValidator
 
         ctx = self.validation_context(**context_kwargs)
-        validator = CertificateValidator(_to_asn1(self.certificate(serial)), validation_context=ctx)
+        validator = CertificateValidator(
+            asn1_certificate(self.certificate(serial)), validation_context=ctx
+        )
         return run_sync(validator.async_validate_path())
-
-
-# -------------------------------------------------------------------- helpers
-def _end_entity_certificate(
-    subject: x509.Name,
-    public_key: PublicKey,
-    *,
-    issuing: x509.Certificate,
-    issuing_key: PrivateKey,
-    site_url: str,
-    valid_days: int,
-    eku: list[ObjectIdentifier],
-    eku_critical: bool,
-) -> x509.Certificate:
-    """A signing certificate from the issuing CA: digitalSignature + nonRepudiation, CRL DP and
-    OCSP/caIssuers AIA pointing at the platform, never outliving the issuing CA."""
-    if valid_days <= 0:
-        raise ValueError("valid_days must be positive")
-    now = _now()
-    not_after = min(now + timedelta(days=valid_days), issuing.not_valid_after_utc)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuing.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.ExtendedKeyUsage(eku), critical=eku_critical)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(_aki(issuing), critical=False)
-        .add_extension(_crl_dp(f"{site_url}/pki/issuing.crl"), critical=False)
-        .add_extension(
-            x509.AuthorityInformationAccess(
-                [
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.OCSP,
-                        x509.UniformResourceIdentifier(f"{site_url}/pki/ocsp"),
-                    ),
-                    x509.AccessDescription(
-                        AuthorityInformationAccessOID.CA_ISSUERS,
-                        x509.UniformResourceIdentifier(f"{site_url}/pki/issuing.cer"),
-                    ),
-                ]
-            ),
-            critical=False,
-        )
-        .sign(issuing_key, _sig_hash(issuing_key))
-    )
-
-
-def _to_asn1(cert: x509.Certificate) -> Any:
-    from asn1crypto import x509 as asn1_x509
-
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-
-
-def _ca_key_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
-    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
-
-
-def _crl_dp(url: str) -> x509.CRLDistributionPoints:
-    return x509.CRLDistributionPoints(
-        [
-            x509.DistributionPoint(
-                full_name=[x509.UniformResourceIdentifier(url)],
-                relative_name=None,
-                reasons=None,
-                crl_issuer=None,
-            )
-        ]
-    )
 
 
 def _entry_fields(
@@ -883,31 +581,8 @@ def _entry_fields(
         "subject": cert.subject.rfc4514_string(),
         "key_ref": key_ref,
         "key_type": key_type,
-        "not_before": _iso(cert.not_valid_before_utc),
-        "not_after": _iso(cert.not_valid_after_utc),
-        "issued_at": _iso(_now()),
+        "not_before": iso_utc(cert.not_valid_before_utc),
+        "not_after": iso_utc(cert.not_valid_after_utc),
+        "issued_at": iso_utc(utc_now()),
         "status": "good",
     }
-
-
-def _key_hash(cert: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
-    from asn1crypto import keys as asn1_keys
-
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    h = hashes.Hash(algorithm)
-    h.update(asn1_keys.PublicKeyInfo.load(spki)["public_key"].contents[1:])
-    return h.finalize()
-
-
-def _name_hash(cert: x509.Certificate, algorithm: hashes.HashAlgorithm) -> bytes:
-    h = hashes.Hash(algorithm)
-    h.update(cert.subject.public_bytes())
-    return h.finalize()
-
-
-def _ocsp_error(status: ocsp.OCSPResponseStatus) -> bytes:
-    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
-        serialization.Encoding.DER
-    )

@@ -19,7 +19,9 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from .ca import REVOCATION_REASONS, Credential, PlatformCA
-from .custody import KEY_TYPES, CustodyError, KeyCustody, Pkcs11Custody, kek_from_env_or_file
+from .custody import KEY_TYPES, CustodyError, KeyCustody
+from .envelope import kek_from_env_or_file
+from .pkcs11_custody import Pkcs11Custody
 
 __all__ = ["main"]
 
@@ -236,7 +238,7 @@ def run(argv: list[str] | None = None) -> int:
         count = ca.rotate_kek(new)
         _print({"rewrapped": count})
         print(
-            "note: this re-wraps the CA's keys only; a Chop platform also seals personal data "
+            "note: this re-wraps the CA's keys only; a Chop platform also encrypts personal data "
             "under this KEK: use `chop rotate_kek`, which does both",
             file=sys.stderr,
         )
@@ -244,7 +246,8 @@ def run(argv: list[str] | None = None) -> int:
         from .http import make_server
 
         server = make_server(ca, args.host, args.port)
-        host, port = server.server_address[:2]
+        # An AF_INET server's address is (str, int); socketserver types it loosely.
+        host, port = str(server.server_address[0]), server.server_address[1]
         print(f"Chop PKI on http://{host}:{port}/pki/ (CRL, OCSP, TSA); Ctrl-C stops", flush=True)
         try:
             server.serve_forever()

@@ -10,7 +10,7 @@ issued by this CA is refused rather than fetched: the platform validates its own
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asn1crypto import cms, crl, ocsp
 from asn1crypto import x509 as asn1_x509
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["in_process_fetchers"]
 
-Cert = asn1_x509.Certificate | cms.AttributeCertificateV2
+Cert: TypeAlias = asn1_x509.Certificate | cms.AttributeCertificateV2
 
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:

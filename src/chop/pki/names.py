@@ -16,6 +16,8 @@ import unicodedata
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from .errors import PkiError
+
 __all__ = [
     "USCC_ALPHABET",
     "company_name",
@@ -34,7 +36,11 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 def uscc_check_char(first17: str) -> str:
     """The check character GB 32100-2015 appends to the first 17 characters of a USCC."""
     if len(first17) != 17 or any(c not in USCC_ALPHABET for c in first17):
-        raise ValueError("a USCC body is 17 characters from " + USCC_ALPHABET)
+        raise PkiError(
+            "a USCC body is 17 characters from " + USCC_ALPHABET,
+            code="uscc_malformed",
+            value=first17,
+        )
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS, strict=True))
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
@@ -47,19 +53,30 @@ def validate_uscc(uscc: str) -> str:
     """
     code = uscc.strip().upper()
     if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
-        raise ValueError(f"{uscc!r} is not an 18-character 统一社会信用代码")
+        raise PkiError(
+            f"{uscc!r} is not an 18-character 统一社会信用代码", code="uscc_malformed", value=uscc
+        )
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise ValueError(f"{uscc!r} fails the GB 32100 check (last character should be {expected})")
+        raise PkiError(
+            f"{uscc!r} fails the GB 32100 check (last character should be {expected})",
+            code="uscc_check_failed",
+            value=uscc,
+            expected=expected,
+        )
     return code
 
 
 def _clean_name(name: str) -> str:
     cleaned = unicodedata.normalize("NFC", " ".join(name.split()))
     if not cleaned:
-        raise ValueError("name is empty")
+        raise PkiError("name is empty", code="name_empty")
     if len(cleaned) > 64:
-        raise ValueError("name is longer than the 64 characters X.520 allows for CN")
+        raise PkiError(
+            "name is longer than the 64 characters X.520 allows for CN",
+            code="name_too_long",
+            limit=64,
+        )
     return cleaned
 
 
@@ -67,7 +84,7 @@ def normalise_id_number(id_number: str) -> str:
     """ID numbers are compared without spaces and with an upper-case check letter ``X``."""
     cleaned = "".join(id_number.split()).upper()
     if not cleaned:
-        raise ValueError("ID number is empty")
+        raise PkiError("ID number is empty", code="id_number_empty")
     return cleaned
 
 

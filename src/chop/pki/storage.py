@@ -22,7 +22,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .custody import BlobStore, DirectoryBlobStore, remove_stale_temporaries
+from .file_custody import BlobStore, DirectoryBlobStore, remove_stale_temporaries
 
 __all__ = ["CAStore"]
 

@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from chop.pki.custody import derive_kek, kek_check_value
-from chop.pki.custody import seal as envelope_seal
-from chop.pki.custody import unseal as envelope_unseal
+from chop.pki.envelope import decrypt as envelope_decrypt
+from chop.pki.envelope import derive_kek, kek_check_value
+from chop.pki.envelope import encrypt as envelope_encrypt
 
 PURPOSE = "pii"
 MATCH_KEY_NAME = "pii-match"
@@ -56,11 +56,11 @@ def legacy_match_key(secret: str | bytes) -> bytes:
 
 
 def seal_with(kek: bytes, value: str) -> str:
-    return envelope_seal(kek, value.encode(), purpose=PURPOSE).decode("ascii")
+    return envelope_encrypt(kek, value.encode(), purpose=PURPOSE).decode("ascii")
 
 
 def unseal_with(kek: bytes, token: str) -> str:
-    return envelope_unseal(kek, token.encode("ascii"), purpose=PURPOSE).decode()
+    return envelope_decrypt(kek, token.encode("ascii"), purpose=PURPOSE).decode()
 
 
 def sealed_under(token: str, kek: bytes) -> bool:
@@ -92,13 +92,13 @@ def load_match_key(secret: str | bytes) -> bytes:
     kek = derived_kek(secret)
     row = SealedKey.objects.filter(name=MATCH_KEY_NAME).first()
     if row is None:
-        sealed = envelope_seal(kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE).decode()
+        sealed = envelope_encrypt(kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE).decode()
         try:
             with transaction.atomic():
                 row = SealedKey.objects.create(name=MATCH_KEY_NAME, sealed=sealed)
         except IntegrityError:
             row = SealedKey.objects.get(name=MATCH_KEY_NAME)
-    return envelope_unseal(kek, row.sealed.encode(), purpose=MATCH_KEY_PURPOSE)
+    return envelope_decrypt(kek, row.sealed.encode(), purpose=MATCH_KEY_PURPOSE)
 
 
 def _match_key() -> bytes:

@@ -1,4 +1,4 @@
-"""Convert personal data sealed in the first format ("v1:") to chop.pki.custody's envelope.
+"""Convert personal data encrypted in the first format ("v1:") to chop.pki.envelope's format.
 
 Commit db32dc4 switched ``pii.seal`` from its own scheme to the custody envelope (and widened the
 columns in 0002) but left the stored values as they were, so a database seeded before it raised
@@ -41,7 +41,7 @@ def open_v1(secret, token: str) -> bytes:
 
 
 def forwards(apps, schema_editor):
-    from chop.pki.custody import derive_kek, seal
+    from chop.pki.envelope import derive_kek, encrypt
 
     secret = settings.CHOP_KEK
     kek = derive_kek(secret)
@@ -60,7 +60,7 @@ def forwards(apps, schema_editor):
                         f"{model_name} {row.pk}: {field} cannot be opened with this CHOP_KEK; "
                         "run the migration with the key the data was sealed with"
                     ) from exc
-                setattr(row, field, seal(kek, plain, purpose="pii").decode("ascii"))
+                setattr(row, field, encrypt(kek, plain, purpose="pii").decode("ascii"))
                 changed.append(field)
             if changed:
                 row.save(update_fields=changed)

@@ -34,14 +34,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from chop.pki.custody import (
-    CustodyError,
-    derive_kek,
-    kek_check_value,
-    kek_from_env_or_file,
-)
-from chop.pki.custody import seal as envelope_seal
-from chop.pki.custody import unseal as envelope_unseal
+from chop.pki.custody import CustodyError
+from chop.pki.envelope import decrypt as envelope_decrypt
+from chop.pki.envelope import derive_kek, kek_check_value, kek_from_env_or_file
+from chop.pki.envelope import encrypt as envelope_encrypt
 from chop.verification import pii
 from chop.verification.models import CompanyVerification, PersonVerification, SealedKey
 
@@ -130,11 +126,11 @@ class Command(BaseCommand):
         for row in SealedKey.objects.select_for_update().order_by("pk"):
             purpose = f"secret:{row.name}"
             if pii.sealed_under(row.sealed, new):
-                keys[row.name] = envelope_unseal(new, row.sealed.encode(), purpose=purpose)
+                keys[row.name] = envelope_decrypt(new, row.sealed.encode(), purpose=purpose)
                 counts["skipped"] += 1
                 continue
-            keys[row.name] = envelope_unseal(old, row.sealed.encode(), purpose=purpose)
-            row.sealed = envelope_seal(new, keys[row.name], purpose=purpose).decode("ascii")
+            keys[row.name] = envelope_decrypt(old, row.sealed.encode(), purpose=purpose)
+            row.sealed = envelope_encrypt(new, keys[row.name], purpose=purpose).decode("ascii")
             row.save(update_fields=["sealed"])
             counts["keys"] += 1
         match_key = keys[pii.MATCH_KEY_NAME]
