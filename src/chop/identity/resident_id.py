@@ -26,7 +26,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from .validation import InvalidIdentifier, ValidationResult, clean_input
+from .validation import InvalidIdentifier, ValidationResult, checks, clean_input
 
 __all__ = [
     "PROVINCE_CODES",
@@ -133,6 +133,7 @@ def _fail(code: str, zh: str, en: str, normalized: str | None = None, **details:
     return ValidationResult.fail(code, zh, en, normalized, sensitive=True, **details)
 
 
+@checks("resident_id")
 def validate_resident_id(value: str | None, *, today: dt.date | None = None) -> ValidationResult:
     """Check an 18-character ID number; ``normalized`` is upper-case with spaces removed.
 
