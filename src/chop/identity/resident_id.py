@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 from .validation import InvalidIdentifier, ValidationResult, checks, clean_input
 
@@ -129,7 +130,7 @@ def _today_in_china() -> dt.date:
     return dt.datetime.now(CHINA_TZ).date()
 
 
-def _fail(code: str, zh: str, en: str, normalized: str | None = None, **details: object):
+def _fail(code: str, zh: str, en: str, normalized: str | None = None, **details: Any):
     return ValidationResult.fail(code, zh, en, normalized, sensitive=True, **details)
 
 
