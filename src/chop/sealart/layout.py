@@ -27,7 +27,6 @@ from .fitting import (
 from .fonts import LoadedFont, load_font
 from .geometry import Shape, rect_ring_shape, ring_shape, star_shape
 from .spec import (
-    MIDDLE_DOT,
     PURPOSE_TEXT,
     ROUND_KINDS,
     Measure,
@@ -40,7 +39,7 @@ from .spec import (
     limit,
 )
 
-__all__ = ["MIDDLE_DOT", "Layout", "build", "is_wide"]
+__all__ = ["Layout", "build"]
 
 
 @dataclass

@@ -107,7 +107,7 @@ class VerificationResult:
     attempts: int = 0
     checked_at: dt.datetime = field(default_factory=_now)
     subject: str = "provider"
-    details: dict[str, Any] = field(default_factory=dict)  # a local refusal's parameters
+    details: dict[str, Any] = field(default_factory=dict, compare=False)  # local refusal params
 
     @property
     def verified(self) -> bool:
