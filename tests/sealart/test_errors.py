@@ -135,3 +135,81 @@ def test_absurd_resolutions(kw):
     d = render(SealSpec(name="上海示例科技有限公司"))
     with pytest.raises(SealSpecError, match="px|dpi"):
         d.to_png(**kw)
+
+
+def test_errors_carry_a_code_and_parameters_in_the_sealart_namespace():
+    from chop.errors import ChopError
+
+    with pytest.raises(SealSpecError) as info:
+        render(SealSpec(name="上海示例科技有限公司", bottom_text="12345\U0001f600"))
+    err = info.value
+    assert isinstance(err, ChopError) and err.namespace == "sealart"
+    assert err.code == "glyph" and err.chars == "\U0001f600"
+    assert err.params["chars"] == "\U0001f600" and err.params["part"] == "bottom_text"
+    assert "下弦文" in str(err) and "bottom text" in str(err)
+
+    with pytest.raises(SealSpecError) as info:
+        render(SealSpec(name="上海示例科技有限公司", size_mm=1000))
+    assert info.value.code == "out_of_range"
+    assert info.value.params == {"measure": "size", "value": 1000, "lo": "20", "hi": "60"}
+
+    with pytest.raises(SealSpecError) as info:
+        render(SealSpec(name="北京" * 22))
+    assert info.value.code == "does_not_fit"
+    assert info.value.params == {"part": "name", "min_height_mm": 3.6}
+
+
+# Every refusal the engine can make, each with its code: the app's catalogue must cover them all.
+REFUSALS = [
+    ({"name": ""}, "empty"),
+    ({"name": "示例\x07公司"}, "control"),
+    ({"name": "北" * 49}, "too_long"),
+    ({"name": "示例\U0001f600公司"}, "glyph"),
+    ({"name": "北京" * 22}, "does_not_fit"),
+    ({"kind": "legal_rep_square", "name": "王"}, "legal_rep_name"),
+    ({"kind": "finance_square", "name": "北" * 26}, "too_many_chars"),
+    ({"name": "示例公司", "size_mm": 5}, "out_of_range"),
+    (
+        {
+            "kind": "invoice",
+            "name": "示例公司",
+            "taxpayer_id": "1",
+            "width_mm": 30,
+            "height_mm": 40,
+        },
+        "oval_shape",
+    ),
+    ({"kind": "invoice", "name": "示例公司"}, "taxpayer_id_missing"),
+    ({"name": "示例公司", "color": "reddish"}, "color"),
+    ({"name": "示例公司", "opacity": 0}, "opacity"),
+    ({"name": "示例公司", "aged_seed": "x"}, "aged_seed"),
+]
+
+
+@pytest.mark.parametrize(("spec", "code"), REFUSALS)
+def test_every_refusal_has_its_code_and_a_translated_message(spec, code):
+    from django.utils import translation
+
+    from chop.explain import explain
+    from chop.explain.sealart import MESSAGES
+
+    with pytest.raises(SealSpecError) as info:
+        render(SealSpec(**spec))
+    assert info.value.code == code and code in MESSAGES
+    with translation.override("zh-hans"):
+        zh = explain(info.value)
+    with translation.override("en"):
+        en = explain(info.value)
+    assert zh != en and "%(" not in zh and "%(" not in en
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh) and zh.endswith("。")
+
+
+def test_kind_and_font_codes_are_in_the_catalogue():
+    from chop.explain.sealart import MESSAGES
+
+    with pytest.raises(SealSpecError) as info:
+        SealSpec(kind="triangle", name="x")
+    assert info.value.code == "kind"
+    assert SealFontError("x").code == "font_missing"
+    for code in ("kind", "font_missing", "font_file_missing", "font_unreadable", "output_format"):
+        assert code in MESSAGES

@@ -156,3 +156,18 @@ def test_a_middle_dot_in_a_company_name_stays_a_dot():
     # a dot (about as wide as tall), not a dash stretched across the 4.5 mm glyph box
     assert max(x1 - x0, y1 - y0) < 2.2
     assert max(x1 - x0, y1 - y0) / min(x1 - x0, y1 - y0) < 1.4
+
+
+def test_glyph_boxes_are_glyph_placements_and_fitting_is_its_own_module():
+    """sealart's box of one glyph is a GlyphPlacement (pdfsign's Placement is where a seal goes
+    on a page); the fitting, the aged look and the spec limits live in their own modules."""
+    from chop.sealart import aged, fitting, spec
+    from chop.sealart.fitting import GlyphPlacement, box_corners
+
+    d = render(SealSpec(name="上海示例科技有限公司"))
+    glyph = d.glyphs()[0]
+    x, y, rot, w, h = glyph.box
+    corners = GlyphPlacement(glyph.text, x, y, rot, w, h).corners()
+    assert (corners == box_corners(glyph)).all()
+    assert callable(aged.wear) and callable(fitting.arc_text) and callable(spec.limit)
+    assert spec.TextPart.NAME.label_zh == "名称" and spec.Measure.SIZE.label_en == "size"

@@ -22,7 +22,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from .providers.base import Outcome, TransferRequest
 from .validation import clean_input
@@ -75,7 +75,12 @@ def parse_amount_fen(text: str | Decimal) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class DepositCheck:
-    """Result of one :meth:`MicroDeposit.check`: VERIFIED or REFUSED with a reason."""
+    """Result of one :meth:`MicroDeposit.check`: VERIFIED or REFUSED with a reason.
+
+    The app renders ``code`` (``"deposit.<reason_code>"``) and ``params`` through ``chop.explain``.
+    """
+
+    namespace: ClassVar[str] = "identity"
 
     status: Outcome
     reason_code: str
@@ -91,6 +96,14 @@ class DepositCheck:
     @property
     def message(self) -> str:
         return f"{self.message_zh} / {self.message_en}"
+
+    @property
+    def code(self) -> str:
+        return f"deposit.{self.reason_code}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"attempts_left": self.attempts_left}
 
 
 @dataclass(slots=True)

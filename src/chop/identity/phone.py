@@ -12,13 +12,14 @@ the person is proven by the one-time code, not here.
 
 from __future__ import annotations
 
-from .validation import InvalidIdentifier, ValidationResult, clean_input
+from .validation import InvalidIdentifier, ValidationResult, checks, clean_input
 
 __all__ = ["mask_mobile", "require_mobile", "to_e164", "validate_mobile"]
 
 SEPARATORS = " \t\r\n-.()"
 
 
+@checks("phone")
 def validate_mobile(value: str | None) -> ValidationResult:
     """Check a mobile number; ``normalized`` is the 11 bare digits."""
     text = clean_input(value, drop=SEPARATORS)

@@ -25,8 +25,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from typing import Any
 
-from .validation import InvalidIdentifier, ValidationResult, clean_input
+from .validation import InvalidIdentifier, ValidationResult, checks, clean_input
 
 __all__ = [
     "PROVINCE_CODES",
@@ -129,10 +130,11 @@ def _today_in_china() -> dt.date:
     return dt.datetime.now(CHINA_TZ).date()
 
 
-def _fail(code: str, zh: str, en: str, normalized: str | None = None, **details: object):
+def _fail(code: str, zh: str, en: str, normalized: str | None = None, **details: Any):
     return ValidationResult.fail(code, zh, en, normalized, sensitive=True, **details)
 
 
+@checks("resident_id")
 def validate_resident_id(value: str | None, *, today: dt.date | None = None) -> ValidationResult:
     """Check an 18-character ID number; ``normalized`` is upper-case with spaces removed.
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .resident_id import PROVINCE_CODES
-from .validation import InvalidIdentifier, ValidationResult, clean_input
+from .validation import InvalidIdentifier, ValidationResult, checks, clean_input
 
 __all__ = [
     "ALPHABET",
@@ -178,6 +178,7 @@ def org_code_check_char(body8: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
+@checks("uscc")
 def validate_uscc(value: str | None) -> ValidationResult:
     """Check a USCC; ``normalized`` is upper-case without spaces or dashes.
 

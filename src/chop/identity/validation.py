@@ -1,4 +1,4 @@
-"""The shared shape of every local check: a result that says *why*, in Chinese and English.
+"""The shared shape of every local check: a result that says *why*, with a code the app renders.
 
 Validators never raise on bad input: a form needs the reason to show the user, the audit record
 needs a stable machine code, and both are cheaper to get from one value than from an exception.
@@ -8,11 +8,14 @@ bad input is a programming error or where the caller simply wants to stop.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-__all__ = ["InvalidIdentifier", "ValidationResult", "clean_input"]
+__all__ = ["InvalidIdentifier", "ValidationResult", "clean_input", "checks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,15 @@ class ValidationResult:
     can redisplay what was understood. ``details`` holds extra facts such as the expected check
     character. ``sensitive`` results (resident ID numbers) hide ``normalized`` in ``repr`` so that
     logging a result never writes a full ID number to a log.
+
+    For people, the app renders ``code`` and ``params`` through ``chop.explain`` (namespace
+    ``identity``). ``subject`` says which check answered (``resident_id``, ``uscc``, ``phone``,
+    ``name``): reason codes such as ``empty`` or ``wrong_length`` are only unique per check, so
+    ``code`` is ``"<subject>.<reason_code>"``. ``message_zh``/``message_en`` stay for the command
+    line, logs and stored evidence.
     """
+
+    namespace: ClassVar[str] = "identity"
 
     valid: bool
     reason_code: str
@@ -34,9 +45,18 @@ class ValidationResult:
     normalized: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     sensitive: bool = False
+    subject: str = ""
 
     def __bool__(self) -> bool:
         return self.valid
+
+    @property
+    def code(self) -> str:
+        return f"{self.subject}.{self.reason_code}" if self.subject else self.reason_code
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.details)
 
     @property
     def message(self) -> str:
@@ -77,9 +97,34 @@ class ValidationResult:
         normalized: str | None = None,
         *,
         sensitive: bool = False,
+        subject: str = "",
         **details: Any,
     ) -> ValidationResult:
-        return cls(False, reason_code, message_zh, message_en, normalized, dict(details), sensitive)
+        return cls(
+            False,
+            reason_code,
+            message_zh,
+            message_en,
+            normalized,
+            dict(details),
+            sensitive,
+            subject,
+        )
+
+
+def checks(
+    subject: str,
+) -> Callable[[Callable[..., ValidationResult]], Callable[..., ValidationResult]]:
+    """Mark every result of a validator with the ``subject`` it checked (see ``code``)."""
+
+    def wrap(validate: Callable[..., ValidationResult]) -> Callable[..., ValidationResult]:
+        @functools.wraps(validate)
+        def validator(*args: Any, **kwargs: Any) -> ValidationResult:
+            return dataclasses.replace(validate(*args, **kwargs), subject=subject)
+
+        return validator
+
+    return wrap
 
 
 class InvalidIdentifier(ValueError):

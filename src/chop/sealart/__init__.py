@@ -18,7 +18,7 @@ import functools
 from .drawing import PT_PER_MM, Drawing
 from .errors import SealFontError, SealSpecError
 from .layout import build
-from .spec import SealKind, SealSpec, official_seal_for, parse_color
+from .spec import SealKind, SealSpec, check_look, official_seal_for, parse_color
 from .text import check_seal_text, normalise_seal_text
 
 __all__ = [
@@ -40,15 +40,9 @@ __all__ = [
 def _render(spec: SealSpec) -> Drawing:
     default = "black" if spec.kind is SealKind.SIGNATURE else "red"
     color = parse_color(default if spec.color is None else spec.color)
-    op = spec.opacity
-    if not isinstance(op, int | float) or not (0.05 <= op <= 1):
-        raise SealSpecError(
-            f"不透明度应在 0.05–1 之间 / opacity must be between 0.05 and 1, got {op!r}"
-        )
-    if spec.aged_seed is not None and not isinstance(spec.aged_seed, int):
-        raise SealSpecError("做旧种子应为整数 / the aged-look seed must be an integer")
+    check_look(spec)
     lay = build(spec)
-    return Drawing(lay.width, lay.height, lay.shapes, color, float(op), lay.erase)
+    return Drawing(lay.width, lay.height, lay.shapes, color, float(spec.opacity), lay.erase)
 
 
 def render(spec: SealSpec) -> Drawing:

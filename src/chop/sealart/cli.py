@@ -96,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         fmt = out.suffix.lower()
         if fmt not in (".png", ".svg", ".pdf"):
             raise SealSpecError(
-                f"输出格式不支持 / unsupported output format {fmt or '(none)'}: use .png, .svg or .pdf"
+                f"输出格式不支持 / unsupported output format {fmt or '(none)'}: use .png, .svg or .pdf",
+                code="output_format",
+                format=fmt,
             )
         kw = {k: getattr(args, k) for k in SPEC_FIELDS if getattr(args, k) is not None}
         drawing = render(SealSpec(**kw))

@@ -91,7 +91,9 @@ def find_font(style: str) -> FontRef:
         ref = configured[style]
         if not Path(ref.path).is_file():
             raise SealFontError(
-                f"配置的字体文件不存在 / configured font file not found: {ref.path}"
+                f"配置的字体文件不存在 / configured font file not found: {ref.path}",
+                code="font_file_missing",
+                path=ref.path,
             )
         return ref
     if style in FONT_STYLES:
@@ -117,15 +119,17 @@ def find_font(style: str) -> FontRef:
             pass
     for path in fallbacks:
         if Path(path).is_file():
-            idx = _family_index(path, family)
-            if idx is not None:
-                return FontRef(path, idx, family)
+            index = _family_index(path, family)
+            if index is not None:
+                return FontRef(path, index, family)
     hint = (
         f"；请安装 Debian 软件包 {package} / install the Debian package {package}"
         if package
         else ""
     )
-    raise SealFontError(f"找不到字体 “{family}” / font “{family}” not found{hint}")
+    raise SealFontError(
+        f"找不到字体 “{family}” / font “{family}” not found{hint}", family=family, package=package
+    )
 
 
 class _SegmentPen(BasePen):
@@ -239,5 +243,7 @@ def load_font(style: str) -> LoadedFont:
         return LoadedFont(ref)
     except Exception as exc:  # a broken or unreadable file
         raise SealFontError(
-            f"无法读取字体 / cannot read font {ref.path}#{ref.index}: {exc}"
+            f"无法读取字体 / cannot read font {ref.path}#{ref.index}: {exc}",
+            code="font_unreadable",
+            path=ref.path,
         ) from exc

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
@@ -52,7 +54,9 @@ def parse_color(value: str) -> tuple[int, int, int]:
     m = _HEX.match(v)
     if not m:
         raise SealSpecError(
-            f"颜色无效 / invalid colour {value!r}: use red, blue, black or a hex colour such as #e0201b"
+            f"颜色无效 / invalid colour {value!r}: use red, blue, black or a hex colour such as #e0201b",
+            code="color",
+            value=str(value),
         )
     h = m.group(1)
     if len(h) == 3:
@@ -95,7 +99,10 @@ class SealSpec:
             except ValueError:
                 kinds = ", ".join(k.value for k in SealKind)
                 raise SealSpecError(
-                    f"未知印章类型 / unknown seal kind {self.kind!r}; one of: {kinds}"
+                    f"未知印章类型 / unknown seal kind {self.kind!r}; one of: {kinds}",
+                    code="kind",
+                    value=str(self.kind),
+                    kinds=kinds,
                 ) from None
 
     def replace(self, **changes) -> SealSpec:
@@ -116,3 +123,136 @@ def official_seal_for(
     return SealSpec(
         kind=SealKind.OFFICIAL, name=company_name.strip(), bottom_text=bottom_text, size_mm=size_mm
     )
+
+
+# ---------------------------------------------------------------------------------- validation
+class TextPart(StrEnum):
+    """Which text of a seal a problem is about. The value is the spec field (and the ``part``
+    parameter of errors); the labels are only for the engine's own messages."""
+
+    NAME = "name"
+    HORIZONTAL = "horizontal_text"
+    BOTTOM = "bottom_text"
+    TAXPAYER_ID = "taxpayer_id"
+
+    @property
+    def label_zh(self) -> str:
+        return _TEXT_PART_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _TEXT_PART_LABELS[self][1]
+
+
+_TEXT_PART_LABELS = {
+    TextPart.NAME: ("名称", "name"),
+    TextPart.HORIZONTAL: ("横向文", "horizontal text"),
+    TextPart.BOTTOM: ("下弦文", "bottom text"),
+    TextPart.TAXPAYER_ID: ("税号", "taxpayer id"),
+}
+
+
+class Measure(StrEnum):
+    """A dimension of the spec that has limits (millimetres)."""
+
+    SIZE = "size"
+    WIDTH = "width"
+    HEIGHT = "height"
+    BORDER = "border"
+    STAR = "star_size"
+    TEXT_HEIGHT = "text_height"
+
+    @property
+    def label_zh(self) -> str:
+        return _MEASURE_LABELS[self][0]
+
+    @property
+    def label_en(self) -> str:
+        return _MEASURE_LABELS[self][1]
+
+
+_MEASURE_LABELS = {
+    Measure.SIZE: ("尺寸", "size"),
+    Measure.WIDTH: ("宽度", "width"),
+    Measure.HEIGHT: ("高度", "height"),
+    Measure.BORDER: ("边框", "border"),
+    Measure.STAR: ("五角星", "star size"),
+    Measure.TEXT_HEIGHT: ("字高", "text height"),
+}
+
+
+def is_wide(ch: str) -> bool:
+    """A full-width character (an ideograph or a full-width form): one square cell on a seal."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def limit(value: float, lo: float, hi: float, what: Measure) -> float:
+    """``value`` as a float if it is a finite number within ``lo``–``hi`` mm, else refuse it."""
+    if not (isinstance(value, int | float) and math.isfinite(value)) or not (lo <= value <= hi):
+        raise SealSpecError(
+            f"{what.label_zh}超出范围 / {what.label_en} out of range: {value!r} "
+            f"(allowed {lo:g}–{hi:g} mm)",
+            code="out_of_range",
+            measure=what.value,
+            value=value,
+            lo=f"{lo:g}",
+            hi=f"{hi:g}",
+        )
+    return float(value)
+
+
+def check_look(spec: SealSpec) -> None:
+    """Refuse an opacity outside 0.05–1 or an aged-look seed that is not an integer."""
+    op = spec.opacity
+    if not isinstance(op, int | float) or not (0.05 <= op <= 1):
+        raise SealSpecError(
+            f"不透明度应在 0.05–1 之间 / opacity must be between 0.05 and 1, got {op!r}",
+            code="opacity",
+            value=op,
+        )
+    if spec.aged_seed is not None and not isinstance(spec.aged_seed, int):
+        raise SealSpecError(
+            "做旧种子应为整数 / the aged-look seed must be an integer", code="aged_seed"
+        )
+
+
+MIDDLE_DOT = "\u00b7"  # the separator of transcribed names on ID cards: 买买提·艾力
+MAX_DOTTED_NAME = 10
+MAX_NAME_WIDE = 48  # characters of a Chinese name on the largest round seal
+MAX_NAME_LATIN = 80
+
+
+def legal_rep_name_ok(name: str) -> bool:
+    """A legal-representative seal carries 2–4 Chinese characters, or a transcribed name whose
+    parts (Chinese characters) are joined by single middle dots, at most 10 characters in all."""
+    if MIDDLE_DOT not in name:
+        return 2 <= len(name) <= 4 and all(is_wide(c) for c in name)
+    parts = name.split(MIDDLE_DOT)
+    return (
+        len(name) <= MAX_DOTTED_NAME
+        and len(parts) >= 2
+        and all(p and all(is_wide(c) for c in p) for p in parts)
+    )
+
+
+def checked_name(spec: SealSpec) -> str:
+    """The spec's name with whitespace collapsed; refuses an empty name, control characters and
+    names longer than any seal can carry."""
+    name = " ".join((spec.name or "").split())
+    if not name:
+        raise SealSpecError("名称不能为空 / the name must not be empty", code="empty")
+    bad = [ch for ch in name if unicodedata.category(ch).startswith("C")]
+    if bad:
+        raise SealSpecError(
+            "名称含有控制字符 / the name contains control characters", code="control"
+        )
+    most = MAX_NAME_WIDE if any(is_wide(ch) for ch in name) else MAX_NAME_LATIN
+    if len(name) > most:
+        raise SealSpecError(
+            f"名称过长（{len(name)} 字，最多 {most}）/ the name is too long "
+            f"({len(name)} characters, at most {most})",
+            code="too_long",
+            length=len(name),
+            limit=most,
+        )
+    return name

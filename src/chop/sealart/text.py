@@ -9,8 +9,8 @@ from __future__ import annotations
 import unicodedata
 
 from .errors import SealSpecError
-from .layout import MIDDLE_DOT, _is_wide, build
-from .spec import SealKind, SealSpec, official_seal_for
+from .layout import build
+from .spec import MIDDLE_DOT, SealKind, SealSpec, is_wide, official_seal_for
 
 # Dots people type instead of the ID card's U+00B7 (bullet, hyphenation point, katakana middle
 # dot and its half-width form, operators): one spelling, so a name matches its ID card.
@@ -35,7 +35,7 @@ def normalise_seal_text(text: str) -> str:
         text = text.replace(dot, MIDDLE_DOT)
     text = " ".join(text.split())
     text = text.replace(f" {MIDDLE_DOT}", MIDDLE_DOT).replace(f"{MIDDLE_DOT} ", MIDDLE_DOT)
-    if any(_is_wide(ch) for ch in text):
+    if any(is_wide(ch) for ch in text):
         text = text.replace("(", "（").replace(")", "）")
     return text
 

@@ -213,9 +213,9 @@ def confirm(company: Company, user, code: str, *, request=None):
                 company_case=case.pk,
             )
     except SealSpecError as exc:
-        from .textrules import seal_text_message
+        from chop.explain import explain
 
-        raise VerificationError(seal_text_message(exc)) from None
+        raise VerificationError(explain(exc)) from None
     except IntegrityError:
         # one active legal-rep seal per company (database constraint): a concurrent confirmation
         raise VerificationError(

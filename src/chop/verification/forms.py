@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from chop.explain import explain
 from chop.identity import mask_id_number, validate_mobile, validate_resident_id, validate_uscc
 
 from .models import CompanyVerification
@@ -14,14 +14,10 @@ from .textrules import clean_seal_text
 from .uploads import letter_field, photo_field
 
 
-def _message(result) -> str:
-    return result.message_en if (get_language() or "").startswith("en") else result.message_zh
-
-
 def clean_id_number(value: str) -> str:
     result = validate_resident_id(value)
     if not result.valid:
-        raise ValidationError(_message(result))
+        raise ValidationError(explain(result))
     return result.normalized
 
 
@@ -67,7 +63,7 @@ class PersonForm(forms.Form):
     def clean_phone(self):
         result = validate_mobile(self.cleaned_data["phone"])
         if not result.valid:
-            raise ValidationError(_message(result))
+            raise ValidationError(explain(result))
         return result.normalized
 
     def clean(self):
@@ -128,7 +124,7 @@ class CompanyForm(forms.Form):
     def clean_uscc(self):
         result = validate_uscc(self.cleaned_data["uscc"])
         if not result.valid:
-            raise ValidationError(_message(result))
+            raise ValidationError(explain(result))
         return result.normalized
 
     def clean_legal_rep_name(self):

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chop.audit.events import record
@@ -626,11 +626,9 @@ def enter_deposit(case: CompanyVerification, amount_text: str, *, user, request=
         result = deposit.check(amount_text)
         case.store_deposit(deposit)
         case.save(update_fields=["deposit_sealed", "deposit_tries_left", "deposit_expires_at"])
-        message = (
-            result.message_en
-            if (translation.get_language() or "").startswith("en")
-            else result.message_zh
-        )
+        from chop.explain import explain
+
+        message = explain(result)
         if result.counted or result.reason_code == "expired":
             _evidence(
                 case,
@@ -694,9 +692,8 @@ def _reject_company(case: CompanyVerification, *, reason: str, by) -> None:
 def check_seal_drawable(case: CompanyVerification) -> None:
     """Raise ApprovalBlocked, with the reason for the operator, if the official seal cannot be
     drawn from the name on the case (cases submitted before forms checked it)."""
+    from chop.explain import explain
     from chop.sealart import check_seal_text
-
-    from .textrules import seal_text_message
 
     problem = check_seal_text("official", case.company_name)
     if problem is not None:
@@ -705,7 +702,7 @@ def check_seal_drawable(case: CompanyVerification) -> None:
                 "The official seal cannot be drawn from the company name: %(reason)s Reject the "
                 "case with this reason so the applicant can correct the name."
             )
-            % {"reason": seal_text_message(problem)}
+            % {"reason": explain(problem)}
         )
 
 
@@ -755,9 +752,9 @@ def _approve_company(case: CompanyVerification, *, by) -> None:
     try:
         issuance.ensure_official_seal(company, by=by)
     except SealSpecError as exc:
-        from .textrules import seal_text_message
+        from chop.explain import explain
 
-        raise ApprovalBlocked(seal_text_message(exc)) from exc
+        raise ApprovalBlocked(explain(exc)) from exc
     notify.company_decided(case)
 
 

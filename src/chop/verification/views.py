@@ -98,13 +98,9 @@ def send_phone_code(request):
 
     result = validate_mobile(request.POST.get("phone", ""))
     if not result.valid:
-        english = (request.LANGUAGE_CODE or "").startswith("en")
-        return HttpResponse(
-            format_html(
-                '<span class="errorlist">{}</span>',
-                result.message_en if english else result.message_zh,
-            )
-        )
+        from chop.explain import explain
+
+        return HttpResponse(format_html('<span class="errorlist">{}</span>', explain(result)))
     # Each code is an SMS to a number the user typed: bounded per user and per address a minute
     # (the daily caps in otp bound the rest).
     for key, limit in (

@@ -25,7 +25,7 @@ import datetime as dt
 import enum
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..phone import validate_mobile
 from ..resident_id import mask_id_number, validate_resident_id
@@ -88,7 +88,14 @@ class VerificationResult:
     ``reference`` is the provider's own transaction id, so a decision can be traced at the source;
     ``attempts`` counts HTTP tries. ``review`` lists what the operator must check when the status
     is NEEDS_REVIEW.
+
+    The app renders ``code`` and ``params`` through ``chop.explain`` (namespace ``identity``): a
+    local refusal keeps the code of the check that refused (``subject``, e.g.
+    ``"uscc.bad_check_digit"``); a provider's answer is ``"provider.<status>"`` (its own reason,
+    free text from the provider, is in ``params["reason"]``), or ``"provider.operator_review"``.
     """
+
+    namespace: ClassVar[str] = "identity"
 
     status: Outcome
     provider: str
@@ -99,10 +106,24 @@ class VerificationResult:
     review: tuple[ReviewItem, ...] = ()
     attempts: int = 0
     checked_at: dt.datetime = field(default_factory=_now)
+    subject: str = "provider"
+    details: dict[str, Any] = field(default_factory=dict, compare=False)  # local refusal params
 
     @property
     def verified(self) -> bool:
         return self.status is Outcome.VERIFIED
+
+    @property
+    def code(self) -> str:
+        if self.subject != "provider":
+            return f"{self.subject}.{self.reason_code}"
+        if self.reason_code == "operator_review":
+            return "provider.operator_review"
+        return f"provider.{self.status.value}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"reason": self.reason_code, **self.details}
 
     @property
     def retryable(self) -> bool:
@@ -134,6 +155,8 @@ class VerificationResult:
             check.reason_code,
             check.message_zh,
             check.message_en,
+            subject=check.subject or "local",
+            details=dict(check.details),
         )
 
 
@@ -209,7 +232,13 @@ class TransferRequest:
 
 @dataclass(frozen=True, slots=True)
 class TransferResult:
-    """The payment provider's answer. ``simulated`` marks money that was not really sent."""
+    """The payment provider's answer. ``simulated`` marks money that was not really sent.
+
+    For people: ``code`` is ``"transfer.<status>"`` (or ``"transfer.simulated"``), rendered through
+    ``chop.explain``; the provider's own reason is ``params["reason"]``.
+    """
+
+    namespace: ClassVar[str] = "identity"
 
     status: TransferStatus
     provider: str
@@ -225,6 +254,16 @@ class TransferResult:
     @property
     def sent(self) -> bool:
         return self.status is TransferStatus.SENT
+
+    @property
+    def code(self) -> str:
+        if self.simulated:
+            return "transfer.simulated"
+        return f"transfer.{self.status.value}"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"reason": self.reason_code}
 
     @property
     def message(self) -> str:
@@ -249,10 +288,14 @@ class TransferResult:
 def _check_name(name: str, zh: str, en: str) -> ValidationResult | None:
     stripped = name.strip() if isinstance(name, str) else ""
     if not stripped:
-        return ValidationResult.fail("empty_name", f"请输入{zh}", f"Enter the {en}")
+        return ValidationResult.fail("empty_name", f"请输入{zh}", f"Enter the {en}", subject="name")
     if len(stripped) > MAX_NAME_LENGTH:
         return ValidationResult.fail(
-            "name_too_long", f"{zh}过长", f"The {en} is too long", length=len(stripped)
+            "name_too_long",
+            f"{zh}过长",
+            f"The {en} is too long",
+            subject="name",
+            length=len(stripped),
         )
     return None
 

@@ -1,0 +1,34 @@
+"""The seal engine's refusals (``chop.sealart.SealSpecError`` codes) in the reader's language.
+
+The platform only sends names through the engine's checks (company names, legal representatives'
+names, personal signatures), so the texts speak of "the name" where that is the only case.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+MESSAGES = {
+    "empty": _("Enter the name."),
+    "control": _("The name contains invisible control characters. Type it again."),
+    "too_long": _("The name is too long to fit on a seal (at most 48 Chinese characters)."),
+    "glyph": _("The seal font cannot draw these characters: %(chars)s. Remove them."),
+    "does_not_fit": _("The name is too long to fit on the seal. Shorten it."),
+    "legal_rep_name": _(
+        "A legal representative's seal takes a name of 2–4 Chinese characters, or a name "
+        "joined by the middle dot “·”."
+    ),
+    "too_many_chars": _("Too many characters for a square seal (%(length)s, at most %(limit)s)."),
+    "out_of_range": _("A size of the seal is out of range (allowed %(lo)s–%(hi)s mm)."),
+    "oval_shape": _("An oval seal must be wider than it is tall."),
+    "taxpayer_id_missing": _("An invoice seal needs the taxpayer identification number."),
+    "color": _("Choose red, blue, black or a hex colour such as #e0201b."),
+    "kind": _("Unknown seal kind."),
+    "opacity": _("The opacity must be between 0.05 and 1."),
+    "aged_seed": _("The aged-look seed must be a whole number."),
+    "output_format": _("Unsupported output format: use .png, .svg or .pdf."),
+    "font_missing": _("The seal font is not installed on the server."),
+    "font_file_missing": _("The configured seal font file does not exist."),
+    "font_unreadable": _("The seal font cannot be read."),
+    "invalid": _("The name cannot be drawn on a seal."),
+}
