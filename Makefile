@@ -41,6 +41,7 @@ test-postgres:
 
 lint:
 	@$(RUN) ruff check src tests
+	@$(RUN) lint-imports
 
 bench: setup
 	@$(RUN) python -m chop.bench

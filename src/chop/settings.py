@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "chop.verification",
     "chop.contracts",
     "chop.api",
+    "chop.platform",
 ]
 
 MIDDLEWARE = [

@@ -212,7 +212,7 @@ def confirm(company: Company, user, code: str, *, request=None):
                 company_case=case.pk,
             )
     except SealSpecError as exc:
-        from .textrules import seal_text_message
+        from chop.sealtext import seal_text_message
 
         raise VerificationError(seal_text_message(exc)) from None
     except IntegrityError:

@@ -695,8 +695,7 @@ def check_seal_drawable(case: CompanyVerification) -> None:
     """Raise ApprovalBlocked, with the reason for the operator, if the official seal cannot be
     drawn from the name on the case (cases submitted before forms checked it)."""
     from chop.sealart import check_seal_text
-
-    from .textrules import seal_text_message
+    from chop.sealtext import seal_text_message
 
     problem = check_seal_text("official", case.company_name)
     if problem is not None:
@@ -755,7 +754,7 @@ def _approve_company(case: CompanyVerification, *, by) -> None:
     try:
         issuance.ensure_official_seal(company, by=by)
     except SealSpecError as exc:
-        from .textrules import seal_text_message
+        from chop.sealtext import seal_text_message
 
         raise ApprovalBlocked(seal_text_message(exc)) from exc
     notify.company_decided(case)

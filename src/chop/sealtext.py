@@ -2,7 +2,9 @@
 
 Forms normalise a name (``chop.sealart.normalise_seal_text``) and ask the engine whether it can
 draw it (``check_seal_text``); the engine's reason code becomes a translated message here. Used by
-the verification forms, company creation, and approval (which must never fail with a 500).
+the verification forms, company creation, and approval (which must never fail with a 500). It sits
+outside the apps because both orgs (company creation) and verification use it, and orgs is below
+verification in the layers.
 """
 
 from __future__ import annotations
