@@ -283,7 +283,7 @@ def operator_required(view):
 
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
+        if not permissions.is_operator(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
