@@ -47,10 +47,7 @@ def _find_user(target: Target) -> User | None:
 
 def _canonical_login(raw: str) -> str:
     """One spelling per person, so "+86 138…" and "138…" count as the same account."""
-    try:
-        return parse_target(raw).value
-    except Exception:
-        return UserManager.normalize_login(raw)
+    return UserManager.normalize_login(raw)
 
 
 def _next_url(request: HttpRequest) -> str:
