@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -88,18 +89,14 @@ def invite(actor: Membership, raw_target: str, role: str, *, request=None) -> In
 def _check_invite_rate(company: Company, target: str) -> None:
     """Invitations cost an SMS each and land on a stranger's phone: cap them per day.
 
-    At most ``CHOP_INVITES_PER_TARGET_PER_DAY`` (3) to one address and
-    ``CHOP_INVITES_PER_COMPANY_PER_DAY`` (100) from one company in any 24 hours.
+    At most ``CHOP_INVITES_PER_TARGET_PER_DAY`` to one address and
+    ``CHOP_INVITES_PER_COMPANY_PER_DAY`` from one company in any 24 hours (defaults in settings).
     """
-    from django.conf import settings
-
     since = timezone.now() - timedelta(days=1)
     recent = Invitation.objects.filter(company=company, created_at__gte=since)
-    if recent.filter(target=target).count() >= getattr(
-        settings, "CHOP_INVITES_PER_TARGET_PER_DAY", 3
-    ):
+    if recent.filter(target=target).count() >= settings.CHOP_INVITES_PER_TARGET_PER_DAY:
         raise ValidationError(_("This address was invited several times today. Try tomorrow."))
-    if recent.count() >= getattr(settings, "CHOP_INVITES_PER_COMPANY_PER_DAY", 100):
+    if recent.count() >= settings.CHOP_INVITES_PER_COMPANY_PER_DAY:
         raise ValidationError(_("The company has sent too many invitations today. Try tomorrow."))
 
 

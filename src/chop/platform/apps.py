@@ -7,3 +7,6 @@ class PlatformConfig(AppConfig):
 
     name = "chop.platform"
     label = "platform"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the configuration checks)
