@@ -51,6 +51,7 @@ lint:
 	@$(RUN) ruff format --check src tests
 	@$(RUN) mypy
 	@DATABASE_URL=sqlite://:memory: $(RUN) chop makemigrations --check --dry-run
+	@$(RUN) lint-imports
 
 bench: setup
 	@$(RUN) python -m chop.bench

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "chop.verification",
     "chop.contracts",
     "chop.api",
+    "chop.platform",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,12 @@ CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR = env.int("CHOP_LOGIN_FAILURES_PER_IP_PER_HO
 CHOP_VERIFY_CODE_PER_USER_PER_MINUTE = env.int("CHOP_VERIFY_CODE_PER_USER_PER_MINUTE", default=3)
 CHOP_VERIFY_CODE_PER_IP_PER_MINUTE = env.int("CHOP_VERIFY_CODE_PER_IP_PER_MINUTE", default=10)
 CHOP_PKI_PER_IP_PER_MINUTE = env.int("CHOP_PKI_PER_IP_PER_MINUTE", default=120)
+# Sign-in codes: sends per IP a minute, code sign-ins per IP an hour.
+CHOP_SEND_CODE_PER_IP_PER_MINUTE = env.int("CHOP_SEND_CODE_PER_IP_PER_MINUTE", default=5)
+CHOP_CODE_LOGIN_PER_IP_PER_HOUR = env.int("CHOP_CODE_LOGIN_PER_IP_PER_HOUR", default=30)
+# Invitations cost an SMS each and land on a stranger's phone: per address and per company a day.
+CHOP_INVITES_PER_TARGET_PER_DAY = env.int("CHOP_INVITES_PER_TARGET_PER_DAY", default=3)
+CHOP_INVITES_PER_COMPANY_PER_DAY = env.int("CHOP_INVITES_PER_COMPANY_PER_DAY", default=100)
 
 # Browser-side hardening (PRODUCT.md §7). chop.security adds the site-wide CSP and
 # Permissions-Policy; Django's SecurityMiddleware the rest. Over https (SITE_URL), cookies are

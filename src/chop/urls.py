@@ -9,7 +9,7 @@ from . import (
     converters,  # noqa: F401  (registers <id:...> before the includes below)
     views,
 )
-from .audit import views as audit_views
+from .orgs import records as records_views
 from .orgs import views as orgs_views
 
 urlpatterns = [
@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("chop.verification.urls")),
     path("contracts/", login_required(views.coming("contracts")), name="contracts"),
     path("members/", orgs_views.members, name="members"),
-    path("records/", audit_views.records, name="records"),
+    path("records/", records_views.records, name="records"),
 ]
 
 # MEDIA_ROOT is never served, not even with DEBUG on: uploads (ID photos, licences) and generated

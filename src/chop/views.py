@@ -59,7 +59,7 @@ PLACEHOLDERS = {
 
 
 def coming(section: str) -> Callable:
-    """The page for ``section`` (``contracts``) until its issue builds it."""
+    """The page for ``section`` (``contracts``), a section that is not built: the page says so."""
     return not_built(nav=section, **PLACEHOLDERS[section])
 
 

@@ -28,7 +28,7 @@ with connection.cursor() as c:
     c.execute("CREATE TABLE IF NOT EXISTS t (x integer)")
     c.execute("INSERT INTO t VALUES (1)")
 outbox.append({"to": "13900000000", "code": "123456"})
-notify._append_outbox("sms", "13900000001", "s", "b")
+notify.send_message("sms", "13900000001", "s", "b")
 name = default_storage.save("seals/2026/x.png", ContentFile(b"png"))
 var = settings.VAR_DIR
 paths = {

@@ -48,24 +48,6 @@ def test_verify_call_to_action_opens_verification_for_that_company(make_user, ma
     assert login(member).get(f"/companies/{company.pk}/verify/").status_code == 403
 
 
-def test_verify_page_says_it_is_coming_without_the_verification_app(
-    make_user, make_company, login, monkeypatch
-):
-    from chop.orgs import views
-
-    def no_such_route(name, *args, **kwargs):
-        if name.startswith("verification:"):
-            raise views.NoReverseMatch(name)
-        return reverse(name, *args, **kwargs)
-
-    monkeypatch.setattr(views, "reverse", no_such_route)
-    owner = make_user()
-    company = make_company(owner=owner)
-    page = login(owner).get(f"/companies/{company.pk}/verify/", HTTP_ACCEPT_LANGUAGE="en")
-    assert page.status_code == 200
-    assert "is not built yet" in page.content.decode()
-
-
 def test_switch_between_personal_and_company_spaces(make_user, make_company, login):
     user = make_user("张伟")
     a = make_company("甲公司", owner=user)

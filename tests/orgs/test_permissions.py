@@ -159,3 +159,36 @@ def test_can_transfer_ownership(actor, target, expected) -> None:
 def test_owner_cannot_transfer_to_themselves() -> None:
     me = m(O, pk=1)
     assert not p.can_transfer_ownership(me, me)
+
+
+@pytest.mark.parametrize(
+    ("authenticated", "active", "staff", "expected"),
+    [
+        (True, True, True, True),
+        (True, True, False, False),
+        (True, False, True, False),
+        (False, True, True, False),
+    ],
+)
+def test_is_operator(authenticated, active, staff, expected) -> None:
+    class Person:
+        is_authenticated = authenticated
+        is_active = active
+        is_staff = staff
+
+    assert p.is_operator(Person()) is expected
+
+
+@pytest.mark.django_db
+def test_operator_console_asks_the_permissions_module(monkeypatch) -> None:
+    """The console's gate is ``permissions.is_operator``, not a second copy of the rule."""
+    from django.test import Client
+
+    from chop.accounts.models import User
+
+    user = User.objects.create_user("13800009999", "pw-unused-123", name="Staff Not")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/operator/").status_code == 404
+    monkeypatch.setattr(p, "is_operator", lambda u: u.pk == user.pk)
+    assert client.get("/operator/").status_code == 200

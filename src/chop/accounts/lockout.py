@@ -46,9 +46,6 @@ DAY = 86400
 HOUR = 3600
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
 
 @dataclass(frozen=True)
 class Lock:
@@ -93,11 +90,11 @@ def account_key(ident: str) -> str:
 
 def delay_after(failures: int) -> int:
     """Seconds the pair waits after its ``failures``-th failure in a row (0: not locked)."""
-    free = _setting("CHOP_LOGIN_FREE_FAILURES", 5)
+    free = settings.CHOP_LOGIN_FREE_FAILURES
     if failures < free:
         return 0
-    base = _setting("CHOP_LOGIN_DELAY_SECONDS", 60)
-    cap = _setting("CHOP_LOGIN_DELAY_MAX_SECONDS", 3600)
+    base = settings.CHOP_LOGIN_DELAY_SECONDS
+    cap = settings.CHOP_LOGIN_DELAY_MAX_SECONDS
     return min(cap, base * 2 ** min(failures - free, 32))
 
 
@@ -124,7 +121,7 @@ def check(ident: str, ip: str | None, method: str = PASSWORD) -> Lock | None:
     if method == PASSWORD:
         w = ratelimit.peek(
             _account_counter(account),
-            limit=_setting("CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY", 50),
+            limit=settings.CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY,
             window=DAY,
             now=now,
         )
@@ -133,7 +130,7 @@ def check(ident: str, ip: str | None, method: str = PASSWORD) -> Lock | None:
     if ip:
         w = ratelimit.peek(
             _ip_counter(ip),
-            limit=_setting("CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR", 100),
+            limit=settings.CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR,
             window=HOUR,
             now=now,
         )
@@ -177,14 +174,14 @@ def failed(ident: str, ip: str | None, method: str = PASSWORD) -> Lock | None:
     if method == PASSWORD:
         ratelimit.hit(
             _account_counter(account),
-            limit=_setting("CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY", 50),
+            limit=settings.CHOP_LOGIN_FAILURES_PER_ACCOUNT_PER_DAY,
             window=DAY,
             now=now,
         )
     if ip:
         ratelimit.hit(
             _ip_counter(ip),
-            limit=_setting("CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR", 100),
+            limit=settings.CHOP_LOGIN_FAILURES_PER_IP_PER_HOUR,
             window=HOUR,
             now=now,
         )

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .targets import normalize_login
+
 
 class UserManager(BaseUserManager["User"]):
     """Creates users from a login that is either a mainland mobile number or an e-mail address."""
@@ -30,14 +32,8 @@ class UserManager(BaseUserManager["User"]):
 
     @staticmethod
     def normalize_login(login: str) -> str:
-        login = (login or "").strip()
-        if "@" in login:
-            local, _, domain = login.rpartition("@")
-            return f"{local}@{domain.lower()}"
-        digits = login.replace(" ", "").replace("-", "")
-        if digits.startswith("+86"):
-            digits = digits[3:]
-        return digits
+        """The one normalisation of ``accounts.targets`` (``chop.identity`` rules)."""
+        return normalize_login(login)
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -48,9 +48,6 @@ Purpose = OneTimeCode.Purpose
 CODE_LENGTH = 6
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
 
 # --- errors -------------------------------------------------------------------------------------
 
@@ -189,7 +186,7 @@ def _check_limits(
 ) -> None:
     # The resend interval is per purpose: a "confirm" code right after registering is not a
     # resend. Bombing a number through several purposes is bounded by the daily cap per target.
-    resend = timedelta(seconds=_setting("CHOP_OTP_RESEND_SECONDS", 60))
+    resend = timedelta(seconds=settings.CHOP_OTP_RESEND_SECONDS)
     last = (
         OneTimeCode.objects.filter(target=target.value, purpose=purpose)
         .order_by("-created_at")
@@ -201,11 +198,11 @@ def _check_limits(
     sent_today = OneTimeCode.objects.filter(created_at__gte=day, created_at__lte=now)
     if not owner:
         to_target = sent_today.filter(target=target.value)
-        if to_target.filter(ip=ip).count() >= _setting("CHOP_OTP_DAILY_CAP_PER_TARGET_IP", 5):
+        if to_target.filter(ip=ip).count() >= settings.CHOP_OTP_DAILY_CAP_PER_TARGET_IP:
             raise DailyCapReached("target_ip")
-        if to_target.count() >= _setting("CHOP_OTP_DAILY_CAP_PER_TARGET", 20):
+        if to_target.count() >= settings.CHOP_OTP_DAILY_CAP_PER_TARGET:
             raise DailyCapReached("target")
-    if ip and sent_today.filter(ip=ip).count() >= _setting("CHOP_OTP_DAILY_CAP_PER_IP", 30):
+    if ip and sent_today.filter(ip=ip).count() >= settings.CHOP_OTP_DAILY_CAP_PER_IP:
         raise DailyCapReached("ip")
 
 
@@ -248,7 +245,7 @@ def issue_code(
         salt=salt,
         code_hash=hash_code(code, salt, t.value, purpose),
         created_at=now,
-        expires_at=now + timedelta(seconds=_setting("CHOP_OTP_TTL_SECONDS", 300)),
+        expires_at=now + timedelta(seconds=settings.CHOP_OTP_TTL_SECONDS),
         ip=ip,
         delivered=deliver,
     )
@@ -268,7 +265,7 @@ def issue_code(
         channel=channel,
         masked=t.masked,
         expires_at=row.expires_at,
-        resend_at=now + timedelta(seconds=_setting("CHOP_OTP_RESEND_SECONDS", 60)),
+        resend_at=now + timedelta(seconds=settings.CHOP_OTP_RESEND_SECONDS),
     )
 
 
@@ -281,7 +278,7 @@ def verify_code(
     """
     t = _target(target)
     now = now or timezone.now()
-    max_attempts = _setting("CHOP_OTP_MAX_ATTEMPTS", 5)
+    max_attempts = settings.CHOP_OTP_MAX_ATTEMPTS
     row = (
         OneTimeCode.objects.filter(target=t.value, purpose=purpose, created_at__lte=now)
         .order_by("-created_at", "-id")

@@ -108,13 +108,13 @@ class HttpSmsSender:
 
 
 def sms_sender() -> Sender:
-    kind = getattr(settings, "CHOP_SMS_SENDER", "console")
+    kind = settings.CHOP_SMS_SENDER
     if kind == "http":
         return HttpSmsSender(
-            getattr(settings, "CHOP_SMS_HTTP_URL", ""),
-            getattr(settings, "CHOP_SMS_HTTP_TOKEN", ""),
-            timeout=float(getattr(settings, "CHOP_SMS_HTTP_TIMEOUT", 5.0)),
-            sign_name=getattr(settings, "CHOP_SMS_HTTP_SIGN_NAME", ""),
+            settings.CHOP_SMS_HTTP_URL,
+            settings.CHOP_SMS_HTTP_TOKEN,
+            timeout=float(settings.CHOP_SMS_HTTP_TIMEOUT),
+            sign_name=settings.CHOP_SMS_HTTP_SIGN_NAME,
         )
     if kind == "console":
         return ConsoleSender("sms")
@@ -122,7 +122,7 @@ def sms_sender() -> Sender:
 
 
 def email_sender() -> Sender:
-    kind = getattr(settings, "CHOP_EMAIL_SENDER", "console")
+    kind = settings.CHOP_EMAIL_SENDER
     if kind == "smtp":
         return SmtpEmailSender()
     if kind == "console":
@@ -131,7 +131,7 @@ def email_sender() -> Sender:
 
 
 def _texts(code: str, purpose: str) -> tuple[str, str]:
-    minutes = max(1, int(getattr(settings, "CHOP_OTP_TTL_SECONDS", 300)) // 60)
+    minutes = max(1, int(settings.CHOP_OTP_TTL_SECONDS) // 60)
     subjects = {
         "register": _("Your Chop registration code"),
         "login": _("Your Chop login code"),

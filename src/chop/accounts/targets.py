@@ -6,18 +6,15 @@ One parser for every form and service, so "+86 138-0013-8000", "13800138000" and
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+
+from chop.identity import normalize_email, validate_email, validate_mobile
 
 PHONE = "phone"
 EMAIL = "email"
-
-_MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
-
 
 @dataclass(frozen=True)
 class Target:
@@ -34,24 +31,33 @@ class Target:
 
 
 def parse_target(raw: str) -> Target:
-    """Normalise and validate; raises ``ValidationError`` with a translated message."""
+    """Normalise and validate; raises ``ValidationError`` with a translated message.
+
+    The rules are ``chop.identity``'s (``validate_mobile``, ``validate_email``), the same ones
+    invitations and sign-in use, so a number orgs may invite is a number that can register.
+    """
     raw = (raw or "").strip()
     if not raw:
         raise ValidationError(_("Enter a mobile number or an e-mail address."), code="required")
-    if "@" in raw:
-        value = raw.lower()
-        try:
-            validate_email(value)
-        except ValidationError:
-            raise ValidationError(_("Enter a valid e-mail address."), code="invalid") from None
-        return Target(value, EMAIL)
-    digits = re.sub(r"[\s\-()]", "", raw)
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    elif digits.startswith("0086"):
-        digits = digits[4:]
-    if not _MAINLAND_MOBILE.fullmatch(digits):
+    if "@" in normalize_email(raw):
+        result = validate_email(raw)
+        if not result.valid:
+            raise ValidationError(_("Enter a valid e-mail address."), code="invalid")
+        return Target(result.normalized, EMAIL)
+    result = validate_mobile(raw)
+    if not result.valid:
         raise ValidationError(
             _("Enter a valid mainland mobile number (11 digits starting with 1)."), code="invalid"
         )
-    return Target(digits, PHONE)
+    return Target(result.normalized, PHONE)
+
+
+def normalize_login(raw: str) -> str:
+    """The form a login is stored and looked up in: a valid phone or e-mail address normalised as
+    :func:`parse_target` does; anything else (an old or hand-made login) only stripped, so a
+    lookup simply finds nothing rather than raising."""
+    raw = (raw or "").strip()
+    if "@" in normalize_email(raw):
+        return normalize_email(raw)
+    result = validate_mobile(raw)
+    return result.normalized if result.valid else raw

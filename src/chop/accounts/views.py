@@ -35,9 +35,6 @@ from .targets import Target, parse_target
 BACKEND = "chop.accounts.backends.PhoneOrEmailBackend"
 
 
-def _limit(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
 
 def _find_user(target: Target) -> User | None:
     return User.objects.filter(
@@ -47,10 +44,7 @@ def _find_user(target: Target) -> User | None:
 
 def _canonical_login(raw: str) -> str:
     """One spelling per person, so "+86 138…" and "138…" count as the same account."""
-    try:
-        return parse_target(raw).value
-    except Exception:
-        return UserManager.normalize_login(raw)
+    return UserManager.normalize_login(raw)
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -184,7 +178,7 @@ def _code_login(request: HttpRequest, form: CodeLoginForm) -> HttpResponse | int
     ip = client_ip(request)
     window = ratelimit.hit(
         f"code-login:ip:{ip}",
-        limit=_limit("CHOP_CODE_LOGIN_PER_IP_PER_HOUR", 30),
+        limit=settings.CHOP_CODE_LOGIN_PER_IP_PER_HOUR,
         window=3600,
     )
     if not window.allowed:
@@ -344,7 +338,7 @@ def _issue_from_post(request: HttpRequest, purpose: str) -> dict:
     ctx: dict = {"purpose": purpose, "ok": False, "message": "", "countdown": 0}
     burst = ratelimit.hit(
         f"send-code:ip:{client_ip(request)}",
-        limit=_limit("CHOP_SEND_CODE_PER_IP_PER_MINUTE", 5),
+        limit=settings.CHOP_SEND_CODE_PER_IP_PER_MINUTE,
         window=60,
     )
     if not burst.allowed:
@@ -374,7 +368,7 @@ def _issue_from_post(request: HttpRequest, purpose: str) -> dict:
             "A code has been sent to %(to)s. It is valid for %(minutes)s minutes."
         ) % {
             "to": issued.masked,
-            "minutes": _limit("CHOP_OTP_TTL_SECONDS", 300) // 60,
+            "minutes": settings.CHOP_OTP_TTL_SECONDS // 60,
         }
     else:
         ctx["message"] = _("If an account exists for %(to)s, a code has been sent to it.") % {

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 class AuditEvent(models.Model):
     """One thing that happened: who did what to which object, when, from where.
 
-    Rows are only ever inserted (``save`` refuses updates and ``delete`` refuses); a later issue
-    chains them with hashes to make the stamping log tamper-evident.
+    Rows are only ever inserted (``save`` refuses updates and ``delete`` refuses). They are not
+    hash-chained, so the log is append-only in the code, not tamper-evident against the database.
     """
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

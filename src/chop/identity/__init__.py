@@ -9,6 +9,7 @@ Quick reference::
     validate_uscc("9144030071526726XG")          -> ValidationResult
     require_uscc(...)                            -> Uscc (authority, category, org_code)
     validate_mobile("+86 138-0013-8000")         -> ValidationResult, normalized "13800138000"
+    validate_email(" Li@Example.com")            -> ValidationResult, normalized "li@example.com"
     provider_from_config("identity", {...})      -> IdentityProvider
     MicroDeposit.issue(); deposit.check("0.37")  -> DepositCheck
 
@@ -17,6 +18,7 @@ Command line: ``python -m chop.identity id|uscc|phone VALUE``.
 
 from __future__ import annotations
 
+from .email import normalize_email, require_email, validate_email
 from .microdeposit import DepositCheck, MicroDeposit, parse_amount_fen
 from .phone import mask_mobile, require_mobile, to_e164, validate_mobile
 from .providers import (
@@ -74,16 +76,19 @@ __all__ = [
     "id_check_char",
     "mask_id_number",
     "mask_mobile",
+    "normalize_email",
     "org_code_check_char",
     "parse_amount_fen",
     "parse_resident_id",
     "parse_uscc",
     "provider_from_config",
+    "require_email",
     "require_mobile",
     "require_resident_id",
     "require_uscc",
     "to_e164",
     "uscc_check_char",
+    "validate_email",
     "validate_mobile",
     "validate_resident_id",
     "validate_uscc",

@@ -23,7 +23,7 @@ class CompanyForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         from chop.sealart import normalise_seal_text
-        from chop.verification.textrules import clean_seal_text
+        from chop.sealtext import clean_seal_text
 
         name = normalise_seal_text(self.cleaned_data["name"])
         if len(name) < 2:

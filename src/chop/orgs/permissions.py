@@ -1,8 +1,8 @@
 """Every permission decision about companies, in one place.
 
 One function per decision, each taking the acting person's ``Membership`` (``None`` when they are
-not a member, which always means no). Views, templates and later issues (seals, contracts, records)
-ask these functions instead of comparing roles themselves, so a rule changes in exactly one place
+not a member, which always means no), except ``is_operator``, which is about the platform rather
+than a company and takes the user. Views and templates ask these functions instead of comparing roles themselves, so a rule changes in exactly one place
 and the table-driven tests in ``tests/orgs/test_permissions.py`` show every rule at a glance.
 
 Ownership is a single person: the owner cannot be removed or demoted, only replaced through
@@ -22,6 +22,12 @@ def _role(m: Membership | None) -> str | None:
 
 def _same_company(a: Membership, b: Membership) -> bool:
     return a.company_id == b.company_id
+
+
+def is_operator(user) -> bool:
+    """Platform operators (``is_staff``) review verification cases and run the admin; they are
+    platform staff, not members of the companies they review."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
 
 def is_manager(m: Membership | None) -> bool:

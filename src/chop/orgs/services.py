@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from chop.accounts.targets import EMAIL, parse_target
 from chop.audit.events import record
 
 from . import permissions
@@ -24,19 +25,19 @@ from .notify import send_message
 
 
 def normalize_target(raw: str) -> tuple[str, str]:
-    """``(channel, target)`` for a mainland mobile number or an e-mail address; else ValidationError."""
-    value = (raw or "").strip()
-    if "@" in value:
-        # Lower-cased whole, as the accounts app stores addresses; matching is case-blind anyway.
-        value = value.lower()
-        validate_email(value)
-        return Invitation.Channel.EMAIL, value
-    digits = value.replace(" ", "").replace("-", "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if len(digits) == 11 and digits.isdigit() and digits.startswith("1"):
-        return Invitation.Channel.SMS, digits
-    raise ValidationError(_("Enter a mainland mobile number (11 digits) or an e-mail address."))
+    """``(channel, target)`` for a mainland mobile number or an e-mail address; else ValidationError.
+
+    The accounts parser (``chop.identity`` rules) decides, so an invitation goes only to a number
+    or address that can register, and is matched to the account by the same normalised string.
+    """
+    try:
+        target = parse_target(raw)
+    except ValidationError:
+        raise ValidationError(
+            _("Enter a mainland mobile number (11 digits) or an e-mail address.")
+        ) from None
+    channel = Invitation.Channel.EMAIL if target.kind == EMAIL else Invitation.Channel.SMS
+    return channel, target.value
 
 
 @transaction.atomic
@@ -88,18 +89,14 @@ def invite(actor: Membership, raw_target: str, role: str, *, request=None) -> In
 def _check_invite_rate(company: Company, target: str) -> None:
     """Invitations cost an SMS each and land on a stranger's phone: cap them per day.
 
-    At most ``CHOP_INVITES_PER_TARGET_PER_DAY`` (3) to one address and
-    ``CHOP_INVITES_PER_COMPANY_PER_DAY`` (100) from one company in any 24 hours.
+    At most ``CHOP_INVITES_PER_TARGET_PER_DAY`` to one address and
+    ``CHOP_INVITES_PER_COMPANY_PER_DAY`` from one company in any 24 hours (defaults in settings).
     """
-    from django.conf import settings
-
     since = timezone.now() - timedelta(days=1)
     recent = Invitation.objects.filter(company=company, created_at__gte=since)
-    if recent.filter(target=target).count() >= getattr(
-        settings, "CHOP_INVITES_PER_TARGET_PER_DAY", 3
-    ):
+    if recent.filter(target=target).count() >= settings.CHOP_INVITES_PER_TARGET_PER_DAY:
         raise ValidationError(_("This address was invited several times today. Try tomorrow."))
-    if recent.count() >= getattr(settings, "CHOP_INVITES_PER_COMPANY_PER_DAY", 100):
+    if recent.count() >= settings.CHOP_INVITES_PER_COMPANY_PER_DAY:
         raise ValidationError(_("The company has sent too many invitations today. Try tomorrow."))
 
 

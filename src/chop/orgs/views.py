@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -121,7 +120,6 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "nav": "workbench",
         "title": _("Workbench"),
         "invitations": list(Invitation.open_for(request.user)),
-        "verification_url": _url_or_none("verification:home"),
     }
     if company is not None:
         week_ago = timezone.now() - timedelta(days=7)
@@ -137,7 +135,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             can_view_records=permissions.can_view_records(membership),
             can_invite=permissions.can_invite(membership),
             can_start_verification=permissions.can_start_verification(membership),
-            seal_count=_seal_count(company),
+            seal_count=company.seals.count(),
         )
     else:
         context["memberships"] = list(
@@ -215,36 +213,12 @@ def company_verify(request: HttpRequest, company: Company, membership: Membershi
     """The "verify" call-to-action: enterprise verification for this company.
 
     Verification works on the active company, so this makes ``company`` active and hands over to
-    the verification pages; where they are not installed, it says plainly that they are coming.
+    the verification pages.
     """
     if not permissions.can_start_verification(membership):
         raise PermissionDenied
-    try:
-        target = reverse("verification:company")
-    except NoReverseMatch:
-        return render(
-            request,
-            "orgs/company_verify.html",
-            {"company": company, "nav": "workbench", "title": _("Verify the company")},
-        )
     set_active_company(request, company)
-    return redirect(target)
-
-
-def _seal_count(company: Company) -> int | None:
-    """The company's seals, once the seals app provides them (None: not available)."""
-    try:
-        seal_model = apps.get_model("seals", "Seal")
-    except LookupError:
-        return None
-    return seal_model.objects.filter(company=company).count()
-
-
-def _url_or_none(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
+    return redirect("verification:company")
 
 
 # --- members --------------------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def _pki_rate_limit(request):
 
     return ratelimit.hit(
         f"pki:ip:{client_ip(request)}",
-        limit=int(getattr(settings, "CHOP_PKI_PER_IP_PER_MINUTE", 120)),
+        limit=settings.CHOP_PKI_PER_IP_PER_MINUTE,
         window=60,
     )
 

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from chop.explain import explain
 from chop.identity import mask_id_number, validate_mobile, validate_resident_id, validate_uscc
+from chop.sealtext import clean_seal_text
 
 from .models import CompanyVerification
-from .textrules import clean_seal_text
 from .uploads import letter_field, photo_field
 
 

@@ -3,14 +3,23 @@
 Settings (environment): ``CHOP_IDENTITY_PROVIDER``, ``CHOP_REGISTRY_PROVIDER`` and
 ``CHOP_PAYMENT_PROVIDER`` are ``review`` (the default: a platform operator decides; for payments
 the console provider that records and prints the amount) or ``http`` with ``*_URL``, ``*_TOKEN``,
-``*_TIMEOUT`` and ``*_RETRIES``. Any provider failure becomes ``ERROR`` with the reason: never a yes.
+``*_TIMEOUT`` and ``*_RETRIES`` (declared once, with their defaults, in settings.py; checked at
+start-up by ``chop.platform.checks``). Any provider failure becomes ``ERROR`` with the reason:
+never a yes.
+
+Providers are built once per configuration and reused (an HTTP provider keeps its connection
+pool); a test that overrides the settings gets a provider for its own configuration, and
+:func:`reset` (also run on every ``setting_changed``) drops them all.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 VERIFIED = "verified"
 REFUSED = "refused"
@@ -30,24 +39,51 @@ class Outcome:
 
 def _config(kind: str) -> dict:
     prefix = f"CHOP_{kind.upper()}_PROVIDER"
-    backend = getattr(settings, prefix, "review") or "review"
+    backend = getattr(settings, prefix) or "review"
     config = {"backend": backend}
     if backend != "http":
         return config
     for key in ("URL", "TOKEN", "TIMEOUT", "RETRIES"):
-        value = getattr(settings, f"{prefix}_{key}", None)
+        value = getattr(settings, f"{prefix}_{key}")
         if value not in (None, ""):
             config[key.lower()] = value
     return config
 
 
-def _build(kind: str):
-    from chop.identity import provider_from_config
-
+def provider_config(kind: str) -> dict:
+    """The ``chop.identity.provider_from_config`` description of the configured ``kind``."""
     config = _config(kind)
     if kind == "payment" and config["backend"] == "review":
         config = {"backend": "console", "outbox": str(settings.CHOP_OUTBOX)}
-    return provider_from_config(kind, config)
+    return config
+
+
+_built: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def _build(kind: str):
+    from chop.identity import provider_from_config
+
+    config = provider_config(kind)
+    key = (kind, tuple(sorted((k, str(v)) for k, v in config.items())))
+    with _lock:
+        provider = _built.get(key)
+        if provider is None:
+            provider = _built[key] = provider_from_config(kind, config)
+    return provider
+
+
+def reset() -> None:
+    """Forget the built providers (the next call builds them from the current settings)."""
+    with _lock:
+        _built.clear()
+
+
+@receiver(setting_changed)
+def _reset_on_setting_changed(*, setting: str, **kwargs) -> None:
+    if (setting.startswith("CHOP_") and "PROVIDER" in setting) or setting == "CHOP_OUTBOX":
+        reset()
 
 
 def identity():

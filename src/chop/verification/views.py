@@ -104,8 +104,8 @@ def send_phone_code(request):
     # Each code is an SMS to a number the user typed: bounded per user and per address a minute
     # (the daily caps in otp bound the rest).
     for key, limit in (
-        (f"verify-code:user:{request.user.pk}", _limit("CHOP_VERIFY_CODE_PER_USER_PER_MINUTE", 3)),
-        (f"verify-code:ip:{client_ip(request)}", _limit("CHOP_VERIFY_CODE_PER_IP_PER_MINUTE", 10)),
+        (f"verify-code:user:{request.user.pk}", settings.CHOP_VERIFY_CODE_PER_USER_PER_MINUTE),
+        (f"verify-code:ip:{client_ip(request)}", settings.CHOP_VERIFY_CODE_PER_IP_PER_MINUTE),
     ):
         window = ratelimit.hit(key, limit=limit, window=60)
         if not window.allowed:
@@ -120,9 +120,6 @@ def send_phone_code(request):
         return HttpResponse(format_html('<span class="errorlist">{}</span>', str(exc)))
     return HttpResponse(format_html('<span class="helptext">{}</span>', _("Code sent.")))
 
-
-def _limit(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
 
 
 def _case_company(kind: str, case):
@@ -279,7 +276,7 @@ def operator_required(view):
 
     @login_required
     def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
+        if not permissions.is_operator(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 

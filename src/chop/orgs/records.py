@@ -1,4 +1,8 @@
-"""The Records page (用印记录): the active company's audit events, for owners and administrators."""
+"""The Records page (用印记录): the active company's audit events, for owners and administrators.
+
+It lives in orgs, not audit: who may see a company's records is a company-permission decision, and
+audit stays the bottom layer that every app writes to and that imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from chop.orgs import permissions
+from chop.audit.models import AuditEvent
 
-from .labels import action_label, event_details
-from .models import AuditEvent
+from . import permissions
+from .record_labels import action_label, event_details
 
 PAGE_SIZE = 25
 

@@ -73,7 +73,7 @@ def test_seed_demo_password_from_env_and_existing_passwords_are_kept(monkeypatch
 
 
 def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, settings):
-    from chop.orgs.management.commands import run_platform
+    from chop.platform.management.commands import run_platform
 
     # run_platform points SITE_URL and the worker's environment at the port it serves: keep
     # those changes inside this test.

@@ -3,6 +3,8 @@
 Forms normalise a name (``chop.sealart.normalise_seal_text``) and ask the engine whether it can
 draw it (``check_seal_text``); ``chop.explain`` turns the engine's reason code into the message.
 Used by the verification forms, company creation, and approval (which must never fail with a 500).
+It sits outside the apps because both orgs (company creation) and verification use it, and orgs
+is below verification in the layers.
 """
 
 from __future__ import annotations

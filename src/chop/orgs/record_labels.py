@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from .models import Role
+
 ACTION_LABELS = {
     "company.created": _("Company created"),
     "company.ownership_transferred": _("Ownership transferred"),
@@ -39,8 +41,6 @@ def action_label(action: str) -> str:
 
 def event_details(action: str, data: dict) -> str:
     """A short, readable line for the data an event carries (roles shown by their names)."""
-    from chop.orgs.models import Role
-
     def role(value) -> str:
         try:
             return str(Role(value).label)

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from chop.audit.events import record
 from chop.orgs.models import Company, Membership, Role
+from chop.verification.demo import ensure_demo_case
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 COMPANY_NAME = "上海示例科技有限公司"
@@ -50,8 +51,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = {p.login: self._person(p, password) for p in PEOPLE}
             company = self._company(users)
-        from chop.verification.demo import ensure_demo_case
-
         ensure_demo_case(company, users[PEOPLE[0].login])
         company.refresh_from_db()
 
