@@ -16,7 +16,7 @@ from chop.accounts import outbox
 from chop.orgs.models import Company
 from chop.seals import issuance
 from chop.seals.models import Certificate, Seal
-from chop.verification import services, tasks
+from chop.verification import notify, services, tasks
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 from chop.verification.states import State
 
@@ -137,9 +137,7 @@ def test_approval_failing_after_the_seal_is_made_revokes_the_certificate(
     """The failure comes later in the same decision, after issuance returned."""
     case = company_case(applicant, company)
     before = serials()
-    monkeypatch.setattr(
-        services.notify, "company_decided", lambda case: (_ for _ in ()).throw(Boom)
-    )
+    monkeypatch.setattr(notify, "company_decided", lambda case: (_ for _ in ()).throw(Boom))
 
     with pytest.raises(Boom):
         services.decide_company(case, approve=True, operator=operator)

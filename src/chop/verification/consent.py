@@ -24,7 +24,7 @@ from chop.orgs.models import Company, Membership
 
 from . import pii
 from .models import CompanyVerification, Evidence, PersonVerification
-from .services import VerificationError
+from .services.errors import VerificationError
 from .states import State
 
 OTP_PURPOSE = "confirm"
