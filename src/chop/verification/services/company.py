@@ -136,33 +136,33 @@ def _one_live_case(company: Company):
 
 def ask_registry_provider(case: CompanyVerification) -> CompanyVerification:
     provider = providers.registry()
-    outcome = providers.check_company(
+    answer = providers.check_company(
         provider, name=case.company_name, uscc=case.uscc, legal_rep_name=case.legal_rep_name
     )
     return take_provider_answer(
-        case, outcome, step="registry", inputs=company_inputs, decide=_registry_answered
+        case, answer, step="registry", inputs=company_inputs, decide=_registry_answered
     )
 
 
-def _registry_answered(case: CompanyVerification, outcome: providers.Outcome) -> None:
-    if outcome.status == providers.VERIFIED and case.method != CompanyVerification.Method.LETTER:
+def _registry_answered(case: CompanyVerification, answer: providers.ProviderAnswer) -> None:
+    if answer.status == providers.VERIFIED and case.method != CompanyVerification.Method.LETTER:
         case.registry_passed = True
         case.last_error = ""
         enter_authority(case, operator=None)
-    elif outcome.status in (providers.VERIFIED, providers.NEEDS_REVIEW):
+    elif answer.status in (providers.VERIFIED, providers.NEEDS_REVIEW):
         # the operator compares the licence (and reads the letter) by hand
-        case.registry_passed = outcome.status == providers.VERIFIED
+        case.registry_passed = answer.status == providers.VERIFIED
         case.last_error = ""
         case.advance(State.PENDING_REVIEW)
     else:  # providers.REFUSED
-        reject_company(case, reason=outcome.detail or _("The business registry refused."), by=None)
+        reject_company(case, reason=answer.detail or _("The business registry refused."), by=None)
         record(
             "verification.company_rejected",
             company=case.company,
             obj=case,
             automatic=True,
-            provider=outcome.provider,
-            reason=outcome.detail,
+            provider=answer.provider,
+            reason=answer.detail,
         )
 
 

@@ -41,7 +41,7 @@ def send_deposit(case: CompanyVerification) -> CompanyVerification:
         return case
     deposit = MicroDeposit.issue()
     account = pii.unseal(case.bank_account_sealed)
-    outcome = providers.send_deposit(
+    answer = providers.send_deposit(
         providers.payment(),
         request_id=f"chop-company-{case.pk}-{timezone.now():%Y%m%d%H%M%S}",
         account_name=case.bank_account_name,
@@ -55,23 +55,23 @@ def send_deposit(case: CompanyVerification) -> CompanyVerification:
             case,
             step="deposit_sent",
             method="deposit",
-            provider=outcome.provider,
-            result=outcome.status,
-            detail=outcome.detail,
+            provider=answer.provider,
+            result=answer.status,
+            detail=answer.detail,
             inputs={"account": pii.match_hash(account)},
         )
         if not deposit_due(case):
             return case
-        if outcome.status == providers.SENT:
+        if answer.status == providers.SENT:
             case.store_deposit(deposit)
-            case.deposit_reference = outcome.reference
+            case.deposit_reference = answer.reference
             case.deposit_sent_at = timezone.now()
             case.last_error = ""
             case.advance(State.PENDING_AUTHORITY)
             notify.deposit_sent(case)
         else:
             # Nothing was sent: the case waits, says why, and the periodic retry sends again.
-            case.last_error = outcome.detail[:400]
+            case.last_error = answer.detail[:400]
             case.advance(State.PENDING_AUTHORITY)
     return case
 

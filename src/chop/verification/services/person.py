@@ -93,30 +93,30 @@ def ask_identity_provider(case: PersonVerification) -> PersonVerification:
     taken as a yes.
     """
     provider = providers.identity()
-    outcome = providers.check_person(
+    answer = providers.check_person(
         provider, name=case.name, id_number=case.id_number, phone=case.phone
     )
     return take_provider_answer(
-        case, outcome, step="identity", inputs=person_inputs, decide=_identity_answered
+        case, answer, step="identity", inputs=person_inputs, decide=_identity_answered
     )
 
 
-def _identity_answered(case: PersonVerification, outcome: providers.Outcome) -> None:
-    if outcome.status == providers.VERIFIED:
+def _identity_answered(case: PersonVerification, answer: providers.ProviderAnswer) -> None:
+    if answer.status == providers.VERIFIED:
         case.last_error = ""
         case.advance(State.APPROVED)
         _after_person_approved(case, operator=None)
-    elif outcome.status == providers.NEEDS_REVIEW:
+    elif answer.status == providers.NEEDS_REVIEW:
         case.last_error = ""
         case.advance(State.PENDING_REVIEW)
     else:  # providers.REFUSED
-        case.advance(State.REJECTED, reason=outcome.detail or _("The identity provider refused."))
+        case.advance(State.REJECTED, reason=answer.detail or _("The identity provider refused."))
         record(
             "verification.person_rejected",
             company=None,
             obj=case,
             automatic=True,
-            provider=outcome.provider,
+            provider=answer.provider,
             reason=case.reason,
         )
         notify.person_decided(case)

@@ -68,11 +68,11 @@ def save_or_drop_uploads(case: PersonVerification | CompanyVerification) -> None
 
 def take_provider_answer(
     case: Case,
-    answer: providers.Outcome,
+    answer: providers.ProviderAnswer,
     *,
     step: str,
     inputs: Callable[[Case], dict],
-    decide: Callable[[Case, providers.Outcome], None],
+    decide: Callable[[Case, providers.ProviderAnswer], None],
 ) -> Case:
     """Record a provider's answer on a case that still waits for it, and move the case.
 
