@@ -88,7 +88,7 @@ def submit_company(
         )
         case.set_legal_rep_id(data.legal_rep_id, data.legal_rep_id_masked)
         if data.bank_account:
-            case.bank_account_sealed = pii.seal(data.bank_account)
+            case.bank_account_encrypted = pii.encrypt(data.bank_account)
             case.bank_account_masked = "****" + data.bank_account[-4:]
         save_or_drop_uploads(case)
         company.status = Company.Status.PENDING

@@ -24,7 +24,7 @@ def deposit_due(case: CompanyVerification) -> bool:
     return (
         case.state == State.PENDING_AUTHORITY
         and case.method == CompanyVerification.Method.DEPOSIT
-        and not case.deposit_sealed
+        and not case.deposit_encrypted
     )
 
 
@@ -40,7 +40,7 @@ def send_deposit(case: CompanyVerification) -> CompanyVerification:
     if not deposit_due(case):
         return case
     deposit = MicroDeposit.issue()
-    account = pii.unseal(case.bank_account_sealed)
+    account = pii.decrypt(case.bank_account_encrypted)
     answer = providers.send_deposit(
         providers.payment(),
         request_id=f"chop-company-{case.pk}-{timezone.now():%Y%m%d%H%M%S}",
@@ -86,12 +86,12 @@ def enter_deposit(case: CompanyVerification, amount_text: str, *, user, request=
             or case.method != CompanyVerification.Method.DEPOSIT
         ):
             raise VerificationError(_("This verification is not waiting for a deposit amount."))
-        if not case.deposit_sealed:
+        if not case.deposit_encrypted:
             raise VerificationError(_("The deposit has not been sent yet."))
         deposit = case.load_deposit()
         result = deposit.check(amount_text)
         case.store_deposit(deposit)
-        case.save(update_fields=["deposit_sealed", "deposit_tries_left", "deposit_expires_at"])
+        case.save(update_fields=["deposit_encrypted", "deposit_tries_left", "deposit_expires_at"])
         message = (
             result.message_en
             if (translation.get_language() or "").startswith("en")

@@ -44,7 +44,9 @@ def retry_providers(*, force: bool = False) -> int:
             ask_registry_provider(case)
             n += 1
     unsent = CompanyVerification.objects.filter(
-        state=State.PENDING_AUTHORITY, method=CompanyVerification.Method.DEPOSIT, deposit_sealed=""
+        state=State.PENDING_AUTHORITY,
+        method=CompanyVerification.Method.DEPOSIT,
+        deposit_encrypted="",
     )
     for case in unsent:
         if force or _retry_due(case, "deposit_sent", now):
