@@ -204,6 +204,39 @@ def test_the_deposit_is_sent_by_a_task_after_the_decision(applicant, company, op
     assert Evidence.objects.filter(case_id=case.pk, step="deposit_sent").count() == 1
 
 
+@pytest.mark.parametrize("kind", ["person", "company"])
+def test_a_provider_answer_after_the_case_moved_changes_nothing(
+    kind, applicant, company, operator, queued
+):
+    """Both provider calls go through one step (``steps.take_provider_answer``): an answer that
+    comes late or twice finds the case decided and neither moves it nor adds evidence."""
+    if kind == "person":
+        case, ask, decide, step = (
+            person_case(applicant),
+            tasks.ask_identity_provider,
+            services.decide_person,
+            "identity",
+        )
+    else:
+        case, ask, decide, step = (
+            company_case(applicant, company),
+            tasks.ask_registry_provider,
+            services.decide_company,
+            "registry",
+        )
+    ask.call(case.pk)  # the review provider: an operator decides
+    decide(case, approve=False, operator=operator, reason="照片不清楚")
+    evidence = Evidence.objects.filter(case_type=kind, case_id=case.pk)
+    before = list(evidence.values_list("pk", flat=True))
+
+    assert ask.call(case.pk) == State.REJECTED  # the same task again, after the decision
+
+    case.refresh_from_db()
+    assert case.state == State.REJECTED and case.reason == "照片不清楚"
+    assert list(evidence.values_list("pk", flat=True)) == before
+    assert evidence.filter(step=step).count() == 1
+
+
 def test_retry_waits_longer_after_each_failure(applicant, queued):
     case = person_case(applicant)  # queued, so still waiting for the provider
     assert services.retry_delay(0) == services.retry_delay(1) == timedelta(minutes=1)

@@ -1,4 +1,4 @@
-"""One live person verification per ID number and per account (issue 8, item 2).
+"""One live person verification per ID number and per account.
 
 A database that already holds duplicates (the same ID number approved on two accounts) cannot get
 the constraint; the migration stops and names the cases, so an operator decides which one is the
