@@ -125,26 +125,34 @@ def test_rows_sealed_in_the_old_format_open_after_migrate(old_kek):
     p = PersonVerification.objects.get(pk=person.pk)
     c = CompanyVerification.objects.get(pk=case.pk)
     e = CompanyVerification.objects.get(pk=empty.pk)
-    assert p.id_number_sealed.startswith("{")  # now the custody envelope
+    assert p.id_number_encrypted.startswith("{")  # now the custody envelope
     assert p.id_number == PERSON_ID
     assert c.legal_rep_id == REP_ID
-    assert pii.unseal(c.bank_account_sealed) == ACCOUNT
+    assert pii.decrypt(c.bank_account_encrypted) == ACCOUNT
     assert c.load_deposit().amount_fen == deposit.amount_fen
-    assert e.legal_rep_id == REP_ID and e.bank_account_sealed == "" and e.deposit_sealed == ""
+    assert e.legal_rep_id == REP_ID and e.bank_account_encrypted == "" and e.deposit_encrypted == ""
     # The look-up hashes made by the old code still match what the new code computes.
     assert pii.match_hash(PERSON_ID) == p.id_number_hash == old_match_hash(PERSON_ID)
     assert PersonVerification.objects.filter(id_number_hash=pii.match_hash(PERSON_ID)).count() == 1
     assert CompanyVerification.objects.filter(legal_rep_id_hash=pii.match_hash(REP_ID)).count() == 2
 
     # Idempotent: running the conversion again (down to 0002 and up) changes nothing.
-    before = (p.id_number_sealed, c.legal_rep_id_sealed, c.bank_account_sealed, c.deposit_sealed)
+    before = (
+        p.id_number_encrypted,
+        c.legal_rep_id_encrypted,
+        c.bank_account_encrypted,
+        c.deposit_encrypted,
+    )
     _migrate([("verification", "0002_sealed_envelopes")])
     _migrate(_leaves())
     p.refresh_from_db()
     c.refresh_from_db()
-    assert (p.id_number_sealed, c.legal_rep_id_sealed, c.bank_account_sealed, c.deposit_sealed) == (
-        before
-    )
+    assert (
+        p.id_number_encrypted,
+        c.legal_rep_id_encrypted,
+        c.bank_account_encrypted,
+        c.deposit_encrypted,
+    ) == (before)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -167,7 +175,7 @@ def test_the_conversion_refuses_a_wrong_kek_and_changes_nothing(old_kek, setting
         settings.CHOP_KEK = "not-the-key-it-was-sealed-with"
         with pytest.raises(RuntimeError, match=f"PersonVerification {person.pk}"):
             _migrate([("verification", "0003_upgrade_v1_pii")])
-        assert Person.objects.get(pk=person.pk).id_number_sealed == sealed
+        assert Person.objects.get(pk=person.pk).id_number_sealed == sealed  # historical model
     finally:
         settings.CHOP_KEK = KEK
         _migrate(_leaves())

@@ -24,7 +24,7 @@ ACCOUNT = "6222020200112233445"
 
 @pytest.fixture
 def platform(settings, tmp_path, monkeypatch, db):
-    """A CA and verification cases, all sealed under OLD; CHOP_NEW_KEK holds NEW."""
+    """A CA and verification cases, all encrypted under OLD; CHOP_NEW_KEK holds NEW."""
     settings.CHOP_KEK = OLD
     settings.CHOP_PKI_DIR = tmp_path / "pki"
     pii.clear_caches()
@@ -47,7 +47,7 @@ def platform(settings, tmp_path, monkeypatch, db):
         uscc="9144030071526726XG",
         legal_rep_name="人0",
         method="deposit",
-        bank_account_sealed=pii.seal(ACCOUNT),
+        bank_account_encrypted=pii.encrypt(ACCOUNT),
     )
     case.set_legal_rep_id(REP_ID, "masked")
     deposit = MicroDeposit.issue()
@@ -81,7 +81,7 @@ def _assert_all_open_under(settings, platform, kek: str) -> None:
         assert PersonVerification.objects.get(id_number_hash=pii.match_hash(number)).pk == p.pk
     case = CompanyVerification.objects.get(pk=platform["case"].pk)
     assert case.legal_rep_id == REP_ID
-    assert pii.unseal(case.bank_account_sealed) == ACCOUNT
+    assert pii.decrypt(case.bank_account_encrypted) == ACCOUNT
     assert case.load_deposit().amount_fen == platform["deposit"].amount_fen
     # the person matched as legal representative, and the append-only evidence still matches
     assert case.legal_rep_id_hash == platform["people"][0].id_number_hash
@@ -101,7 +101,7 @@ def _assert_old_kek_fails(settings):
         PlatformCA.load(settings.CHOP_PKI_DIR, OLD)
 
 
-def test_rotation_reseals_personal_data_and_the_ca(platform, settings):
+def test_rotation_reencrypts_personal_data_and_the_ca(platform, settings):
     hashes_before = sorted(PersonVerification.objects.values_list("id_number_hash", flat=True))
     call_command("rotate_kek")
     _assert_all_open_under(settings, platform, NEW)
@@ -109,14 +109,14 @@ def test_rotation_reseals_personal_data_and_the_ca(platform, settings):
         hashes_before
     )
     for p in PersonVerification.objects.all():
-        assert pii.sealed_under(p.id_number_sealed, pii.derived_kek(NEW))
+        assert pii.encrypted_under(p.id_number_encrypted, pii.derived_kek(NEW))
     _assert_old_kek_fails(settings)
 
 
-def test_crash_while_resealing_the_database_changes_nothing_and_a_rerun_finishes(
+def test_crash_while_reencrypting_the_database_changes_nothing_and_a_rerun_finishes(
     platform, settings, monkeypatch
 ):
-    real = pii.seal_with
+    real = pii.encrypt_with
     calls = {"n": 0}
 
     def crash_on_third(kek, value):
@@ -125,10 +125,10 @@ def test_crash_while_resealing_the_database_changes_nothing_and_a_rerun_finishes
             raise RuntimeError("power cut")
         return real(kek, value)
 
-    monkeypatch.setattr(pii, "seal_with", crash_on_third)
+    monkeypatch.setattr(pii, "encrypt_with", crash_on_third)
     with pytest.raises(RuntimeError, match="power cut"):
         call_command("rotate_kek")
-    monkeypatch.setattr(pii, "seal_with", real)
+    monkeypatch.setattr(pii, "encrypt_with", real)
     # rolled back: everything, CA included, is still under the old KEK
     _assert_all_open_under(settings, platform, OLD)
     _use_kek(settings, OLD)

@@ -79,7 +79,7 @@ def _b_company_case(b) -> int:
             company_name=SECRET,
             uscc="9144030071526726XG",
             legal_rep_name="乙方法人",
-            legal_rep_id_sealed="x",
+            legal_rep_id_encrypted="x",
             legal_rep_id_hash="x" * 64,
             legal_rep_id_masked="1101**********0011",
             licence="verification/licence/b.png",

@@ -16,7 +16,7 @@ from chop.accounts import outbox
 from chop.orgs.models import Company
 from chop.seals import issuance
 from chop.seals.models import Certificate, Seal
-from chop.verification import services, tasks
+from chop.verification import notify, services, tasks
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 from chop.verification.states import State
 
@@ -137,9 +137,7 @@ def test_approval_failing_after_the_seal_is_made_revokes_the_certificate(
     """The failure comes later in the same decision, after issuance returned."""
     case = company_case(applicant, company)
     before = serials()
-    monkeypatch.setattr(
-        services.notify, "company_decided", lambda case: (_ for _ in ()).throw(Boom)
-    )
+    monkeypatch.setattr(notify, "company_decided", lambda case: (_ for _ in ()).throw(Boom))
 
     with pytest.raises(Boom):
         services.decide_company(case, approve=True, operator=operator)
@@ -204,6 +202,39 @@ def test_the_deposit_is_sent_by_a_task_after_the_decision(applicant, company, op
     assert case.deposit_sent_at and case.deposit_tries_left == 3
     tasks.send_deposit.call(case.pk)  # a second run (retry, duplicate) sends nothing more
     assert Evidence.objects.filter(case_id=case.pk, step="deposit_sent").count() == 1
+
+
+@pytest.mark.parametrize("kind", ["person", "company"])
+def test_a_provider_answer_after_the_case_moved_changes_nothing(
+    kind, applicant, company, operator, queued
+):
+    """Both provider calls go through one step (``steps.take_provider_answer``): an answer that
+    comes late or twice finds the case decided and neither moves it nor adds evidence."""
+    if kind == "person":
+        case, ask, decide, step = (
+            person_case(applicant),
+            tasks.ask_identity_provider,
+            services.decide_person,
+            "identity",
+        )
+    else:
+        case, ask, decide, step = (
+            company_case(applicant, company),
+            tasks.ask_registry_provider,
+            services.decide_company,
+            "registry",
+        )
+    ask.call(case.pk)  # the review provider: an operator decides
+    decide(case, approve=False, operator=operator, reason="照片不清楚")
+    evidence = Evidence.objects.filter(case_type=kind, case_id=case.pk)
+    before = list(evidence.values_list("pk", flat=True))
+
+    assert ask.call(case.pk) == State.REJECTED  # the same task again, after the decision
+
+    case.refresh_from_db()
+    assert case.state == State.REJECTED and case.reason == "照片不清楚"
+    assert list(evidence.values_list("pk", flat=True)) == before
+    assert evidence.filter(step=step).count() == 1
 
 
 def test_retry_waits_longer_after_each_failure(applicant, queued):

@@ -65,7 +65,9 @@ def test_operator_actions_land_in_the_cases_company_never_the_operators(
     monkeypatch.setattr(
         providers,
         "check_company",
-        lambda *a, **k: providers.Outcome(providers.REFUSED, "test-registry", "no such company"),
+        lambda *a, **k: providers.ProviderAnswer(
+            providers.REFUSED, "test-registry", "no such company"
+        ),
     )
     in_company.post(reverse("verification:retry", args=["company", case.pk]))
     case.refresh_from_db()
@@ -93,7 +95,9 @@ def test_person_case_views_and_refusal_are_recorded_without_a_company(
     monkeypatch.setattr(
         providers,
         "check_person",
-        lambda *a, **k: providers.Outcome(providers.REFUSED, "test-idp", "name and ID differ"),
+        lambda *a, **k: providers.ProviderAnswer(
+            providers.REFUSED, "test-idp", "name and ID differ"
+        ),
     )
     client.post(reverse("verification:retry", args=["person", case.pk]))
     events = {e.action: e for e in AuditEvent.objects.filter(object_id=str(case.pk))}

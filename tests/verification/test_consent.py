@@ -240,7 +240,7 @@ def test_operator_sees_the_applicants_own_verification_and_flags(client, applica
         company_name="深圳别家有限公司",
         uscc=USCC,
         legal_rep_name="王五",
-        legal_rep_id_sealed="x",
+        legal_rep_id_encrypted="x",
         legal_rep_id_hash="y",
         licence=upload().name,
         method="letter",

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 
+from chop.sealtext import clean_seal_text
 from chop.verification.forms import clean_id_number
-from chop.verification.textrules import clean_seal_text
 
 
 @pytest.mark.parametrize(

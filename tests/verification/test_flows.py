@@ -314,7 +314,7 @@ def test_micro_deposit_three_tries(in_company, company, applicant, operator):
     decide(in_company, operator, "company", case)
     case.refresh_from_db()
     assert case.state == State.PENDING_AUTHORITY and case.deposit_sent_at
-    assert case.deposit_sealed and "amount" not in case.deposit_sealed
+    assert case.deposit_encrypted and "amount" not in case.deposit_encrypted
     amount = _deposit_amount()
     wrong = "0.01" if amount != "0.01" else "0.02"
     log_in(in_company, applicant, company)

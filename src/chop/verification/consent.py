@@ -24,7 +24,8 @@ from chop.orgs.models import Company, Membership
 
 from . import pii
 from .models import CompanyVerification, Evidence, PersonVerification
-from .services import VerificationError, decision_transaction
+from .services.errors import VerificationError
+from .services.steps import decision_transaction
 from .states import State
 
 OTP_PURPOSE = "confirm"

@@ -55,7 +55,7 @@ class PersonVerification(Case):
     TRANSITIONS = PERSON_TRANSITIONS
 
     name = models.CharField(_("name"), max_length=60)
-    id_number_sealed = models.TextField()
+    id_number_encrypted = models.TextField()
     id_number_hash = models.CharField(max_length=64, db_index=True)
     id_number_masked = models.CharField(_("ID number"), max_length=24)
     phone = models.CharField(_("mobile number"), max_length=20)
@@ -88,10 +88,10 @@ class PersonVerification(Case):
 
     @property
     def id_number(self) -> str:
-        return pii.unseal(self.id_number_sealed)
+        return pii.decrypt(self.id_number_encrypted)
 
     def set_id_number(self, value: str, masked: str) -> None:
-        self.id_number_sealed = pii.seal(value)
+        self.id_number_encrypted = pii.encrypt(value)
         self.id_number_hash = pii.match_hash(value)
         self.id_number_masked = masked
 
@@ -110,7 +110,7 @@ class CompanyVerification(Case):
     company_name = models.CharField(_("company name"), max_length=200)
     uscc = models.CharField(_("unified social credit code"), max_length=18, db_index=True)
     legal_rep_name = models.CharField(_("legal representative"), max_length=60)
-    legal_rep_id_sealed = models.TextField()
+    legal_rep_id_encrypted = models.TextField()
     legal_rep_id_hash = models.CharField(max_length=64, db_index=True)
     legal_rep_id_masked = models.CharField(_("legal representative's ID number"), max_length=24)
     licence = models.FileField(_("business licence"), upload_to="verification/licence/%Y/%m/")
@@ -120,11 +120,11 @@ class CompanyVerification(Case):
     )
     bank_account_name = models.CharField(_("account name"), max_length=200, blank=True)
     bank_name = models.CharField(_("bank"), max_length=100, blank=True)
-    bank_account_sealed = models.TextField(blank=True)
+    bank_account_encrypted = models.TextField(blank=True)
     bank_account_masked = models.CharField(_("account number"), max_length=40, blank=True)
-    # The micro-deposit challenge (chop.identity.MicroDeposit) as sealed JSON: the amount is the
-    # secret the company reads off its statement, so it is encrypted like an ID number.
-    deposit_sealed = models.TextField(blank=True)
+    # The micro-deposit challenge (chop.identity.MicroDeposit) as encrypted JSON: the amount is
+    # the secret the company reads off its statement, so it is protected like an ID number.
+    deposit_encrypted = models.TextField(blank=True)
     deposit_reference = models.CharField(max_length=100, blank=True)
     deposit_sent_at = models.DateTimeField(null=True, blank=True)
     deposit_expires_at = models.DateTimeField(null=True, blank=True)
@@ -155,20 +155,20 @@ class CompanyVerification(Case):
 
     @property
     def legal_rep_id(self) -> str:
-        return pii.unseal(self.legal_rep_id_sealed)
+        return pii.decrypt(self.legal_rep_id_encrypted)
 
     def set_legal_rep_id(self, value: str, masked: str) -> None:
-        self.legal_rep_id_sealed = pii.seal(value)
+        self.legal_rep_id_encrypted = pii.encrypt(value)
         self.legal_rep_id_hash = pii.match_hash(value)
         self.legal_rep_id_masked = masked
 
     def load_deposit(self):
         from chop.identity import MicroDeposit
 
-        return MicroDeposit.from_dict(json.loads(pii.unseal(self.deposit_sealed)))
+        return MicroDeposit.from_dict(json.loads(pii.decrypt(self.deposit_encrypted)))
 
     def store_deposit(self, deposit) -> None:
-        self.deposit_sealed = pii.seal(json.dumps(deposit.to_dict()))
+        self.deposit_encrypted = pii.encrypt(json.dumps(deposit.to_dict()))
         self.deposit_expires_at = deposit.expires_at
         self.deposit_tries_left = deposit.attempts_left
 
@@ -208,15 +208,16 @@ class Evidence(models.Model):
         raise ValueError("evidence is append-only")
 
 
-class SealedKey(models.Model):
-    """A small secret kept in the database, sealed under ``CHOP_KEK`` (chop.pki.custody envelope).
+class StoredKey(models.Model):
+    """A small secret kept in the database, encrypted under ``CHOP_KEK`` (chop.pki.custody
+    envelope).
 
     Today one row: the key of the personal-data look-up hash (see ``pii``), which must outlive KEK
-    rotations. ``chop rotate_kek`` re-seals these rows with the personal data.
+    rotations. ``chop rotate_kek`` re-encrypts these rows with the personal data.
     """
 
     name = models.CharField(max_length=40, unique=True)
-    sealed = models.TextField()
+    encrypted = models.TextField()
 
     def __str__(self) -> str:
         return self.name

@@ -1,14 +1,14 @@
 """Personal data at rest: ID numbers are stored encrypted, and matched through a keyed hash.
 
 Operators need to read an ID number beside the photo, so it cannot be a one-way hash alone; the
-clear value never sits in the database. Values are sealed in chop.pki.custody's envelope under
-``CHOP_KEK`` (the key-encryption key that wraps signing keys), bound to the purpose "pii".
+clear value never sits in the database. Values are encrypted in chop.pki.custody's envelope
+under ``CHOP_KEK`` (the key-encryption key that wraps signing keys), bound to the purpose "pii".
 
 The look-up hash (``match_hash``) must *not* change when the KEK is rotated: the hashes are
 compared across cases and are written into append-only evidence (``Evidence.inputs``), which
 could no longer be matched if they changed. So the match key is a secret of its own, kept in the
-database (:class:`~chop.verification.models.SealedKey`) sealed under the KEK: ``chop rotate_kek``
-re-seals it with everything else and its value stays the same. It is created on first use with
+database (:class:`~chop.verification.models.StoredKey`) encrypted under the KEK: ``chop
+rotate_kek`` re-encrypts it with everything else and its value stays the same. It is created on first use with
 the value the hashes were always made with (HKDF of ``CHOP_KEK`` with the label
 "chop-pii/match"), so hashes stored before it existed keep matching.
 """
@@ -55,15 +55,15 @@ def legacy_match_key(secret: str | bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"chop-pii/match").derive(raw)
 
 
-def seal_with(kek: bytes, value: str) -> str:
+def encrypt_with(kek: bytes, value: str) -> str:
     return envelope_encrypt(kek, value.encode(), purpose=PURPOSE).decode("ascii")
 
 
-def unseal_with(kek: bytes, token: str) -> str:
+def decrypt_with(kek: bytes, token: str) -> str:
     return envelope_decrypt(kek, token.encode("ascii"), purpose=PURPOSE).decode()
 
 
-def sealed_under(token: str, kek: bytes) -> bool:
+def encrypted_under(token: str, kek: bytes) -> bool:
     """Whether an envelope's data key is wrapped by ``kek`` (its non-secret check value)."""
     try:
         return json.loads(token).get("kek_check") == kek_check_value(kek)
@@ -71,34 +71,34 @@ def sealed_under(token: str, kek: bytes) -> bool:
         return False
 
 
-def seal(value: str) -> str:
+def encrypt(value: str) -> str:
     """Encrypt ``value`` in the same envelope as signing keys (chop.pki.custody: a data key per
     value under AES-256-GCM, wrapped by the KEK), as text for a database column."""
-    return seal_with(_kek(), value)
+    return encrypt_with(_kek(), value)
 
 
-def unseal(token: str) -> str:
+def decrypt(token: str) -> str:
     if not token:
         return ""
-    return unseal_with(_kek(), token)
+    return decrypt_with(_kek(), token)
 
 
 def load_match_key(secret: str | bytes) -> bytes:
     """The stored match key, opened with the KEK ``secret``; created (from the legacy derivation
     of that KEK) if the database has none yet. Two processes creating it at once store the same
     value, and the unique name keeps one row."""
-    from .models import SealedKey
+    from .models import StoredKey
 
     kek = derived_kek(secret)
-    row = SealedKey.objects.filter(name=MATCH_KEY_NAME).first()
+    row = StoredKey.objects.filter(name=MATCH_KEY_NAME).first()
     if row is None:
-        sealed = envelope_encrypt(kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE).decode()
+        encrypted = envelope_encrypt(kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE).decode()
         try:
             with transaction.atomic():
-                row = SealedKey.objects.create(name=MATCH_KEY_NAME, sealed=sealed)
+                row = StoredKey.objects.create(name=MATCH_KEY_NAME, encrypted=encrypted)
         except IntegrityError:
-            row = SealedKey.objects.get(name=MATCH_KEY_NAME)
-    return envelope_decrypt(kek, row.sealed.encode(), purpose=MATCH_KEY_PURPOSE)
+            row = StoredKey.objects.get(name=MATCH_KEY_NAME)
+    return envelope_decrypt(kek, row.encrypted.encode(), purpose=MATCH_KEY_PURPOSE)
 
 
 def _match_key() -> bytes:

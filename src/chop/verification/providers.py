@@ -1,4 +1,4 @@
-"""The configured identity, registry and payment providers, and one outcome shape for all three.
+"""The configured identity, registry and payment providers, and one answer shape for all three.
 
 Settings (environment): ``CHOP_IDENTITY_PROVIDER``, ``CHOP_REGISTRY_PROVIDER`` and
 ``CHOP_PAYMENT_PROVIDER`` are ``review`` (the default: a platform operator decides; for payments
@@ -29,7 +29,11 @@ SENT = "sent"
 
 
 @dataclass
-class Outcome:
+class ProviderAnswer:
+    """What a provider answered, flattened for the services and the evidence: a status (the
+    constants above), who answered, why, and the payment's reference. (Not chop.identity's
+    ``Outcome``, which is only the status.)"""
+
     status: str
     provider: str
     detail: str = ""
@@ -98,11 +102,11 @@ def payment():
     return _build("payment")
 
 
-def _outcome(result) -> Outcome:
+def _answer(result) -> ProviderAnswer:
     detail = result.message if (result.message_zh or result.message_en) else ""
     if getattr(result, "review", ()):
         detail = (detail + " " + "; ".join(f"{i.zh} / {i.en}" for i in result.review)).strip()
-    return Outcome(
+    return ProviderAnswer(
         status=result.status.value,
         provider=result.provider,
         detail=detail,
@@ -110,21 +114,21 @@ def _outcome(result) -> Outcome:
     )
 
 
-def check_person(provider, *, name: str, id_number: str, phone: str) -> Outcome:
+def check_person(provider, *, name: str, id_number: str, phone: str) -> ProviderAnswer:
     from chop.identity import PersonClaim
 
-    return _outcome(provider.verify_person(PersonClaim(name, id_number, phone)))
+    return _answer(provider.verify_person(PersonClaim(name, id_number, phone)))
 
 
-def check_company(provider, *, name: str, uscc: str, legal_rep_name: str) -> Outcome:
+def check_company(provider, *, name: str, uscc: str, legal_rep_name: str) -> ProviderAnswer:
     from chop.identity import CompanyClaim
 
-    return _outcome(provider.verify_company(CompanyClaim(name, uscc, legal_rep_name)))
+    return _answer(provider.verify_company(CompanyClaim(name, uscc, legal_rep_name)))
 
 
 def send_deposit(
     provider, *, request_id: str, account_name: str, bank: str, account: str, amount_fen: int
-) -> Outcome:
+) -> ProviderAnswer:
     from chop.identity import TransferRequest
 
     result = provider.send_micro_deposit(
@@ -136,7 +140,7 @@ def send_deposit(
             bank_name=bank or None,
         )
     )
-    outcome = _outcome(result)
+    answer = _answer(result)
     if getattr(result, "simulated", False):
-        outcome.detail = ("[simulated] " + outcome.detail).strip()
-    return outcome
+        answer.detail = ("[simulated] " + answer.detail).strip()
+    return answer

@@ -2,8 +2,8 @@
 
 A provider can take seconds to answer or time out, so no request waits for one and no database
 lock is held across one. The services enqueue these tasks when their transaction commits
-(``services.enqueue_on_commit``), and the request returns at once with the case pending; the
-worker (``db_worker``, started by ``run_platform``) runs them. Each task takes a case id and
+(``services.steps.enqueue_on_commit``), and the request returns at once with the case pending;
+the worker (``db_worker``, started by ``run_platform``) runs them. Each task takes a case id and
 re-reads the case, so a task that runs late or twice finds the case already moved and does
 nothing.
 
