@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from chop.audit.models import AuditEvent
 from chop.verification.models import CompanyVerification, PersonVerification
@@ -120,3 +121,31 @@ def test_verification_operator_and_records_pages_fit_a_phone(
         page.goto(f"{page.base_url}{path}")
         widths[name] = fits_a_phone(page, screenshot, name)
     assert {k: w for k, w in widths.items() if w > 390} == {}
+
+
+def test_status_after_submitting_follows_the_provider(
+    browser_page, screenshot, applicant, settings
+):
+    """Right after submitting, the case waits for the provider (a background task); the page
+    must show the provider's answer when it comes, not keep saying it is waiting."""
+    from chop.verification import tasks
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    page = browser_page
+    client = Client()
+    client.force_login(applicant)
+    post_person(client)
+    case = PersonVerification.objects.get()
+    assert case.state == "pending_provider"  # the task is queued, not run
+    sign_in(page, applicant)
+    page.goto(f"{page.base_url}/verify/person/")
+    status = page.locator("#case-status")
+    assert "等待身份核验服务" in status.inner_text() or "等待" in status.inner_text()
+    screenshot(page, "waiting-for-provider")
+    tasks.ask_identity_provider.func(case.pk)  # the worker runs it
+    case.refresh_from_db()
+    assert case.state == "pending_review"
+    expect(page.locator("#case-status")).to_contain_text("审核员", timeout=10_000)
+    assert "等待" not in page.locator("#case-status").inner_text()
+    assert page.locator("[data-polling]").count() == 0  # and it stops asking
+    screenshot(page, "provider-answered")
