@@ -65,3 +65,15 @@ def test_certificate_labels_are_english_on_request(in_company, official_seal):
     in_company.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     facts = _facts(in_company.get(reverse("seal_detail", args=[official_seal.pk])).content.decode())
     assert facts["Unified social credit code"] == [USCC] and "Issuer" in facts
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_seal_page_screenshots(browser_page, screenshot, in_company, official_seal, applicant):
+    from .test_pages_browser import fits_a_phone, sign_in
+
+    page = browser_page
+    sign_in(page, applicant, official_seal.company)
+    page.goto(f"{page.base_url}/seals/{official_seal.pk}/")
+    assert page.locator("ol.chain li").count() >= 2
+    assert fits_a_phone(page, screenshot, "seal-detail") <= 390
