@@ -76,7 +76,10 @@ def person(request):
                 holding.release()
                 messages.success(request, _("Submitted. You will be told the outcome."))
                 return redirect("verification:person")
-        form.hold_valid_uploads()
+        else:
+            # keep what passed its checks for the corrected resubmit; a refusal by the
+            # service (e.g. the USCC was taken meanwhile) keeps nothing
+            form.hold_valid_uploads()
     else:
         initial = {"name": request.user.name, "phone": request.user.phone or ""}
         form = PersonForm(initial=initial, holding=holding)
@@ -182,7 +185,10 @@ def company(request):
                 holding.release()
                 messages.success(request, _("Submitted. You will be told the outcome."))
                 return redirect("verification:company")
-        form.hold_valid_uploads()
+        else:
+            # keep what passed its checks for the corrected resubmit; a refusal by the
+            # service (e.g. the USCC was taken meanwhile) keeps nothing
+            form.hold_valid_uploads()
     else:
         form = CompanyForm(
             initial={"company_name": company.name, "method": "legal_rep"}, holding=holding
