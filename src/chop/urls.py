@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
 from . import (
     converters,  # noqa: F401  (registers <id:...> before the includes below)
@@ -11,6 +12,11 @@ from . import (
 )
 from .orgs import records as records_views
 from .orgs import views as orgs_views
+
+# The platform admin names Chop in the user's language instead of Django's English defaults.
+admin.site.site_header = _("Chop platform administration")
+admin.site.site_title = _("Chop platform administration")
+admin.site.index_title = _("Platform administration home")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

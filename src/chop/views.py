@@ -8,7 +8,13 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django.views.static import serve
+
+# Django's forms end every label with gettext(":"), and Django's own zh_Hans catalogue keeps the
+# ASCII colon ("姓名:"). Naming the string here puts it in the project catalogue, which takes
+# precedence, translated as the full-width "：".
+LABEL_SUFFIX = gettext_noop(":")
 
 
 def not_built(title: str, nav: str, intro: str = "", items: tuple = ()) -> Callable:

@@ -248,21 +248,10 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
 def verify_certificate(cert: Certificate) -> tuple[bool, str]:
     """Validate a stored certificate's chain against the platform root: (ok, explanation).
 
-    Uses pyHanko's certificate validator (not our own code) with the CA's validation context:
-    the platform root as the only trust anchor, revocation answered by the CA in-process.
+    The explanation is the path's names (root first) or the validator's own words; pages use
+    ``certificates.check_chain`` for the translated, labelled version.
     """
-    from asn1crypto import pem
-    from asn1crypto import x509 as asn1_x509
-    from pyhanko_certvalidator import CertificateValidator
+    from .certificates import check_chain
 
-    from chop.asyncrun import run_sync
-
-    _, _, der = pem.unarmor(cert.pem.encode())
-    validator = CertificateValidator(
-        asn1_x509.Certificate.load(der), validation_context=platform_ca().validation_context()
-    )
-    try:
-        path = run_sync(validator.async_validate_usage({"digital_signature", "non_repudiation"}))
-    except Exception as exc:  # the validator's own error says what failed
-        return False, str(exc)
-    return True, " → ".join(c.subject.human_friendly for c in path)
+    check = check_chain(cert)
+    return check.ok, " → ".join(check.path) if check.ok else check.detail

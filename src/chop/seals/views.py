@@ -16,7 +16,8 @@ from chop.orgs import permissions
 from chop.orgs.access import enter_space, reachable
 from chop.uploads import file_response, harden_file_headers
 
-from .issuance import platform_ca, verify_certificate
+from .certificates import check_chain, describe
+from .issuance import platform_ca
 from .models import Seal
 
 
@@ -42,20 +43,20 @@ def seal_detail(request, pk: int):
         pk=pk,
     )
     enter_space(request, seal.company)
-    chain_ok, chain_text = (False, "")
+    facts = chain = None
     if seal.certificate is not None:
-        chain_ok, chain_text = verify_certificate(seal.certificate)
+        facts, chain = describe(seal.certificate), check_chain(seal.certificate)
     return render(
         request,
         "seals/detail.html",
         {
             "nav": "seals",
             "seal": seal,
-            "chain_ok": chain_ok,
+            "facts": facts,
+            "chain": chain,
             "full_image": permissions.can_download_seal_image(
                 getattr(request, "membership", None), seal, request.user
             ),
-            "chain_text": chain_text,
         },
     )
 

@@ -10,6 +10,7 @@ from chop.explain import explain
 from chop.identity import mask_id_number, validate_mobile, validate_resident_id, validate_uscc
 from chop.sealtext import clean_seal_text
 
+from .holding import HoldsUploads
 from .models import CompanyVerification
 from .uploads import letter_field, photo_field
 
@@ -32,7 +33,7 @@ def clean_name(value: str) -> str:
     return clean_seal_text("name", value)
 
 
-class PersonForm(forms.Form):
+class PersonForm(HoldsUploads, forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=30)
     id_number = forms.CharField(
         label=_("Resident ID number"),
@@ -83,7 +84,7 @@ class PersonForm(forms.Form):
         return mask_id_number(self.cleaned_data["id_number"])
 
 
-class CompanyForm(forms.Form):
+class CompanyForm(HoldsUploads, forms.Form):
     company_name = forms.CharField(
         label=_("Company name (as on the business licence)"), max_length=100
     )

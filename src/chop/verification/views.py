@@ -21,6 +21,7 @@ from chop.orgs import permissions
 
 from . import services
 from .forms import CompanyForm, DecisionForm, DepositForm, PersonForm
+from .holding import Holding
 from .letter import LetterData, render_letter
 from .models import CompanyVerification, Evidence, PersonVerification
 from .states import OPEN_STATES, InvalidTransition, State
@@ -51,8 +52,9 @@ def home(request):
 @login_required
 def person(request):
     latest = PersonVerification.objects.filter(applicant=request.user).first()
+    holding = Holding(request.session, "person")
     if request.method == "POST":
-        form = PersonForm(request.POST, request.FILES)
+        form = PersonForm(request.POST, request.FILES, holding=holding)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -71,11 +73,16 @@ def person(request):
             except services.VerificationError as exc:
                 form.add_error(None, str(exc))
             else:
+                holding.release()
                 messages.success(request, _("Submitted. You will be told the outcome."))
                 return redirect("verification:person")
+        else:
+            # keep what passed its checks for the corrected resubmit; a refusal by the
+            # service (e.g. the USCC was taken meanwhile) keeps nothing
+            form.hold_valid_uploads()
     else:
         initial = {"name": request.user.name, "phone": request.user.phone or ""}
-        form = PersonForm(initial=initial)
+        form = PersonForm(initial=initial, holding=holding)
     show_form = latest is None or latest.state in (State.REJECTED, State.EXPIRED)
     return render(
         request,
@@ -139,10 +146,11 @@ def company(request):
     company = _active_company_or_404(request)
     latest = CompanyVerification.objects.filter(company=company).first()
     may = _may_verify_company(request)
+    holding = Holding(request.session, f"company-{company.pk}")
     if request.method == "POST":
         if not may:
             raise PermissionDenied
-        form = CompanyForm(request.POST, request.FILES)
+        form = CompanyForm(request.POST, request.FILES, holding=holding)
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -167,10 +175,17 @@ def company(request):
             except services.VerificationError as exc:
                 form.add_error(None, str(exc))
             else:
+                holding.release()
                 messages.success(request, _("Submitted. You will be told the outcome."))
                 return redirect("verification:company")
+        else:
+            # keep what passed its checks for the corrected resubmit; a refusal by the
+            # service (e.g. the USCC was taken meanwhile) keeps nothing
+            form.hold_valid_uploads()
     else:
-        form = CompanyForm(initial={"company_name": company.name, "method": "legal_rep"})
+        form = CompanyForm(
+            initial={"company_name": company.name, "method": "legal_rep"}, holding=holding
+        )
     show_form = may and (latest is None or latest.state in (State.REJECTED, State.EXPIRED))
     return render(
         request,
