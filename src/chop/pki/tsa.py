@@ -171,4 +171,4 @@ def timestamper_for(url: str | None, ca: object) -> TimeStamper:
     """
     if url:
         return HTTPTimeStamper(url)
-    return ca.timestamper()  # type: ignore[attr-defined,no-any-return]
+    return ca.timestamper()  # type: ignore[attr-defined]
