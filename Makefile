@@ -43,7 +43,7 @@ lint:
 	@$(RUN) ruff check src tests
 
 bench: setup
-	@$(RUN) python -m chop.bench
+	@PYTHONPATH=. $(RUN) python -m bench
 
 gallery: setup
 	@$(RUN) python -m chop.sealart gallery docs/gallery

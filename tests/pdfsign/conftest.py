@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chop.pdfsign.testing import TestPKI, demo_seal, demo_seal_png, make_pdf
+from tests.support.pdfsign_testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdfsign"
 

@@ -8,7 +8,7 @@ import subprocess
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from chop.pdfsign.fastparse import read_simple_object
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 
 def _ser(obj) -> bytes:

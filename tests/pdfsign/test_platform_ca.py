@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import demo_seal
+from tests.support.pdfsign_testing import demo_seal
 
 from .conftest import pdfsig_valid_count, qpdf_check
 

@@ -8,7 +8,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 from .conftest import ink_mm, render
 

@@ -16,7 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import demo_seal
+from tests.support.pdfsign_testing import demo_seal
 
 from .conftest import pdfsig_trusted_count, pdfsig_valid_count
 

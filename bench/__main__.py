@@ -1,4 +1,4 @@
-"""Runs every benchmark module: ``python -m chop.bench [module ...]``."""
+"""Runs every benchmark module: ``python -m bench [module ...]``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def main(argv: list[str]) -> int:
     print(Bench.header())
     for name in names:
         try:
-            module = importlib.import_module(f"chop.bench.{name}")
+            module = importlib.import_module(f"bench.{name}")
         except ModuleNotFoundError as exc:
             print(f"-- {name}: not available ({exc})")
             continue

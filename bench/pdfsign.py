@@ -1,4 +1,4 @@
-"""Benchmarks for ``chop.pdfsign`` (``make bench`` / ``python -m chop.bench pdfsign``).
+"""Benchmarks for ``chop.pdfsign`` (``make bench`` / ``PYTHONPATH=. python -m bench pdfsign``).
 
 The reference is pyHanko's documented default path, timed in this process on the same PDF and
 key: ``SimpleSigner.load`` from PEM files, ``PdfSigner`` with a ``StaticStampStyle`` image stamp,
@@ -22,7 +22,7 @@ def hwm():
             return int(line.split()[1]) / 1024
     return 0.0
 from chop import pdfsign as ps
-from chop.pdfsign.testing import TestPKI, demo_seal
+from tests.support.pdfsign_testing import TestPKI, demo_seal
 pki = TestPKI("Child"); signer = pki.issue_company("C", "9144030071526726XG").signer()
 seal = demo_seal(30)
 base = hwm()
@@ -60,7 +60,7 @@ def run(bench) -> None:
     from pyhanko.stamp import StaticStampStyle
 
     from chop import pdfsign as ps
-    from chop.pdfsign.testing import TestPKI, demo_seal, demo_seal_png, make_pdf
+    from tests.support.pdfsign_testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 
     tmp = Path(tempfile.mkdtemp(prefix="chop-bench-pdfsign-"))
     pki = TestPKI("Chop Bench")
