@@ -13,6 +13,9 @@ MODULES = ["sealart", "pdfsign"]
 
 def main(argv: list[str]) -> int:
     names = argv or MODULES
+    from chop.pdfsign import install_fast_reader
+
+    install_fast_reader()  # as the app and the CLI do: the figures are what they get
     bench = Bench()
     print(f"Chop benchmarks on {platform.machine()} / Python {platform.python_version()}")
     print(Bench.header())

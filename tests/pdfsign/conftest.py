@@ -55,6 +55,14 @@ class PlatformIdentity:
         return self.ca.export_pkcs12(self.serial, password)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_reader():
+    """pyHanko with the engine's fast hex-string reader, as the app, CLI and bench run it."""
+    from chop.pdfsign import install_fast_reader
+
+    install_fast_reader()
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     """The platform CA when ``chop.pki`` is importable, else a throw-away test PKI."""

@@ -22,7 +22,9 @@ from . import (
     RidingMark,
     SealAppearance,
     SignerError,
+    SignOptions,
     SingleMark,
+    install_fast_reader,
     sign,
     verify,
 )
@@ -110,11 +112,7 @@ def _cmd_sign(a: argparse.Namespace) -> int:
         from .verify import _load_roots
 
         vc = ValidationContext(trust_roots=_load_roots(a.trust or []), allow_fetching=True)
-    res = sign(
-        a.input,
-        a.output,
-        signer=signer,
-        marks=marks,
+    options = SignOptions(
         level=a.level,
         timestamper=timestamper,
         validation_context=vc,
@@ -122,6 +120,7 @@ def _cmd_sign(a: argparse.Namespace) -> int:
         location=a.location,
         field_name=a.field,
     )
+    res = sign(a.input, a.output, signer=signer, marks=marks, options=options)
     print(
         f"signed {a.output}: {res.level}, field {res.field_name}, "
         f"{res.mark_count} mark(s) on page(s) {','.join(map(str, res.pages)) or '-'}"
@@ -182,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--json", action="store_true")
     v.add_argument("--fetch", action="store_true", help="fetch revocation data online")
     a = ap.parse_args(argv)
+    install_fast_reader()
     logging.basicConfig(level=logging.CRITICAL)  # pyHanko logs path-building failures loudly
     try:
         return _cmd_sign(a) if a.cmd == "sign" else _cmd_verify(a)

@@ -15,7 +15,7 @@ import re
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.xref import ObjStreamRef
 
-__all__ = ["read_simple_object"]
+__all__ = ["read_simple_object", "install_fast_reader"]
 
 _TOKEN = re.compile(
     rb"(?:\s|%[^\r\n]*)*"  # skip whitespace and comments
@@ -156,8 +156,13 @@ def _fast_hex(stream):
     return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
 
 
-def install_fast_hex_strings() -> None:
-    """Make pyHanko's object reader use ``_fast_hex`` (idempotent, same results)."""
+def install_fast_reader() -> None:
+    """Make pyHanko's object reader use ``_fast_hex`` (idempotent, same results).
+
+    This replaces a pyHanko function for the whole process, so importing the engine does not do
+    it: the application (``chop.seals``' ``AppConfig.ready``), the command line and the
+    benchmarks call it once at start-up.
+    """
     global _original_read_hex
     if _original_read_hex is None:
         _original_read_hex = generic.read_hex_string_from_stream
