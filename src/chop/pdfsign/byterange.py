@@ -77,7 +77,12 @@ def patch_byte_range(
 def fill_contents(increment: bytes, c_start: int, der: bytes, reserve: int) -> bytes:
     """The increment with the CMS ``der`` written, in hex, into the /Contents placeholder."""
     if len(der) > reserve:
-        raise PdfSignError("the signature is larger than the space reserved for it")
+        raise PdfSignError(
+            "the signature is larger than the space reserved for it",
+            code="signature_too_large",
+            size=len(der),
+            reserved=reserve,
+        )
     hexed = der.hex().encode()
     out = bytearray(increment)
     out[c_start + 1 : c_start + 1 + len(hexed)] = hexed
@@ -97,7 +102,11 @@ def timestamp_size(timestamper: Any) -> int:
         try:
             token = run_sync(timestamper.async_dummy_response("sha256"))
         except Exception as exc:  # noqa: BLE001
-            raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
+            raise PdfSignError(
+                f"the timestamp authority did not answer ({exc})",
+                code="tsa_unreachable",
+                detail=str(exc),
+            ) from exc
         cached = len(token.dump()) + 512
         with contextlib.suppress(TypeError):
             _TS_SIZES[timestamper] = cached

@@ -46,15 +46,23 @@ def _seal(path: str, size_mm: float | None) -> SealAppearance:
         width = size_mm or 40.0
         return SealAppearance.from_png(data, width, width * h / w)
     if p.suffix.lower() == ".svg" or data.lstrip()[:5] in (b"<?xml", b"<svg "):
-        raise PdfSignError("SVG seals are not read directly: export the seal as PDF or PNG")
-    raise PdfSignError(f"{path}: the seal must be a PNG or a one-page PDF")
+        raise PdfSignError(
+            "SVG seals are not read directly: export the seal as PDF or PNG", code="cli_svg_seal"
+        )
+    raise PdfSignError(
+        f"{path}: the seal must be a PNG or a one-page PDF",
+        code="cli_bad_seal_file",
+        path=str(path),
+    )
 
 
 def _at(value: str) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in value.split(","))
     except ValueError as exc:
-        raise PdfSignError(f"--at expects X,Y in millimetres, got {value!r}") from exc
+        raise PdfSignError(
+            f"--at expects X,Y in millimetres, got {value!r}", code="cli_bad_position", value=value
+        ) from exc
     return x, y
 
 
@@ -64,9 +72,17 @@ def _signer(p12: str, password: str | None):
     try:
         signer = SimpleSigner.load_pkcs12(p12, passphrase=password.encode() if password else None)
     except Exception as exc:  # noqa: BLE001
-        raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file") from exc
+        raise SignerError(
+            f"cannot open {p12}: wrong password or not a PKCS#12 file",
+            code="cli_bad_pkcs12",
+            path=p12,
+        ) from exc
     if signer is None:
-        raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file")
+        raise SignerError(
+            f"cannot open {p12}: wrong password or not a PKCS#12 file",
+            code="cli_bad_pkcs12",
+            path=p12,
+        )
     return signer
 
 
@@ -99,7 +115,10 @@ def _cmd_sign(a: argparse.Namespace) -> int:
                 )
             )
         if not marks:
-            raise PdfSignError("say where the seal goes: --at X,Y, --pages, --keyword or --riding")
+            raise PdfSignError(
+                "say where the seal goes: --at X,Y, --pages, --keyword or --riding",
+                code="cli_no_position",
+            )
     timestamper = None
     if a.tsa:
         from pyhanko.sign.timestamps import HTTPTimeStamper

@@ -35,7 +35,7 @@ class SignerProfile:
         self.signer = signer
         cert: asn1_x509.Certificate | None = getattr(signer, "signing_cert", None)
         if cert is None:
-            raise SignerError("the signer has no certificate")
+            raise SignerError("the signer has no certificate", code="signer_no_certificate")
         self.cert = cert
         certs = [cert]
         registry = getattr(signer, "cert_registry", None) or ()
@@ -48,7 +48,11 @@ class SignerProfile:
         try:
             self.sig_algo = signer.get_signature_mechanism_for_digest("sha256")
         except Exception as exc:  # noqa: BLE001
-            raise SignerError(f"the signer's key cannot sign with SHA-256 ({exc})") from exc
+            raise SignerError(
+                f"the signer's key cannot sign with SHA-256 ({exc})",
+                code="signer_no_sha256",
+                detail=str(exc),
+            ) from exc
         self.mechanism = self.sig_algo["algorithm"].native
         self._key = self._load_fast_key(signer)
         ess = tsp.SigningCertificateV2(
@@ -129,7 +133,9 @@ class SignerProfile:
         try:
             return run_sync(self.signer.async_sign_raw(data, "sha256"))
         except Exception as exc:  # noqa: BLE001 - HSM errors etc. reach the user as one message
-            raise SignerError(f"the signing key could not sign ({exc})") from exc
+            raise SignerError(
+                f"the signing key could not sign ({exc})", code="signer_failed", detail=str(exc)
+            ) from exc
 
     def assemble(self, digest: bytes, signature: bytes, timestamp_token) -> bytes:
         """DER ContentInfo(SignedData), assembled from precomputed parts.
@@ -173,7 +179,11 @@ class SignerProfile:
             except Exception as exc:  # noqa: BLE001
                 from .errors import PdfSignError
 
-                raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
+                raise PdfSignError(
+                    f"the timestamp authority did not answer ({exc})",
+                    code="tsa_unreachable",
+                    detail=str(exc),
+                ) from exc
         return self.assemble(digest, signature, token)
 
 

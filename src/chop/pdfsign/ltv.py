@@ -26,7 +26,11 @@ def extend(
         try:
             add_validation_info(sig, validation_context, in_place=True)
         except Exception as exc:  # noqa: BLE001
-            raise PdfSignError(f"could not collect validation data for B-LT ({exc})") from exc
+            raise PdfSignError(
+                f"could not collect validation data for B-LT ({exc})",
+                code="ltv_validation_data_failed",
+                detail=str(exc),
+            ) from exc
         if level == "B-LTA":
             fh.seek(0)
             w = IncrementalPdfFileWriter(fh, strict=False)
@@ -35,7 +39,11 @@ def extend(
                     w, "sha256", validation_context, in_place=True
                 )
             except Exception as exc:  # noqa: BLE001
-                raise PdfSignError(f"could not add the archive timestamp ({exc})") from exc
+                raise PdfSignError(
+                    f"could not add the archive timestamp ({exc})",
+                    code="archive_timestamp_failed",
+                    detail=str(exc),
+                ) from exc
     finally:
         if isinstance(target, str):
             fh.close()

@@ -145,9 +145,16 @@ def _normalise_level(level: str | None, timestamper: TimeStamper | None) -> str:
     if not lv.startswith("B-"):
         lv = "B-" + lv
     if lv not in LEVELS:
-        raise PdfSignError(f"unknown PAdES level {level!r} (use one of {', '.join(LEVELS)})")
+        raise PdfSignError(
+            f"unknown PAdES level {level!r} (use one of {', '.join(LEVELS)})",
+            code="unknown_level",
+            level=level,
+            levels=", ".join(LEVELS),
+        )
     if lv != "B-B" and timestamper is None:
-        raise PdfSignError(f"PAdES {lv} needs a timestamp authority (TSA)")
+        raise PdfSignError(
+            f"PAdES {lv} needs a timestamp authority (TSA)", code="level_needs_tsa", level=lv
+        )
     return lv
 
 
@@ -172,7 +179,11 @@ def sign(
     field_name = opts.field_name
     lv = _normalise_level(opts.level, timestamper)
     if lv in ("B-LT", "B-LTA") and validation_context is None:
-        raise PdfSignError(f"PAdES {lv} needs a validation context to collect revocation data")
+        raise PdfSignError(
+            f"PAdES {lv} needs a validation context to collect revocation data",
+            code="level_needs_validation_context",
+            level=lv,
+        )
     when = opts.when or dt.datetime.now(dt.UTC)
     profile = profile_for(signer)
     stream, opened, data = open_src(src)
@@ -185,20 +196,30 @@ def sign(
                 n += 1
             field_name = f"Signature{n}"
         elif "." in field_name or not field_name.strip():
-            raise PdfSignError("a signature field name must be non-empty and contain no '.'")
+            raise PdfSignError(
+                "a signature field name must be non-empty and contain no '.'",
+                code="bad_field_name",
+                field_name=field_name,
+            )
         elif field_name in existing:
-            raise PdfSignError(f"the document already has a field named {field_name!r}")
+            raise PdfSignError(
+                f"the document already has a field named {field_name!r}",
+                code="field_name_taken",
+                field_name=field_name,
+            )
         mdp = docmdp_permission(doc)
         if mdp == 1:
             raise PdfSignError(
-                "this document is certified with no changes allowed; it cannot be signed again"
+                "this document is certified with no changes allowed; it cannot be signed again",
+                code="certified_no_changes",
             )
         if mdp is not None:
             # a certification signature only permits signing fields that already exist; Chop
             # adds its own field, which every validator would report as a forbidden change
             raise PdfSignError(
                 "this document is certified by its author (DocMDP) and only allows signing "
-                "the signature fields it already has; Chop cannot add a seal to it"
+                "the signature fields it already has; Chop cannot add a seal to it",
+                code="certified_document",
             )
         placements = layout_marks(
             doc,
@@ -234,7 +255,9 @@ def sign(
         except (misc.PdfError, KeyError, TypeError, ValueError, AttributeError) as exc:
             # a broken form, page or trailer object that only shows up when we update it
             raise MalformedPdfError(
-                f"a part of this PDF that signing must update is broken ({exc})"
+                f"a part of this PDF that signing must update is broken ({exc})",
+                code="broken_object",
+                detail=str(exc),
             ) from exc
         increment = bytes(prefix) + bytes(buf)
         c_start += len(prefix)

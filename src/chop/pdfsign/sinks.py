@@ -33,7 +33,12 @@ def open_src(src: Any) -> tuple[BinaryIO, bool, bytes | None]:
         try:
             return open(src, "rb"), True, None  # noqa: SIM115
         except OSError as exc:
-            raise PdfSignError(f"cannot open {os.fspath(src)}: {exc.strerror}") from exc
+            raise PdfSignError(
+                f"cannot open {os.fspath(src)}: {exc.strerror}",
+                code="cannot_open",
+                path=os.fspath(src),
+                detail=exc.strerror,
+            ) from exc
     if isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
         return io.BytesIO(data), True, data
@@ -86,7 +91,12 @@ def write_signed(
                 prefix=f".{dst_path.name}.", suffix=".part", dir=dst_path.parent or "."
             )
         except OSError as exc:
-            raise PdfSignError(f"cannot write {dst_path}: {exc.strerror}") from exc
+            raise PdfSignError(
+                f"cannot write {dst_path}: {exc.strerror}",
+                code="cannot_write",
+                path=str(dst_path),
+                detail=exc.strerror,
+            ) from exc
         try:
             with os.fdopen(fd, "wb") as out:
                 h, whole = hashlib.sha256(), hashlib.sha256()

@@ -137,7 +137,12 @@ def _open(src) -> tuple[BinaryIO, bool]:
         try:
             return open(src, "rb"), True  # noqa: SIM115
         except OSError as exc:
-            raise PdfSignError(f"cannot open {os.fspath(src)}: {exc.strerror}") from exc
+            raise PdfSignError(
+                f"cannot open {os.fspath(src)}: {exc.strerror}",
+                code="cannot_open",
+                path=os.fspath(src),
+                detail=exc.strerror,
+            ) from exc
     if isinstance(src, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(src)), True
     src.seek(0)
@@ -175,13 +180,17 @@ def verify(
         try:
             reader = PdfFileReader(stream, strict=False)
             if reader.encrypt_dict is not None:
-                raise EncryptedPdfError("this PDF is encrypted; its signatures cannot be checked")
+                raise EncryptedPdfError(
+                    "this PDF is encrypted; its signatures cannot be checked", code="encrypted_pdf"
+                )
             sigs = list(reader.embedded_signatures)
             revisions = reader.xrefs.total_revisions
         except PdfSignError:
             raise
         except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            raise MalformedPdfError(f"this file cannot be read as a PDF ({exc})") from exc
+            raise MalformedPdfError(
+                f"this file cannot be read as a PDF ({exc})", code="unreadable_pdf", detail=str(exc)
+            ) from exc
 
         # one context for all signatures: the chain of the platform's issuing CA is built and
         # checked once, not once per signature
