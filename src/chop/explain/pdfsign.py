@@ -24,6 +24,7 @@ MESSAGES = {
     "page_without_mediabox": _("Page %(page)s of this PDF has no page size."),
     "unreadable_box": _("A page of this PDF has an unreadable size."),
     "no_pages": _("This PDF has no pages."),
+    "no_xref": _("This PDF has no cross-reference section."),
     "text_unsearchable": _("The text of this PDF cannot be searched."),
     "empty_keyword": _("Enter the text to place the seal on."),
     "keyword_not_found": _("The text “%(keyword)s” is not in the document."),

@@ -110,7 +110,7 @@ def add_widgets(
         ap = ap_refs.get(key)
         if ap is None:
             res = b"/XObject << /S0 %d 0 R >>" % seal_refs[id(p.seal)]
-            if p.uses_font:
+            if p.uses_font and font_ref is not None:  # add_seal_resources made it for this
                 res += b" /Font << /F0 %d 0 R >>" % font_ref
             mtx = b" /Matrix " + pdf_rect(matrix) if matrix else b""
             ap = inc.add(

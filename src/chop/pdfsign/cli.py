@@ -28,6 +28,7 @@ from . import (
     sign,
     verify,
 )
+from .marks import Mark
 
 
 def _seal(path: str, size_mm: float | None) -> SealAppearance:
@@ -88,7 +89,7 @@ def _signer(p12: str, password: str | None):
 
 def _cmd_sign(a: argparse.Namespace) -> int:
     signer = _signer(a.p12, a.p12_password)
-    marks = []
+    marks: list[Mark] = []
     if a.seal:
         seal = _seal(a.seal, a.size)
         size = a.size

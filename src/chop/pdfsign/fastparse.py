@@ -11,6 +11,7 @@ pyHanko would have produced.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.xref import ObjStreamRef
@@ -132,7 +133,7 @@ def read_simple_object(reader, ref: generic.IndirectObject) -> generic.PdfObject
 
 _HEX_OK = re.compile(rb"[0-9A-Fa-f]*")
 _PDF_WS = b" \n\r\t\f\x00"
-_original_read_hex = None
+_original_read_hex: Callable[..., generic.PdfObject] = generic.read_hex_string_from_stream
 
 
 def _fast_hex(stream):
@@ -164,6 +165,6 @@ def install_fast_reader() -> None:
     benchmarks call it once at start-up.
     """
     global _original_read_hex
-    if _original_read_hex is None:
+    if generic.read_hex_string_from_stream is not _fast_hex:
         _original_read_hex = generic.read_hex_string_from_stream
         generic.read_hex_string_from_stream = _fast_hex

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pyhanko.pdf_utils import generic
 
 from .document import InputDocument
+from .errors import MalformedPdfError
 from .layout import _fmt
 
 __all__ = ["Increment", "serialize", "pdf_text", "pdf_rect", "stream_object", "write_increment"]
@@ -83,6 +84,8 @@ def write_increment(
         buf += b"\nendobj\n"
 
     prev = reader.last_startxref
+    if prev is None:
+        raise MalformedPdfError("this PDF has no cross-reference section", code="no_xref")
     trailer_items = [b"/Root %d %d R" % (root_ref.idnum, root_ref.generation)]
     if "/Info" in trailer:
         info = trailer.raw_get("/Info")
@@ -99,7 +102,7 @@ def write_increment(
     trailer_items.append(b"/ID [<%s> <%s>]" % (first_id.hex().encode(), new_id.hex().encode()))
     trailer_items.append(b"/Prev %d" % prev)
 
-    uses_stream = last_section_is_stream(doc)
+    uses_stream = last_section_is_stream(doc, prev)
     xref_pos = base_offset + len(buf)
     if uses_stream:
         xref_id = inc.alloc()
@@ -143,11 +146,11 @@ def xref_runs(ids: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def last_section_is_stream(doc: InputDocument) -> bool:
+def last_section_is_stream(doc: InputDocument, startxref: int) -> bool:
     stream = doc.stream
     pos = stream.tell()
     try:
-        stream.seek(doc.reader.last_startxref)
+        stream.seek(startxref)
         head = stream.read(16).lstrip()
     finally:
         stream.seek(pos)

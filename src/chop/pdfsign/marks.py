@@ -138,8 +138,8 @@ class SealAppearance:
         if self._image_cache is None:
             from PIL import Image
 
-            with Image.open(io.BytesIO(self.png or b"")) as im:
-                im = im.convert("RGBA")
+            with Image.open(io.BytesIO(self.png or b"")) as png:
+                im = png.convert("RGBA")
                 w, h = im.size
                 rgb = im.convert("RGB").tobytes()
                 alpha = im.getchannel("A").tobytes()

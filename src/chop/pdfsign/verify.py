@@ -169,6 +169,10 @@ def verify(
     from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
     from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.status import (
+        DocumentTimestampStatus,
+        PdfSignatureStatus,
+    )
     from pyhanko_certvalidator import ValidationContext
 
     from .policy import CHOP_DIFF_POLICY
@@ -210,6 +214,8 @@ def verify(
         for s in sigs:
             is_ts = s.sig_object_type == "/DocTimeStamp"
             problems: list[str] = []
+            status: PdfSignatureStatus | DocumentTimestampStatus
+            level: str | None
             try:
                 if is_ts:
                     status = validate_pdf_timestamp(s, validation_context=vc(), diff_policy=policy)
@@ -260,7 +266,7 @@ def verify(
             if status.coverage is None or coverage in ("partial", "unknown"):
                 problems.append("the signature does not cover the whole revision")
             ts = None
-            tsv = status.timestamp_validity if not is_ts else None
+            tsv = status.timestamp_validity if isinstance(status, PdfSignatureStatus) else None
             if tsv is not None:
                 ts = TimestampReport(
                     time=tsv.timestamp,
@@ -272,7 +278,9 @@ def verify(
                 if not (tsv.intact and tsv.valid):
                     problems.append("the signature timestamp is invalid")
             signing_time = (
-                status.timestamp if is_ts else getattr(status, "signer_reported_dt", None)
+                status.timestamp
+                if isinstance(status, DocumentTimestampStatus)
+                else getattr(status, "signer_reported_dt", None)
             ) or getattr(s, "self_reported_timestamp", None)
             pades = None
             if not is_ts:
