@@ -19,6 +19,7 @@ from chop.asyncrun import run_sync
 
 from .errors import PdfSignError
 from .increment import pdf_text, serialize
+from .protocols import TimeStamper
 
 __all__ = ["signature_dictionary", "patch_byte_range", "fill_contents", "timestamp_size"]
 
@@ -92,7 +93,7 @@ def fill_contents(increment: bytes, c_start: int, der: bytes, reserve: int) -> b
 _TS_SIZES: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 
 
-def timestamp_size(timestamper: Any) -> int:
+def timestamp_size(timestamper: TimeStamper) -> int:
     """Size of one token from this TSA (measured once with a dummy request, then cached)."""
     try:
         cached = _TS_SIZES.get(timestamper)

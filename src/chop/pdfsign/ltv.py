@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from .errors import PdfSignError
+from .protocols import TimeStamper
+
+if TYPE_CHECKING:
+    from pyhanko.sign.timestamps import TimeStamper as PyHankoTimeStamper
+    from pyhanko_certvalidator import ValidationContext
 
 __all__ = ["extend"]
 
 
 def extend(
-    target: str | BinaryIO, level: str, field_name: str, timestamper: Any, validation_context: Any
+    target: str | BinaryIO,
+    level: str,
+    field_name: str,
+    timestamper: TimeStamper,
+    validation_context: ValidationContext,
 ) -> None:
-    """B-LT: add the DSS for the new signature; B-LTA: then a document timestamp."""
+    """B-LT: add the DSS for the new signature; B-LTA: then a document timestamp.
+
+    The archive timestamp is pyHanko's ``PdfTimeStamper``, which needs pyHanko's own
+    ``TimeStamper`` (every timestamper Chop uses is one), not just the protocol.
+    """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
@@ -35,7 +48,7 @@ def extend(
             fh.seek(0)
             w = IncrementalPdfFileWriter(fh, strict=False)
             try:
-                PdfTimeStamper(timestamper).timestamp_pdf(
+                PdfTimeStamper(cast("PyHankoTimeStamper", timestamper)).timestamp_pdf(
                     w, "sha256", validation_context, in_place=True
                 )
             except Exception as exc:  # noqa: BLE001

@@ -17,6 +17,7 @@ B-LT and B-LTA then add the DSS and a document timestamp in further increments t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -263,6 +264,16 @@ def sign(
         c_start += len(prefix)
         c_end += len(prefix)
         digests: list[str] = []
+        ltv = None
+        if lv in ("B-LT", "B-LTA") and timestamper is not None and validation_context is not None:
+            # always true for these levels (checked above); spelled out for the type checker
+            ltv = functools.partial(
+                extend,
+                level=lv,
+                field_name=field_name,
+                timestamper=timestamper,
+                validation_context=validation_context,
+            )
 
         def finish(h: Any) -> bytes:
             """Sign the digest in ``h`` (original bytes already fed) and return the increment."""
@@ -278,11 +289,7 @@ def sign(
             feed_original=original_feeder(stream, data),
             finish=finish,
             src_size=src_size,
-            extend=(
-                (lambda target: extend(target, lv, field_name, timestamper, validation_context))
-                if lv in ("B-LT", "B-LTA")
-                else None
-            ),
+            extend=ltv,
         )
         return SignResult(
             field_name=field_name,
