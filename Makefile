@@ -47,14 +47,14 @@ test-postgres:
 # Every gate CI runs (make test runs lint first). mypy covers the engines and chop.errors (the
 # packages are listed in pyproject's [tool.mypy]); makemigrations needs no database server.
 lint:
-	@$(RUN) ruff check src tests
-	@$(RUN) ruff format --check src tests
+	@$(RUN) ruff check src tests bench
+	@$(RUN) ruff format --check src tests bench
 	@$(RUN) mypy
 	@DATABASE_URL=sqlite://:memory: $(RUN) chop makemigrations --check --dry-run
 	@$(RUN) lint-imports
 
 bench: setup
-	@$(RUN) python -m chop.bench
+	@PYTHONPATH=. $(RUN) python -m bench
 
 gallery: setup
 	@$(RUN) python -m chop.sealart gallery docs/gallery

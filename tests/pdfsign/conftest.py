@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chop.pdfsign.testing import TestPKI, demo_seal, demo_seal_png, make_pdf
+from tests.support.pdfsign_testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "pdfsign"
 
@@ -53,6 +53,14 @@ class PlatformIdentity:
 
     def pkcs12(self, password: bytes) -> bytes:
         return self.ca.export_pkcs12(self.serial, password)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_reader():
+    """pyHanko with the engine's fast hex-string reader, as the app, CLI and bench run it."""
+    from chop.pdfsign import install_fast_reader
+
+    install_fast_reader()
 
 
 @pytest.fixture(scope="session")

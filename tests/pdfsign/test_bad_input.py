@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 
 def _sign(src, out, signer, seal):

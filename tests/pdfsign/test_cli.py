@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from chop.pdfsign.testing import demo_seal_png
+from tests.support.pdfsign_testing import demo_seal_png
 
 
 class _Result:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
+import sys
 
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from chop.pdfsign.fastparse import read_simple_object
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 
 def _ser(obj) -> bytes:
@@ -59,7 +61,34 @@ def test_object_streams(tmp_path):
     assert _same_as_pyhanko(out.read_bytes()) == 3
 
 
-def test_fast_hex_strings_match_pyhanko():
+def _hex_reader_after(code: str) -> str:
+    """The module of pyHanko's hex-string reader in a fresh process after running ``code``."""
+    probe = "from pyhanko.pdf_utils import generic; print(generic.read_hex_string_from_stream.__module__)"
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\n{probe}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "chop.settings"},
+    )
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_importing_the_engine_leaves_pyhanko_alone():
+    """A library must not change another library on import: only the explicit call does."""
+    assert _hex_reader_after("import chop.pdfsign, chop.pdfsign.cli") == "pyhanko.pdf_utils.generic"
+    assert (
+        _hex_reader_after("import chop.pdfsign; chop.pdfsign.install_fast_reader()")
+        == "chop.pdfsign.fastparse"
+    )
+
+
+def test_the_app_installs_the_fast_reader_at_start_up():
+    """``chop.seals``' AppConfig.ready switches it on for the whole Django process."""
+    assert _hex_reader_after("import django; django.setup()") == "chop.pdfsign.fastparse"
+
+
+def test_fast_hex_strings_match_pyhanko(fast_reader):
     """The installed hex-string reader gives pyHanko's results and errors, byte for byte."""
     import pytest
     from pyhanko.pdf_utils import generic, misc

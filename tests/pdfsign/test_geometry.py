@@ -7,7 +7,7 @@ from PIL import Image
 
 from chop import pdfsign as ps
 from chop.pdfsign.layout import riding_groups
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 from .conftest import ink_mm, render
 

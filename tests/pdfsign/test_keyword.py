@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 from .conftest import ink_mm
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import demo_seal
+from tests.support.pdfsign_testing import demo_seal
 
 from .conftest import pdfsig_valid_count, qpdf_check
 
@@ -50,22 +50,22 @@ def test_three_acts_with_platform_ca(contract, tmp_path, ca, creds, seal):
         contract,
         a1,
         signer=ca.signer(a.serial),
-        timestamper=ts,
         marks=[ps.KeywordMark(seal, "甲方（盖章）"), ps.RidingMark(seal)],
+        options=ps.SignOptions(timestamper=ts),
     )
     ps.sign(
         a1,
         a2,
         signer=ca.signer(b.serial),
-        timestamper=ts,
         marks=[ps.SingleMark(demo_seal(38), 1, 130, 220), ps.RidingMark(demo_seal(38), "left")],
+        options=ps.SignOptions(timestamper=ts),
     )
     ps.sign(
         a2,
         a3,
         signer=ca.signer(p.serial),
-        timestamper=ts,
         marks=[ps.SingleMark(demo_seal(18), 4, 150, 240, date=ps.DateText())],
+        options=ps.SignOptions(timestamper=ts),
     )
     report = _check(a3, ca, 3)
     assert [s.certificate_serial for s in report.signatures] == [
@@ -87,10 +87,10 @@ def test_long_term_levels(contract, tmp_path, ca, creds, seal, level):
         contract,
         out,
         signer=ca.signer(a.serial),
-        timestamper=ca.timestamper(),
-        validation_context=ca.validation_context(),
-        level=level,
         marks=[ps.SingleMark(seal, 1, 20, 20)],
+        options=ps.SignOptions(
+            timestamper=ca.timestamper(), validation_context=ca.validation_context(), level=level
+        ),
     )
     assert res.level == level
     report = _check(out, ca, 1)
@@ -104,8 +104,8 @@ def test_long_term_levels(contract, tmp_path, ca, creds, seal, level):
         out,
         out2,
         signer=ca.signer(b.serial),
-        timestamper=ca.timestamper(),
         marks=[ps.SingleMark(demo_seal(38), 2, 20, 20), ps.RidingMark(demo_seal(38))],
+        options=ps.SignOptions(timestamper=ca.timestamper()),
     )
     report2 = _check(out2, ca, 2)
     assert report2.signatures[0].pades_level == level
@@ -121,8 +121,8 @@ def test_ecdsa_platform_ca(contract, tmp_path, seal, tmp_path_factory):
         contract,
         out,
         signer=ec_ca.signer(cred.serial),
-        timestamper=ec_ca.timestamper(),
         marks=[ps.SingleMark(seal, 1, 20, 20)],
+        options=ps.SignOptions(timestamper=ec_ca.timestamper()),
     )
     _check(out, ec_ca, 1)
 

@@ -8,7 +8,7 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import make_pdf
+from tests.support.pdfsign_testing import make_pdf
 
 from .conftest import ink_mm, render
 
@@ -26,9 +26,7 @@ def test_single_mark_b_b(contract, tmp_path, signer_a, seal, assert_signed_ok):
         out,
         signer=signer_a,
         marks=[ps.SingleMark(seal, 4, 30, 190)],
-        level="B-B",
-        reason="合同签署",
-        location="深圳",
+        options=ps.SignOptions(level="B-B", reason="合同签署", location="深圳"),
     )
     report = assert_signed_ok(out, 1)
     sig = report.signatures[0]
@@ -48,7 +46,11 @@ def test_single_mark_b_b(contract, tmp_path, signer_a, seal, assert_signed_ok):
 def test_default_level_is_b_t_with_tsa(contract, tmp_path, signer_a, seal, tsa, assert_signed_ok):
     out = tmp_path / "out.pdf"
     res = ps.sign(
-        contract, out, signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)], timestamper=tsa
+        contract,
+        out,
+        signer=signer_a,
+        marks=[ps.SingleMark(seal, 1, 20, 20)],
+        options=ps.SignOptions(timestamper=tsa),
     )
     assert res.level == "B-T" and res.timestamped
     sig = assert_signed_ok(out, 1).signatures[0]
@@ -66,8 +68,8 @@ def test_b_t_without_tsa_is_refused(contract, tmp_path, signer_a, seal):
             contract,
             tmp_path / "o.pdf",
             signer=signer_a,
-            level="B-T",
             marks=[ps.SingleMark(seal, 1, 20, 20)],
+            options=ps.SignOptions(level="B-T"),
         )
     assert not (tmp_path / "o.pdf").exists()
 
@@ -133,8 +135,8 @@ def test_date_under_seal(contract, tmp_path, signer_a, seal, assert_signed_ok):
         contract,
         out,
         signer=signer_a,
-        when=when,
         marks=[ps.SingleMark(seal, 1, 20, 20, date=ps.DateText())],
+        options=ps.SignOptions(when=when),
     )
     assert_signed_ok(out, 1)
     import pypdfium2 as pdfium
@@ -155,12 +157,20 @@ def test_date_under_seal(contract, tmp_path, signer_a, seal, assert_signed_ok):
 def test_field_name_clash_and_mark_errors(contract, tmp_path, signer_a, seal):
     out = tmp_path / "o1.pdf"
     ps.sign(
-        contract, out, signer=signer_a, marks=[ps.SingleMark(seal, 1, 20, 20)], field_name="甲方"
+        contract,
+        out,
+        signer=signer_a,
+        marks=[ps.SingleMark(seal, 1, 20, 20)],
+        options=ps.SignOptions(field_name="甲方"),
     )
     with pytest.raises(ps.PdfSignError, match="already has a field"):
-        ps.sign(out, tmp_path / "o2.pdf", signer=signer_a, field_name="甲方")
+        ps.sign(
+            out, tmp_path / "o2.pdf", signer=signer_a, options=ps.SignOptions(field_name="甲方")
+        )
     with pytest.raises(ps.PdfSignError, match="no '.'"):
-        ps.sign(contract, tmp_path / "o5.pdf", signer=signer_a, field_name="a.b")
+        ps.sign(
+            contract, tmp_path / "o5.pdf", signer=signer_a, options=ps.SignOptions(field_name="a.b")
+        )
     with pytest.raises(ps.PdfSignError, match="cannot write"):
         ps.sign(contract, tmp_path / "missing-dir" / "o6.pdf", signer=signer_a)
     with pytest.raises(ps.PdfSignError, match="cannot open"):
@@ -196,7 +206,11 @@ def test_result_hashes_and_async_context(contract, tmp_path, signer_a, seal, tsa
 
     async def in_loop():
         return ps.sign(
-            contract, out, signer=signer_a, timestamper=tsa, marks=[ps.SingleMark(seal, 1, 20, 20)]
+            contract,
+            out,
+            signer=signer_a,
+            marks=[ps.SingleMark(seal, 1, 20, 20)],
+            options=ps.SignOptions(timestamper=tsa),
         )
 
     res = asyncio.run(in_loop())
@@ -254,8 +268,8 @@ def test_chinese_date_drawn_as_outlines(
         contract,
         out,
         signer=signer_a,
-        when=when,
         marks=[ps.SingleMark(seal, 1, 20, 20, date=ps.DateText(style="cn", size_mm=4))],
+        options=ps.SignOptions(when=when),
     )
     assert_signed_ok(out, 1)
     data = out.read_bytes()

@@ -16,7 +16,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY
 
 from chop import pdfsign as ps
-from chop.pdfsign.testing import demo_seal
+from tests.support.pdfsign_testing import demo_seal
 
 from .conftest import pdfsig_trusted_count, pdfsig_valid_count
 
@@ -28,22 +28,22 @@ def three_acts(contract, tmp_path, signer_a, signer_b, signer_p, seal, tsa):
         contract,
         a1,
         signer=signer_a,
-        timestamper=tsa,
         marks=[ps.KeywordMark(seal, "Party A (Seal)"), ps.RidingMark(seal, "right")],
+        options=ps.SignOptions(timestamper=tsa),
     )
     ps.sign(
         a1,
         a2,
         signer=signer_b,
-        timestamper=tsa,
         marks=[ps.SingleMark(demo_seal(38), 1, 130, 220), ps.RidingMark(demo_seal(38), "bottom")],
+        options=ps.SignOptions(timestamper=tsa),
     )
     ps.sign(
         a2,
         a3,
         signer=signer_p,
-        timestamper=tsa,
         marks=[ps.SingleMark(demo_seal(18), 4, 150, 230, date=ps.DateText())],
+        options=ps.SignOptions(timestamper=tsa),
     )
     return a1, a2, a3
 
@@ -223,18 +223,22 @@ def test_brief_scenario_passes_even_pyhankos_default_policy(
         contract,
         a1,
         signer=signer_a,
-        timestamper=tsa,
         marks=[ps.KeywordMark(seal, "甲方（盖章）"), ps.RidingMark(seal)],
+        options=ps.SignOptions(timestamper=tsa),
     )
     ps.sign(
-        a1, a2, signer=signer_b, timestamper=tsa, marks=[ps.SingleMark(demo_seal(38), 1, 130, 220)]
+        a1,
+        a2,
+        signer=signer_b,
+        marks=[ps.SingleMark(demo_seal(38), 1, 130, 220)],
+        options=ps.SignOptions(timestamper=tsa),
     )
     ps.sign(
         a2,
         a3,
         signer=signer_p,
-        timestamper=tsa,
         marks=[ps.SingleMark(demo_seal(18), 4, 150, 240, date=ps.DateText())],
+        options=ps.SignOptions(timestamper=tsa),
     )
     count, text = pdfsig_valid_count(a3)
     assert count == 3, text

@@ -4,8 +4,10 @@ Plain Python (no Django): ``sign`` stamps marks and signs once per act as one in
 ``verify`` reports every signature; ``python -m chop.pdfsign`` is the command line.
 
     >>> seal = SealAppearance.from_drawing(chop.sealart.render(spec))
-    >>> sign("in.pdf", "out.pdf", signer=ca.signer(serial), timestamper=ca.timestamper(),
-    ...      marks=[KeywordMark(seal, "甲方（盖章）"), RidingMark(seal, "right")])
+    >>> install_fast_reader()  # once per process, see fastparse
+    >>> sign("in.pdf", "out.pdf", signer=ca.signer(serial),
+    ...      marks=[KeywordMark(seal, "甲方（盖章）"), RidingMark(seal, "right")],
+    ...      options=SignOptions(timestamper=ca.timestamper()))
     >>> verify("out.pdf", [ca.root_certificate]).verdict
     'valid'
 
@@ -29,7 +31,7 @@ from .errors import (
     PdfSignError,
     SignerError,
 )
-from .fastparse import install_fast_hex_strings
+from .fastparse import install_fast_reader
 from .keyword import KeywordHit, find_keyword
 from .marks import (
     DateText,
@@ -40,13 +42,16 @@ from .marks import (
     SingleMark,
     parse_page_ranges,
 )
-from .signing import LEVELS, SignResult, sign
+from .protocols import Signer, TimeStamper
+from .signing import LEVELS, SignOptions, SignResult, sign
 from .verify import SignatureReport, TimestampReport, VerificationReport, verify
-
-install_fast_hex_strings()  # see fastparse: pyHanko's hex-string reader dominated verification
 
 __all__ = [
     "sign",
+    "SignOptions",
+    "Signer",
+    "TimeStamper",
+    "install_fast_reader",
     "verify",
     "VerificationReport",
     "SignatureReport",

@@ -22,10 +22,13 @@ from . import (
     RidingMark,
     SealAppearance,
     SignerError,
+    SignOptions,
     SingleMark,
+    install_fast_reader,
     sign,
     verify,
 )
+from .marks import Mark
 
 
 def _seal(path: str, size_mm: float | None) -> SealAppearance:
@@ -44,15 +47,23 @@ def _seal(path: str, size_mm: float | None) -> SealAppearance:
         width = size_mm or 40.0
         return SealAppearance.from_png(data, width, width * h / w)
     if p.suffix.lower() == ".svg" or data.lstrip()[:5] in (b"<?xml", b"<svg "):
-        raise PdfSignError("SVG seals are not read directly: export the seal as PDF or PNG")
-    raise PdfSignError(f"{path}: the seal must be a PNG or a one-page PDF")
+        raise PdfSignError(
+            "SVG seals are not read directly: export the seal as PDF or PNG", code="cli_svg_seal"
+        )
+    raise PdfSignError(
+        f"{path}: the seal must be a PNG or a one-page PDF",
+        code="cli_bad_seal_file",
+        path=str(path),
+    )
 
 
 def _at(value: str) -> tuple[float, float]:
     try:
         x, y = (float(v) for v in value.split(","))
     except ValueError as exc:
-        raise PdfSignError(f"--at expects X,Y in millimetres, got {value!r}") from exc
+        raise PdfSignError(
+            f"--at expects X,Y in millimetres, got {value!r}", code="cli_bad_position", value=value
+        ) from exc
     return x, y
 
 
@@ -62,15 +73,23 @@ def _signer(p12: str, password: str | None):
     try:
         signer = SimpleSigner.load_pkcs12(p12, passphrase=password.encode() if password else None)
     except Exception as exc:
-        raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file") from exc
+        raise SignerError(
+            f"cannot open {p12}: wrong password or not a PKCS#12 file",
+            code="cli_bad_pkcs12",
+            path=p12,
+        ) from exc
     if signer is None:
-        raise SignerError(f"cannot open {p12}: wrong password or not a PKCS#12 file")
+        raise SignerError(
+            f"cannot open {p12}: wrong password or not a PKCS#12 file",
+            code="cli_bad_pkcs12",
+            path=p12,
+        )
     return signer
 
 
 def _cmd_sign(a: argparse.Namespace) -> int:
     signer = _signer(a.p12, a.p12_password)
-    marks = []
+    marks: list[Mark] = []
     if a.seal:
         seal = _seal(a.seal, a.size)
         size = a.size
@@ -97,7 +116,10 @@ def _cmd_sign(a: argparse.Namespace) -> int:
                 )
             )
         if not marks:
-            raise PdfSignError("say where the seal goes: --at X,Y, --pages, --keyword or --riding")
+            raise PdfSignError(
+                "say where the seal goes: --at X,Y, --pages, --keyword or --riding",
+                code="cli_no_position",
+            )
     timestamper = None
     if a.tsa:
         from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -110,11 +132,7 @@ def _cmd_sign(a: argparse.Namespace) -> int:
         from .verify import _load_roots
 
         vc = ValidationContext(trust_roots=_load_roots(a.trust or []), allow_fetching=True)
-    res = sign(
-        a.input,
-        a.output,
-        signer=signer,
-        marks=marks,
+    options = SignOptions(
         level=a.level,
         timestamper=timestamper,
         validation_context=vc,
@@ -122,6 +140,7 @@ def _cmd_sign(a: argparse.Namespace) -> int:
         location=a.location,
         field_name=a.field,
     )
+    res = sign(a.input, a.output, signer=signer, marks=marks, options=options)
     print(
         f"signed {a.output}: {res.level}, field {res.field_name}, "
         f"{res.mark_count} mark(s) on page(s) {','.join(map(str, res.pages)) or '-'}"
@@ -182,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--json", action="store_true")
     v.add_argument("--fetch", action="store_true", help="fetch revocation data online")
     a = ap.parse_args(argv)
+    install_fast_reader()
     logging.basicConfig(level=logging.CRITICAL)  # pyHanko logs path-building failures loudly
     try:
         return _cmd_sign(a) if a.cmd == "sign" else _cmd_verify(a)

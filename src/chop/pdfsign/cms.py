@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from chop.asyncrun import run_sync
 
 from .errors import SignerError
+from .protocols import Signer, TimeStamper
 
 __all__ = ["SignerProfile", "profile_for"]
 
@@ -31,11 +32,11 @@ _PROFILES: weakref.WeakKeyDictionary[Any, SignerProfile] = weakref.WeakKeyDictio
 class SignerProfile:
     """Everything about a pyHanko ``Signer`` that does not change between signatures."""
 
-    def __init__(self, signer: Any) -> None:
+    def __init__(self, signer: Signer) -> None:
         self.signer = signer
         cert: asn1_x509.Certificate | None = getattr(signer, "signing_cert", None)
         if cert is None:
-            raise SignerError("the signer has no certificate")
+            raise SignerError("the signer has no certificate", code="signer_no_certificate")
         self.cert = cert
         certs = [cert]
         registry = getattr(signer, "cert_registry", None) or ()
@@ -48,7 +49,11 @@ class SignerProfile:
         try:
             self.sig_algo = signer.get_signature_mechanism_for_digest("sha256")
         except Exception as exc:
-            raise SignerError(f"the signer's key cannot sign with SHA-256 ({exc})") from exc
+            raise SignerError(
+                f"the signer's key cannot sign with SHA-256 ({exc})",
+                code="signer_no_sha256",
+                detail=str(exc),
+            ) from exc
         self.mechanism = self.sig_algo["algorithm"].native
         self._key = self._load_fast_key(signer)
         ess = tsp.SigningCertificateV2(
@@ -100,7 +105,7 @@ class SignerProfile:
         return 2 * ((pub.bit_size + 7) // 8) + 16
 
     @staticmethod
-    def _load_fast_key(signer: Any):
+    def _load_fast_key(signer: Signer) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None:
         """The private key as a ``cryptography`` object when the signer holds it in memory."""
         info = getattr(signer, "signing_key", None)
         if info is None or not hasattr(info, "dump"):
@@ -122,14 +127,22 @@ class SignerProfile:
 
     def sign_raw(self, data: bytes) -> bytes:
         key = self._key
-        if key is not None and self.mechanism in ("rsassa_pkcs1v15", "sha256_rsa"):
+        if isinstance(key, rsa.RSAPrivateKey) and self.mechanism in (
+            "rsassa_pkcs1v15",
+            "sha256_rsa",
+        ):
             return key.sign(data, PKCS1v15(), hashes.SHA256())
-        if key is not None and self.mechanism in ("ecdsa", "sha256_ecdsa"):
+        if isinstance(key, ec.EllipticCurvePrivateKey) and self.mechanism in (
+            "ecdsa",
+            "sha256_ecdsa",
+        ):
             return key.sign(data, ec.ECDSA(hashes.SHA256()))
         try:
             return run_sync(self.signer.async_sign_raw(data, "sha256"))
         except Exception as exc:
-            raise SignerError(f"the signing key could not sign ({exc})") from exc
+            raise SignerError(
+                f"the signing key could not sign ({exc})", code="signer_failed", detail=str(exc)
+            ) from exc
 
     def assemble(self, digest: bytes, signature: bytes, timestamp_token) -> bytes:
         """DER ContentInfo(SignedData), assembled from precomputed parts.
@@ -161,7 +174,7 @@ class SignerProfile:
         )
         return _tlv(0x30, _OID_SIGNED_DATA + _tlv(0xA0, signed_data))
 
-    def sign_digest(self, digest: bytes, timestamper=None) -> bytes:
+    def sign_digest(self, digest: bytes, timestamper: TimeStamper | None = None) -> bytes:
         """The DER CMS for a document digest, timestamped when a TSA is given (PAdES B-T)."""
         attrs_der = _tlv(0x31, self._attrs_content(digest))
         signature = self.sign_raw(attrs_der)
@@ -173,7 +186,11 @@ class SignerProfile:
             except Exception as exc:
                 from .errors import PdfSignError
 
-                raise PdfSignError(f"the timestamp authority did not answer ({exc})") from exc
+                raise PdfSignError(
+                    f"the timestamp authority did not answer ({exc})",
+                    code="tsa_unreachable",
+                    detail=str(exc),
+                ) from exc
         return self.assemble(digest, signature, token)
 
 
@@ -192,7 +209,7 @@ _OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
 _OID_SIGNATURE_TIMESTAMP = core.ObjectIdentifier("1.2.840.113549.1.9.16.2.14").dump()
 
 
-def profile_for(signer: Any) -> SignerProfile:
+def profile_for(signer: Signer) -> SignerProfile:
     """The cached profile of ``signer`` (computed on first use)."""
     try:
         prof = _PROFILES.get(signer)

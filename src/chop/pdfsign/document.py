@@ -26,7 +26,9 @@ def _box(value, what: str) -> tuple[float, float, float, float]:
         arr = value.get_object()
         x0, y0, x1, y1 = (float(v.get_object()) for v in arr)
     except Exception as exc:
-        raise MalformedPdfError(f"a page has an unreadable {what}") from exc
+        raise MalformedPdfError(
+            f"a page has an unreadable {what}", code="unreadable_box", box=what
+        ) from exc
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
@@ -86,28 +88,39 @@ class InputDocument:
             self.reader = PdfFileReader(stream, strict=False)
         except (misc.PdfError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise MalformedPdfError(
-                f"this file cannot be read as a PDF ({exc}); open it in a PDF tool and save it again"
+                f"this file cannot be read as a PDF ({exc}); open it in a PDF tool and save it again",
+                code="unreadable_pdf",
+                detail=str(exc),
             ) from exc
         except EOFError as exc:
-            raise MalformedPdfError("this file is truncated or not a PDF") from exc
+            raise MalformedPdfError(
+                "this file is truncated or not a PDF", code="truncated_pdf"
+            ) from exc
         try:
             encrypted = self.reader.encrypt_dict is not None
         except Exception:
             encrypted = True
         if encrypted:
             raise EncryptedPdfError(
-                "this PDF is encrypted (password protected); remove the protection before signing"
+                "this PDF is encrypted (password protected); remove the protection before signing",
+                code="encrypted_pdf",
             )
         try:
             self.root = self.reader.root
             self.root_ref = self.reader.trailer_view.raw_get("/Root")
             if not isinstance(self.root_ref, generic.IndirectObject):
-                raise MalformedPdfError("the document catalog is not an indirect object")
+                raise MalformedPdfError(
+                    "the document catalog is not an indirect object", code="catalog_not_indirect"
+                )
             self.pages = self._walk_pages()
         except (misc.PdfError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            raise MalformedPdfError(f"the page tree of this PDF is broken ({exc})") from exc
+            raise MalformedPdfError(
+                f"the page tree of this PDF is broken ({exc})",
+                code="broken_page_tree",
+                detail=str(exc),
+            ) from exc
         if not self.pages:
-            raise MalformedPdfError("this PDF has no pages")
+            raise MalformedPdfError("this PDF has no pages", code="no_pages")
 
     @property
     def page_count(self) -> int:
@@ -117,7 +130,9 @@ class InputDocument:
         pages: list[PageInfo] = []
         root_pages = self.root.raw_get("/Pages")
         if not isinstance(root_pages, generic.IndirectObject):
-            raise MalformedPdfError("the page tree root is not an indirect object")
+            raise MalformedPdfError(
+                "the page tree root is not an indirect object", code="page_tree_root_not_indirect"
+            )
         seen: set[tuple[int, int]] = set()
         # iterative DFS keeping kid order; stack items: (ref, inherited attrs)
         stack: list[tuple[generic.IndirectObject, dict]] = [(root_pages, {})]
@@ -125,11 +140,13 @@ class InputDocument:
             node_ref, inherited = stack.pop()
             key = (node_ref.idnum, node_ref.generation)
             if key in seen:
-                raise MalformedPdfError("the page tree contains a loop")
+                raise MalformedPdfError("the page tree contains a loop", code="page_tree_loop")
             seen.add(key)
             node = read_simple_object(self.reader, node_ref)
             if not isinstance(node, generic.DictionaryObject):
-                raise MalformedPdfError("a page tree node is not a dictionary")
+                raise MalformedPdfError(
+                    "a page tree node is not a dictionary", code="page_tree_node_not_dict"
+                )
             attrs = dict(inherited)
             for k in _INHERITABLE:
                 if k in node:
@@ -139,11 +156,17 @@ class InputDocument:
             if kids is not None and node_type != "/Page":
                 for kid in reversed(list(kids)):
                     if not isinstance(kid, generic.IndirectObject):
-                        raise MalformedPdfError("a page tree node has a direct kid")
+                        raise MalformedPdfError(
+                            "a page tree node has a direct kid", code="page_tree_direct_kid"
+                        )
                     stack.append((kid, attrs))
                 continue
             if "/MediaBox" not in attrs:
-                raise MalformedPdfError(f"page {len(pages) + 1} has no /MediaBox")
+                raise MalformedPdfError(
+                    f"page {len(pages) + 1} has no /MediaBox",
+                    code="page_without_mediabox",
+                    page=len(pages) + 1,
+                )
             media = _box(attrs["/MediaBox"], "/MediaBox")
             box = media
             if "/CropBox" in attrs:

@@ -11,11 +11,12 @@ pyHanko would have produced.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.xref import ObjStreamRef
 
-__all__ = ["read_simple_object"]
+__all__ = ["read_simple_object", "install_fast_reader"]
 
 _TOKEN = re.compile(
     rb"(?:\s|%[^\r\n]*)*"  # skip whitespace and comments
@@ -132,7 +133,7 @@ def read_simple_object(reader, ref: generic.IndirectObject) -> generic.PdfObject
 
 _HEX_OK = re.compile(rb"[0-9A-Fa-f]*")
 _PDF_WS = b" \n\r\t\f\x00"
-_original_read_hex = None
+_original_read_hex: Callable[..., generic.PdfObject] = generic.read_hex_string_from_stream
 
 
 def _fast_hex(stream):
@@ -156,9 +157,14 @@ def _fast_hex(stream):
     return generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
 
 
-def install_fast_hex_strings() -> None:
-    """Make pyHanko's object reader use ``_fast_hex`` (idempotent, same results)."""
+def install_fast_reader() -> None:
+    """Make pyHanko's object reader use ``_fast_hex`` (idempotent, same results).
+
+    This replaces a pyHanko function for the whole process, so importing the engine does not do
+    it: the application (``chop.seals``' ``AppConfig.ready``), the command line and the
+    benchmarks call it once at start-up.
+    """
     global _original_read_hex
-    if _original_read_hex is None:
+    if generic.read_hex_string_from_stream is not _fast_hex:
         _original_read_hex = generic.read_hex_string_from_stream
         generic.read_hex_string_from_stream = _fast_hex

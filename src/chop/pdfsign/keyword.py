@@ -43,11 +43,13 @@ def find_keyword(src: str | os.PathLike | bytes | BinaryIO, text: str) -> list[K
     import pypdfium2 as pdfium
 
     if not text or not text.strip():
-        raise PdfSignError("the keyword to search for is empty")
+        raise PdfSignError("the keyword to search for is empty", code="empty_keyword")
     try:
         pdf = _open(src)
     except pdfium.PdfiumError as exc:
-        raise MalformedPdfError(f"cannot search the text of this PDF ({exc})") from exc
+        raise MalformedPdfError(
+            f"cannot search the text of this PDF ({exc})", code="text_unsearchable", detail=str(exc)
+        ) from exc
     try:
         # people type 甲方(盖章) with ASCII brackets when the contract has 甲方（盖章）, or the
         # reverse: try the text as given, then its half-width and full-width spellings

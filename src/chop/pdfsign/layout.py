@@ -100,7 +100,9 @@ def _seal_size(seal: SealAppearance, size_mm: float | None) -> tuple[float, floa
     if size_mm is None:
         return seal.width_pt, seal.height_pt, 1.0
     if size_mm <= 0:
-        raise MarkError("seal size must be positive")
+        raise MarkError(
+            "seal size must be positive", code="seal_size_not_positive", size_mm=size_mm
+        )
     s = size_mm / seal.width_mm
     return seal.width_pt * s, seal.height_pt * s, s
 
@@ -110,7 +112,11 @@ def _check_on_page(page: PageInfo, u0: float, v0: float, u1: float, v1: float) -
     if u0 < -_TOLERANCE or v0 < -_TOLERANCE or u1 > w + _TOLERANCE or v1 > h + _TOLERANCE:
         raise MarkError(
             f"the seal on page {page.index + 1} would lie outside the page "
-            f"({w / MM:.0f}×{h / MM:.0f} mm)"
+            f"({w / MM:.0f}×{h / MM:.0f} mm)",
+            code="seal_off_page",
+            page=page.index + 1,
+            width_mm=round(w / MM),
+            height_mm=round(h / MM),
         )
 
 
@@ -153,10 +159,15 @@ def riding_groups(pages: list[int], seal_extent_mm: float, min_strip_mm: float) 
     """
     n = len(pages)
     if n < 2:
-        raise MarkError("a riding seal needs at least two pages")
+        raise MarkError("a riding seal needs at least two pages", code="riding_needs_two_pages")
     max_per = int(seal_extent_mm // max(min_strip_mm, 0.1))
     if max_per < 2:
-        raise MarkError("the seal is too small to be cut into strips of the minimum width")
+        raise MarkError(
+            "the seal is too small to be cut into strips of the minimum width",
+            code="riding_seal_too_small",
+            seal_extent_mm=seal_extent_mm,
+            min_strip_mm=min_strip_mm,
+        )
     n_groups = math.ceil(n / max_per)
     base, extra = divmod(n, n_groups)
     groups, i = [], 0
@@ -172,7 +183,9 @@ def _riding(doc: InputDocument, mark: RidingMark) -> list[Placement]:
     sw, sh, s = _seal_size(seal, mark.size_mm)
     vertical = mark.edge in ("right", "left")
     if mark.edge not in ("right", "left", "top", "bottom"):
-        raise MarkError(f"unknown riding-seal edge {mark.edge!r}")
+        raise MarkError(
+            f"unknown riding-seal edge {mark.edge!r}", code="unknown_riding_edge", edge=mark.edge
+        )
     extent_mm = (sw if vertical else sh) / MM
     pages = parse_page_ranges(mark.pages, doc.page_count)
     out: list[Placement] = []
@@ -243,7 +256,12 @@ def layout_marks(
     for mark in marks:
         if isinstance(mark, SingleMark):
             if not 1 <= mark.page <= doc.page_count:
-                raise MarkError(f"page {mark.page} does not exist (the PDF has {doc.page_count})")
+                raise MarkError(
+                    f"page {mark.page} does not exist (the PDF has {doc.page_count})",
+                    code="page_out_of_range",
+                    page=mark.page,
+                    page_count=doc.page_count,
+                )
             page = doc.pages[mark.page - 1]
             out.append(
                 _full_seal(
@@ -278,7 +296,11 @@ def layout_marks(
 
             hits = find_keyword(keyword_source, mark.keyword)
             if not hits:
-                raise KeywordNotFoundError(f"the text {mark.keyword!r} is not in the document")
+                raise KeywordNotFoundError(
+                    f"the text {mark.keyword!r} is not in the document",
+                    code="keyword_not_found",
+                    keyword=mark.keyword,
+                )
             if mark.occurrence == "first":
                 hits = hits[:1]
             elif mark.occurrence == "last":
@@ -299,5 +321,9 @@ def layout_marks(
                     _full_seal(page, mark.seal, u0, v0, mark.size_mm, mark.date, when, "keyword")
                 )
         else:
-            raise MarkError(f"unknown mark type {type(mark).__name__}")
+            raise MarkError(
+                f"unknown mark type {type(mark).__name__}",
+                code="unknown_mark_type",
+                type=type(mark).__name__,
+            )
     return out

@@ -61,9 +61,17 @@ class SealAppearance:
 
     def __post_init__(self) -> None:
         if (self.content is None) == (self.png is None):
-            raise MarkError("a seal appearance needs either vector content or a PNG image")
+            raise MarkError(
+                "a seal appearance needs either vector content or a PNG image",
+                code="seal_without_content",
+            )
         if not (self.width_mm > 0 and self.height_mm > 0):
-            raise MarkError("a seal appearance needs a positive width and height")
+            raise MarkError(
+                "a seal appearance needs a positive width and height",
+                code="seal_size_not_positive",
+                width_mm=self.width_mm,
+                height_mm=self.height_mm,
+            )
 
     @classmethod
     def from_drawing(cls, drawing: _Drawing, *, opacity: float | None = None) -> SealAppearance:
@@ -130,8 +138,8 @@ class SealAppearance:
         if self._image_cache is None:
             from PIL import Image
 
-            with Image.open(io.BytesIO(self.png or b"")) as im:
-                im = im.convert("RGBA")
+            with Image.open(io.BytesIO(self.png or b"")) as png:
+                im = png.convert("RGBA")
                 w, h = im.size
                 rgb = im.convert("RGB").tobytes()
                 alpha = im.getchannel("A").tobytes()
@@ -236,14 +244,29 @@ def parse_page_ranges(spec: str, page_count: int) -> list[int]:
             continue
         m = _RANGE_RE.match(part)
         if not m:
-            raise MarkError(f"cannot read page range {part.strip()!r} (use e.g. 1-3,5)")
+            raise MarkError(
+                f"cannot read page range {part.strip()!r} (use e.g. 1-3,5)",
+                code="bad_page_range",
+                range=part.strip(),
+            )
         a = int(m.group(1))
         b = int(m.group(2)) if m.group(2) else a
         if a > b:
-            raise MarkError(f"page range {part.strip()!r} runs backwards")
+            raise MarkError(
+                f"page range {part.strip()!r} runs backwards",
+                code="page_range_backwards",
+                range=part.strip(),
+            )
         if a < 1 or b > page_count:
-            raise MarkError(f"page range {part.strip()!r} is outside 1-{page_count}")
+            raise MarkError(
+                f"page range {part.strip()!r} is outside 1-{page_count}",
+                code="page_range_outside",
+                range=part.strip(),
+                page_count=page_count,
+            )
         pages.update(range(a, b + 1))
     if not pages:
-        raise MarkError(f"page range {spec!r} selects no pages")
+        raise MarkError(
+            f"page range {spec!r} selects no pages", code="page_range_empty", range=spec
+        )
     return sorted(pages)

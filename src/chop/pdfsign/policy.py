@@ -20,6 +20,7 @@ suspicious modification.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from pyhanko.pdf_utils import generic, misc
 from pyhanko.pdf_utils.reader import HistoricalResolver, RawPdfPath
@@ -96,9 +97,12 @@ class SealAnnotationRule(FieldMDPRule):
         owner: dict[generic.Reference, str] = {}
         for fq, ref in new_fields.items():
             fld = ref.get_object()
+            if not isinstance(fld, generic.DictionaryObject):
+                raise SuspiciousModification(f"Signature field {fq} is not a dictionary.")
             if "/Kids" in fld:
                 for kid in _refs(fld.raw_get("/Kids"), SuspiciousModification):
-                    if "/T" not in kid.get_object():
+                    kid_obj = kid.get_object()
+                    if isinstance(kid_obj, generic.DictionaryObject) and "/T" not in kid_obj:
                         owner[kid] = fq
             else:
                 owner[ref] = fq
@@ -132,7 +136,8 @@ class SealAnnotationRule(FieldMDPRule):
         if not name.startswith(SEAL_NAME_PREFIX):
             raise SuspiciousModification(f"Annotation {ref} is not a Chop seal.")
         field_name = name[len(SEAL_NAME_PREFIX) :].rsplit(":", 1)[0]
-        if field_name not in new_fields or "/V" not in new_fields[field_name].get_object():
+        field = new_fields[field_name].get_object() if field_name in new_fields else None
+        if not isinstance(field, generic.DictionaryObject) or "/V" not in field:
             raise SuspiciousModification(
                 f"Seal annotation {ref} claims field {field_name!r}, which was not signed "
                 "in this revision."
@@ -182,8 +187,9 @@ class SealAnnotationRule(FieldMDPRule):
                     ModificationLevel.FORM_FILLING,
                     FormUpdate(updated_ref=ref, field_name=fq, valid_when_locked=True),
                 )
+                annot = cast(generic.DictionaryObject, ref.get_object())  # _stamp_owner checked
                 deps = new.collect_dependencies(
-                    ref.get_object().raw_get("/AP"), since_revision=old.revision + 1
+                    annot.raw_get("/AP"), since_revision=old.revision + 1
                 )
                 for dep in deps:
                     yield (

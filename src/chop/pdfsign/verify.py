@@ -137,7 +137,12 @@ def _open(src) -> tuple[BinaryIO, bool]:
         try:
             return open(src, "rb"), True
         except OSError as exc:
-            raise PdfSignError(f"cannot open {os.fspath(src)}: {exc.strerror}") from exc
+            raise PdfSignError(
+                f"cannot open {os.fspath(src)}: {exc.strerror}",
+                code="cannot_open",
+                path=os.fspath(src),
+                detail=exc.strerror,
+            ) from exc
     if isinstance(src, (bytes, bytearray, memoryview)):
         return io.BytesIO(bytes(src)), True
     src.seek(0)
@@ -164,6 +169,10 @@ def verify(
     from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
     from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.status import (
+        DocumentTimestampStatus,
+        PdfSignatureStatus,
+    )
     from pyhanko_certvalidator import ValidationContext
 
     from .policy import CHOP_DIFF_POLICY
@@ -175,13 +184,17 @@ def verify(
         try:
             reader = PdfFileReader(stream, strict=False)
             if reader.encrypt_dict is not None:
-                raise EncryptedPdfError("this PDF is encrypted; its signatures cannot be checked")
+                raise EncryptedPdfError(
+                    "this PDF is encrypted; its signatures cannot be checked", code="encrypted_pdf"
+                )
             sigs = list(reader.embedded_signatures)
             revisions = reader.xrefs.total_revisions
         except PdfSignError:
             raise
         except (PdfReadError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-            raise MalformedPdfError(f"this file cannot be read as a PDF ({exc})") from exc
+            raise MalformedPdfError(
+                f"this file cannot be read as a PDF ({exc})", code="unreadable_pdf", detail=str(exc)
+            ) from exc
 
         # one context for all signatures: the chain of the platform's issuing CA is built and
         # checked once, not once per signature
@@ -201,6 +214,8 @@ def verify(
         for s in sigs:
             is_ts = s.sig_object_type == "/DocTimeStamp"
             problems: list[str] = []
+            status: PdfSignatureStatus | DocumentTimestampStatus
+            level: str | None
             try:
                 if is_ts:
                     status = validate_pdf_timestamp(s, validation_context=vc(), diff_policy=policy)
@@ -251,7 +266,7 @@ def verify(
             if status.coverage is None or coverage in ("partial", "unknown"):
                 problems.append("the signature does not cover the whole revision")
             ts = None
-            tsv = status.timestamp_validity if not is_ts else None
+            tsv = status.timestamp_validity if isinstance(status, PdfSignatureStatus) else None
             if tsv is not None:
                 ts = TimestampReport(
                     time=tsv.timestamp,
@@ -263,7 +278,9 @@ def verify(
                 if not (tsv.intact and tsv.valid):
                     problems.append("the signature timestamp is invalid")
             signing_time = (
-                status.timestamp if is_ts else getattr(status, "signer_reported_dt", None)
+                status.timestamp
+                if isinstance(status, DocumentTimestampStatus)
+                else getattr(status, "signer_reported_dt", None)
             ) or getattr(s, "self_reported_timestamp", None)
             pades = None
             if not is_ts:

@@ -1,8 +1,9 @@
 """A throw-away PKI (root, issuing CA, end entities, TSA) for tests and benchmarks.
 
-Why it lives here and not in tests/: ``make bench`` must sign with realistic RSA-2048 keys and a
-three-level chain without depending on the platform CA (``chop.pki``), and the tests use the same
-helper so the two measure the same thing. Nothing here is used by the signing code itself.
+It lives under tests/ so it does not ship in the wheel. ``make bench`` (the top-level ``bench/``,
+run with the repository on ``PYTHONPATH``) imports it too: the benchmarks must sign with realistic
+RSA-2048 keys and a three-level chain without depending on the platform CA (``chop.pki``), and the
+tests use the same helper so the two measure the same thing. The signing code never uses it.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def demo_seal(diameter_mm: float = 40.0, rgb: tuple[float, float, float] = (0.85
     """A vector stand-in for a sealart drawing: red ring, inner ring and a five-pointed star."""
     import math
 
-    from .marks import MM, SealAppearance
+    from chop.pdfsign.marks import MM, SealAppearance
 
     d = diameter_mm * MM
     r = d / 2

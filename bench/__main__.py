@@ -1,4 +1,4 @@
-"""Runs every benchmark module: ``python -m chop.bench [module ...]``."""
+"""Runs every benchmark module: ``python -m bench [module ...]``."""
 
 from __future__ import annotations
 
@@ -13,12 +13,15 @@ MODULES = ["sealart", "pdfsign"]
 
 def main(argv: list[str]) -> int:
     names = argv or MODULES
+    from chop.pdfsign import install_fast_reader
+
+    install_fast_reader()  # as the app and the CLI do: the figures are what they get
     bench = Bench()
     print(f"Chop benchmarks on {platform.machine()} / Python {platform.python_version()}")
     print(Bench.header())
     for name in names:
         try:
-            module = importlib.import_module(f"chop.bench.{name}")
+            module = importlib.import_module(f"bench.{name}")
         except ModuleNotFoundError as exc:
             print(f"-- {name}: not available ({exc})")
             continue

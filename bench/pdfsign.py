@@ -1,4 +1,4 @@
-"""Benchmarks for ``chop.pdfsign`` (``make bench`` / ``python -m chop.bench pdfsign``).
+"""Benchmarks for ``chop.pdfsign`` (``make bench`` / ``PYTHONPATH=. python -m bench pdfsign``).
 
 The reference is pyHanko's documented default path, timed in this process on the same PDF and
 key: ``SimpleSigner.load`` from PEM files, ``PdfSigner`` with a ``StaticStampStyle`` image stamp,
@@ -22,11 +22,12 @@ def hwm():
             return int(line.split()[1]) / 1024
     return 0.0
 from chop import pdfsign as ps
-from chop.pdfsign.testing import TestPKI, demo_seal
+from tests.support.pdfsign_testing import TestPKI, demo_seal
+ps.install_fast_reader()
 pki = TestPKI("Child"); signer = pki.issue_company("C", "9144030071526726XG").signer()
 seal = demo_seal(30)
 base = hwm()
-ps.sign(sys.argv[1], sys.argv[2], signer=signer, level="B-B",
+ps.sign(sys.argv[1], sys.argv[2], signer=signer, options=ps.SignOptions(level="B-B"),
         marks=[ps.MultiPageMark(seal, sys.argv[3], 160, 250)])
 print(hwm(), base)
 """
@@ -58,9 +59,9 @@ def run(bench) -> None:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     from pyhanko.stamp import StaticStampStyle
+    from tests.support.pdfsign_testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 
     from chop import pdfsign as ps
-    from chop.pdfsign.testing import TestPKI, demo_seal, demo_seal_png, make_pdf
 
     tmp = Path(tempfile.mkdtemp(prefix="chop-bench-pdfsign-"))
     pki = TestPKI("Chop Bench")
@@ -89,7 +90,13 @@ def run(bench) -> None:
 
     def ours() -> bytes:
         out = io.BytesIO()
-        ps.sign(one, out, signer=signer, marks=[ps.SingleMark(seal, 1, 20, 20)], level="B-B")
+        ps.sign(
+            one,
+            out,
+            signer=signer,
+            marks=[ps.SingleMark(seal, 1, 20, 20)],
+            options=ps.SignOptions(level="B-B"),
+        )
         return out.getvalue()
 
     ref_ms = bench.median_ms(reference, repeat=15)
@@ -118,8 +125,8 @@ def run(bench) -> None:
             one,
             io.BytesIO(),
             signer=bt_signer,
-            timestamper=tsa,
             marks=[ps.SingleMark(seal, 1, 20, 20)],
+            options=ps.SignOptions(timestamper=tsa),
         )
 
     bench.add(
@@ -133,7 +140,13 @@ def run(bench) -> None:
     marks100 = [ps.SingleMark(seal, 1, 20, 20), ps.RidingMark(seal, "right", pages="all")]
 
     def riding100() -> None:
-        ps.sign(hundred, io.BytesIO(), signer=signer, marks=marks100, level="B-B")
+        ps.sign(
+            hundred,
+            io.BytesIO(),
+            signer=signer,
+            marks=marks100,
+            options=ps.SignOptions(level="B-B"),
+        )
 
     bench.add(
         "pdfsign: 100 pages, riding seal + 1 seal, B-B",
@@ -149,7 +162,9 @@ def run(bench) -> None:
     marks1000 = [ps.MultiPageMark(seal, "all", 160, 250, size_mm=30)]
 
     def seal1000() -> None:
-        ps.sign(thousand, out1000, signer=signer, marks=marks1000, level="B-B")
+        ps.sign(
+            thousand, out1000, signer=signer, marks=marks1000, options=ps.SignOptions(level="B-B")
+        )
 
     ms1000 = bench.median_ms(seal1000, repeat=5, warmup=1)
     size_mb = thousand.stat().st_size / 1e6
@@ -171,7 +186,7 @@ def run(bench) -> None:
         tmp / "big-signed.pdf",
         signer=signer,
         marks=[ps.SingleMark(seal, 1, 20, 20)],
-        level="B-B",
+        options=ps.SignOptions(level="B-B"),
     )
     big_ms = (time.perf_counter() - t0) * 1000
     peak, base = _child_peak(big, tmp / "child-big.pdf", "1")
@@ -197,22 +212,22 @@ def run(bench) -> None:
             contract,
             a1,
             signer=signer,
-            timestamper=ts,
             marks=[ps.KeywordMark(seal, "Party A (Seal)"), ps.RidingMark(seal)],
+            options=ps.SignOptions(timestamper=ts),
         )
         ps.sign(
             a1.getvalue(),
             a2,
             signer=b,
-            timestamper=ts,
             marks=[ps.SingleMark(demo_seal(38), 1, 130, 220)],
+            options=ps.SignOptions(timestamper=ts),
         )
         ps.sign(
             a2.getvalue(),
             a3,
             signer=p,
-            timestamper=ts,
             marks=[ps.SingleMark(demo_seal(18), 4, 150, 230)],
+            options=ps.SignOptions(timestamper=ts),
         )
         doc3 = a3.getvalue()
         report = ps.verify(doc3, roots)

@@ -60,7 +60,9 @@ class Bench:
 
     @staticmethod
     def header() -> str:
-        return f"{'benchmark':<52} {'median':>10} {'target':>12} {'reference':>12} {'ratio':>8}  note"
+        return (
+            f"{'benchmark':<52} {'median':>10} {'target':>12} {'reference':>12} {'ratio':>8}  note"
+        )
 
     @staticmethod
     def format_row(r: Row) -> str:

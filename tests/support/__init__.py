@@ -1,0 +1,1 @@
+"""Helpers shared by tests and the benchmarks; not part of the shipped package."""
