@@ -46,7 +46,6 @@ DAY = 86400
 HOUR = 3600
 
 
-
 @dataclass(frozen=True)
 class Lock:
     """Why an attempt is refused, and until when."""

@@ -16,6 +16,7 @@ from chop.identity import normalize_email, validate_email, validate_mobile
 PHONE = "phone"
 EMAIL = "email"
 
+
 @dataclass(frozen=True)
 class Target:
     value: str

@@ -35,7 +35,6 @@ from .targets import Target, parse_target
 BACKEND = "chop.accounts.backends.PhoneOrEmailBackend"
 
 
-
 def _find_user(target: Target) -> User | None:
     return User.objects.filter(
         Q(login=target.value) | Q(phone=target.value) | Q(email__iexact=target.value)

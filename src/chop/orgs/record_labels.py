@@ -41,6 +41,7 @@ def action_label(action: str) -> str:
 
 def event_details(action: str, data: dict) -> str:
     """A short, readable line for the data an event carries (roles shown by their names)."""
+
     def role(value) -> str:
         try:
             return str(Role(value).label)

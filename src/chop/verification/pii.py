@@ -92,7 +92,9 @@ def load_match_key(secret: str | bytes) -> bytes:
     kek = derived_kek(secret)
     row = StoredKey.objects.filter(name=MATCH_KEY_NAME).first()
     if row is None:
-        encrypted = envelope_encrypt(kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE).decode()
+        encrypted = envelope_encrypt(
+            kek, legacy_match_key(secret), purpose=MATCH_KEY_PURPOSE
+        ).decode()
         try:
             with transaction.atomic():
                 row = StoredKey.objects.create(name=MATCH_KEY_NAME, encrypted=encrypted)

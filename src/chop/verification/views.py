@@ -128,7 +128,6 @@ def send_phone_code(request):
     return HttpResponse(format_html('<span class="helptext">{}</span>', _("Code sent.")))
 
 
-
 def _case_company(kind: str, case):
     """Whose records an operator's action on ``case`` belongs to: the company for a company
     case, nobody's for a person's (never the operator's own active company)."""
