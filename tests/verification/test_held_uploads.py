@@ -91,9 +91,9 @@ def test_a_new_file_replaces_the_held_one_and_bad_files_are_not_held(client, app
 
 
 def test_company_form_keeps_licence_and_letter(client, applicant, company):
-    from .conftest import login
+    from tests.conftest import log_in
 
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     url = reverse("verification:company")
     data = {
         "company_name": "深圳示例有限公司",

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from .conftest import login
+from tests.conftest import log_in
 
 
 class _Ids(HTMLParser):
@@ -42,7 +42,7 @@ def pages(client, applicant, company, operator):
     yield "register-error", client.post(reverse("accounts:register"), {"login": "13900000099"})
     yield "reset", client.get(reverse("accounts:reset"))
     yield "reset-error", client.post(reverse("accounts:reset"), {"login": "13900000011"})
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     yield "company-create", client.get(reverse("company_create"))
     yield "company-create-error", client.post(reverse("company_create"), {"name": ""})
     members = reverse("company_members", args=[company.pk])
@@ -52,7 +52,7 @@ def pages(client, applicant, company, operator):
     yield "person-error", client.post(reverse("verification:person"), {"name": "x"})
     yield "company", client.get(reverse("verification:company"))
     yield "company-error", client.post(reverse("verification:company"), {"uscc": "1"})
-    login(client, operator)
+    log_in(client, operator)
     yield "queue", client.get(reverse("verification:queue"))
 
 

@@ -88,9 +88,9 @@ def test_verification_operator_and_records_pages_fit_a_phone(
     client = Client()
     client.force_login(applicant)
     post_person(client)
-    from .conftest import login
+    from tests.conftest import log_in
 
-    login(client, applicant, company)
+    log_in(client, applicant, company)
     post_company(client, method="deposit")
     person = PersonVerification.objects.get()
     case = CompanyVerification.objects.get()

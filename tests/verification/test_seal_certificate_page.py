@@ -11,8 +11,9 @@ from django.urls import reverse
 
 from chop.seals.models import Certificate, Seal
 from chop.verification.models import CompanyVerification
+from tests.conftest import log_in
 
-from .conftest import USCC, login
+from .conftest import USCC
 from .test_flows import decide, post_company
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def official_seal(in_company, company, applicant, operator):
     post_company(in_company)
     decide(in_company, operator, "company", CompanyVerification.objects.get(company=company))
-    login(in_company, applicant, company)
+    log_in(in_company, applicant, company)
     return Seal.objects.get(company=company, kind=Seal.Kind.OFFICIAL)
 
 
