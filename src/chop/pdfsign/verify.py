@@ -10,7 +10,6 @@ annotations) is reported.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
 from .errors import EncryptedPdfError, MalformedPdfError, PdfSignError
+from .sinks import open_src
 
 __all__ = ["verify", "VerificationReport", "SignatureReport", "TimestampReport"]
 
@@ -132,23 +132,6 @@ def _name_part(cert: asn1_x509.Certificate, key: str) -> str | None:
         return None
 
 
-def _open(src) -> tuple[BinaryIO, bool]:
-    if isinstance(src, (str, os.PathLike)):
-        try:
-            return open(src, "rb"), True
-        except OSError as exc:
-            raise PdfSignError(
-                f"cannot open {os.fspath(src)}: {exc.strerror}",
-                code="cannot_open",
-                path=os.fspath(src),
-                detail=exc.strerror,
-            ) from exc
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        return io.BytesIO(bytes(src)), True
-    src.seek(0)
-    return src, False
-
-
 def verify(
     src: str | os.PathLike | bytes | BinaryIO,
     trust_roots=(),
@@ -179,7 +162,7 @@ def verify(
 
     policy = diff_policy or CHOP_DIFF_POLICY
     roots = _load_roots(trust_roots)
-    stream, opened = _open(src)
+    stream, opened, _data = open_src(src)
     try:
         try:
             reader = PdfFileReader(stream, strict=False)
