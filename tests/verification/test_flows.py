@@ -503,3 +503,19 @@ def test_demo_company_waits_for_the_demo_operator(client, django_capture_on_comm
     case.refresh_from_db()
     assert case.state == State.APPROVED
     assert Seal.objects.get(company=case.company, kind=Seal.Kind.OFFICIAL).status == "active"
+
+
+def test_evidence_codes_are_labelled_in_the_operators_language(client, applicant, operator):
+    """Evidence keeps stable codes; the operator reads labels, in Chinese by default."""
+    client.force_login(applicant)
+    post_person(client)
+    case = PersonVerification.objects.get(applicant=applicant)
+    client.force_login(operator)
+    url = reverse("verification:case", args=["person", case.pk])
+    html = client.get(url).content.decode()
+    table = html[html.index('data-testid="evidence-table"') :]
+    assert "身份核验" in table and "需人工审核" in table and "核验服务商" in table
+    assert ">identity<" not in table and ">needs_review<" not in table
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    table = english[english.index('data-testid="evidence-table"') :]
+    assert "Identity check" in table and "Needs review" in table and "身份核验" not in table

@@ -199,6 +199,24 @@ class Evidence(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["case_type", "case_id"])]
 
+    @property
+    def step_label(self) -> str:
+        from .labels import STEPS, label
+
+        return label(STEPS, self.step)
+
+    @property
+    def method_label(self) -> str:
+        from .labels import METHODS, label
+
+        return label(METHODS, self.method)
+
+    @property
+    def result_label(self) -> str:
+        from .labels import RESULTS, label
+
+        return label(RESULTS, self.result)
+
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("evidence is append-only")
