@@ -146,9 +146,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests use a file too, not shared-cache memory: shared cache locks whole tables and fails
     # at once ("database table is locked") where a file waits, so concurrency tests with one
-    # connection per thread would test a different database than the one that runs.
+    # connection per thread would test a different database than the one that runs. One file per
+    # test process, so two runs in one checkout (make test-fast beside a browser test) never share.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(VAR_DIR / "test-chop.sqlite3")
+        "NAME", str(VAR_DIR / f"test-chop-{os.getpid()}.sqlite3")
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -7,12 +7,11 @@ nothing runs and the case stays pending."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from chop.accounts.models import User
 from chop.orgs.models import Company, Membership, Role
 from chop.verification.models import CompanyVerification
-from tests.conftest import log_in
+from tests.conftest import session_cookie
 
 from .conftest import LEGAL_REP_ID, USCC, png_bytes
 
@@ -31,11 +30,6 @@ fetch("/operator/").then(r => r.text()).then(html => {
 }).then(() => console.log("POLYGLOT-APPROVED"));
 </script></body></html>
 """
-
-
-def _session_cookie(user, company, base_url) -> dict:
-    client = log_in(Client(), user, company)
-    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}
 
 
 @pytest.mark.browser
@@ -64,7 +58,7 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
 
     # 1. the applicant submits the verification with the polyglot as the letter
     ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    ctx.add_cookies([_session_cookie(applicant, company, base)])
+    ctx.add_cookies([session_cookie(applicant, base, company)])
     page = ctx.new_page()
     watch(page)
     page.goto(f"{base}/verify/company/")
@@ -85,7 +79,7 @@ def test_operator_opens_a_polyglot_letter_and_nothing_runs(
     # 2. the operator reviews the case and opens the letter in a new tab
     for width, height, label in ((1280, 900, "desktop"), (390, 844, "phone")):
         ops = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-        ops.add_cookies([_session_cookie(operator, None, base)])
+        ops.add_cookies([session_cookie(operator, base)])
         op = ops.new_page()
         watch(op)
         op.goto(f"{base}/operator/company/{case.pk}/")
