@@ -46,8 +46,8 @@ def test_representative_confirms_with_a_code_and_the_seal_appears(
         screenshot(page, f"seals-waiting-{device}")
         page.goto(base + "/verify/company/legal-rep/")
         screenshot(page, f"consent-page-{device}")
-        page.get_by_role("button", name="获取验证码").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the code is sent by a form post and a redirect
+            page.get_by_role("button", name="获取验证码").click()
         page.fill("input[name=code]", outbox.last_code(REP_PHONE))
         screenshot(page, f"consent-code-{device}")
         page.get_by_role("button", name="确认并签发我的印章").click()
