@@ -212,3 +212,40 @@ def screenshot(request):
         return path
 
     return take
+
+
+# --- the per-process SQLite test database -----------------------------------------------------------
+
+
+def _test_db_files(pid: int | str = "*") -> list[Path]:
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" or not name:
+        return []
+    folder = Path(name).parent
+    return sorted(folder.glob(f"test-chop-{pid}.sqlite3*"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pytest_sessionstart(session):
+    """Remove test databases (and their -wal/-shm files) left by test runs that have ended."""
+    for path in _test_db_files():
+        pid = path.name.removeprefix("test-chop-").split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Django drops this run's database file; a live-server thread can leave its -wal/-shm."""
+    for path in _test_db_files(os.getpid()):
+        path.unlink(missing_ok=True)
