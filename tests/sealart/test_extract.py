@@ -214,3 +214,10 @@ def test_cli_extract_writes_the_same_png(tmp_path, capsys):
     src.write_bytes(red)
     assert main(["extract", str(src), "-o", str(out), "--color", "blue"]) == 2
     assert "no blue seal impression" in capsys.readouterr().err
+
+
+def test_truncated_photo_is_unreadable():
+    photo, _ = make_photo("official", "red", 0.04, (1.0, 0.8), (250, 240, 215), 11)
+    with pytest.raises(ChopError) as info:
+        extract_ink(photo[: len(photo) // 2])
+    assert info.value.code == "photo_unreadable"
