@@ -221,3 +221,21 @@ def test_truncated_photo_is_unreadable():
     with pytest.raises(ChopError) as info:
         extract_ink(photo[: len(photo) // 2])
     assert info.value.code == "photo_unreadable"
+
+
+def test_output_is_recoloured_and_phone_rotation_is_honoured():
+    """The ink comes out in the engine's seal red; a photo saved sideways with an EXIF
+    orientation tag (as phones do) is extracted upright, the same as the upright photo."""
+    photo, _ = make_photo("official", "red", 0.0, (1.0, 0.9), (250, 240, 215), 12)
+    upright = extract_ink(photo)
+    out = Image.open(io.BytesIO(upright.png))
+    r, g, b, a = out.getpixel((out.width // 2, out.height // 2 - 5))
+    assert (r, g, b) == (224, 32, 27)
+    sideways = Image.open(io.BytesIO(photo)).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to view": undoes the ROTATE_90 above
+    buf = io.BytesIO()
+    sideways.save(buf, format="JPEG", quality=95, exif=exif)
+    turned = extract_ink(buf.getvalue())
+    # same place in the upright photo (a 90° turn would move the off-centre seal's box)
+    assert max(abs(p - q) for p, q in zip(turned.box, upright.box, strict=True)) <= 4
