@@ -103,3 +103,74 @@ def run(bench: Bench) -> None:
         "sealart: official Ø40 → PNG 300 dpi (472 px), cold",
         bench.median_ms(lambda: _cold().to_png(dpi=300)),
     )
+    run_extract(bench)
+
+
+def _photo_12mp() -> bytes:
+    """A 4000×3000 JPEG of a Ø40 mm red seal on yellowed paper under a lighting gradient, with
+    sensor noise: the size a phone camera saves (JPEG q85, 4:2:0 colour)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    w, h = 4000, 3000
+    seal = Image.open(io.BytesIO(sealart.render(SPEC).to_png(px=1600))).convert("RGBA")
+    a = np.zeros((h, w), np.float32)
+    a[700:2300, 1200:2800] = np.asarray(seal.getchannel("A"), np.float32) / 255
+    grad = np.linspace(1.0, 0.6, w, dtype=np.float32)[None, :]
+    rng = np.random.default_rng(1)
+    out = np.empty((h, w, 3), np.uint8)
+    for c, (paper, ink) in enumerate(zip((245, 232, 200), (224, 32, 27), strict=True)):
+        v = paper * grad * (1 - a * (1 - ink / 255)) + rng.normal(0, 3, (h, w))
+        out[..., c] = np.clip(v, 0, 255)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+_PEAK_CHILD = """
+import sys, time
+from chop.sealart import extract_ink
+
+def hwm():  # peak resident size of this process (VmHWM: reset by exec, unlike ru_maxrss)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+data = open(sys.argv[1], "rb").read()
+before = hwm()
+t0 = time.perf_counter()
+extract_ink(data)
+ms = (time.perf_counter() - t0) * 1000
+print(before, hwm(), ms)
+"""
+
+
+def run_extract(bench: Bench) -> None:
+    """Ink extraction from a 12 MP photo: time (median) and peak memory (a fresh process's peak
+    resident size, interpreter and libraries included, so an upper bound on what it costs)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    photo = _photo_12mp()
+    bench.add(
+        "sealart: extract ink, 12 MP JPEG photo",
+        bench.median_ms(lambda: sealart.extract_ink(photo), repeat=5, warmup=1),
+        target="≤ 1500 ms",
+        note=f"4000×3000, {len(photo) // 1024} KB; decode + detect + full-res crop + PNG",
+    )
+    with tempfile.NamedTemporaryFile(suffix=".jpg") as f:
+        f.write(photo)
+        f.flush()
+        out = subprocess.run(
+            [sys.executable, "-c", _PEAK_CHILD, f.name], capture_output=True, text=True, check=True
+        ).stdout.split()
+    base, peak, ms = (float(x) for x in out)
+    bench.add(
+        "sealart: extract ink, 12 MP, peak memory (MB, not ms)",
+        peak,
+        target="≤ 500 MB",
+        note=f"peak RSS of a fresh process, {base:.0f} MB of it before the call; first call {ms:.0f} ms",
+    )

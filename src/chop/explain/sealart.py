@@ -31,4 +31,14 @@ MESSAGES = {
     "font_file_missing": _("The configured seal font file does not exist."),
     "font_unreadable": _("The seal font cannot be read."),
     "invalid": _("The name cannot be drawn on a seal."),
+    # ink extraction from an uploaded photo of a stamped impression
+    "photo_file_too_large": _("The photo file is too large (at most %(limit_mb)s MB)."),
+    "photo_too_large": _("The photo has too many pixels (at most %(limit_mp)s megapixels)."),
+    "photo_format": _("Upload the photo as PNG, JPEG or WebP."),
+    "photo_unreadable": _("The photo cannot be read. Upload a PNG, JPEG or WebP image."),
+    "ink_color": _("Choose red or blue for the ink colour."),
+    "no_ink": _(
+        "No seal impression of the chosen colour was found in the photo. Photograph the stamp "
+        "on plain paper, in good light, filling most of the frame."
+    ),
 }

@@ -17,6 +17,7 @@ import functools
 
 from .drawing import PT_PER_MM, Drawing
 from .errors import SealFontError, SealSpecError
+from .extract import ExtractedSeal, InkExtractError, extract_ink
 from .layout import build
 from .spec import SealKind, SealSpec, check_look, official_seal_for, parse_color
 from .text import check_seal_text, normalise_seal_text
@@ -24,12 +25,15 @@ from .text import check_seal_text, normalise_seal_text
 __all__ = [
     "PT_PER_MM",
     "Drawing",
+    "ExtractedSeal",
+    "InkExtractError",
     "SealFontError",
     "SealKind",
     "SealSpec",
     "SealSpecError",
     "check_seal_text",
     "clear_cache",
+    "extract_ink",
     "normalise_seal_text",
     "official_seal_for",
     "render",

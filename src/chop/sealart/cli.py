@@ -1,4 +1,5 @@
-"""Command line: ``python -m chop.sealart draw ... -o seal.png|svg|pdf`` and ``... gallery DIR``."""
+"""Command line: ``python -m chop.sealart draw ... -o seal.png|svg|pdf``, ``... gallery DIR`` and
+``... extract PHOTO -o seal.png [--color red|blue]`` (the same :func:`extract_ink` the app calls)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from . import SealKind, SealSpec, render
 from .errors import SealSpecError
+from .extract import InkExtractError, extract_ink
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("directory")
     g.add_argument("--dpi", type=float, default=300)
+    e = sub.add_parser(
+        "extract", help="cut the seal impression out of a photo or scan into a transparent PNG"
+    )
+    e.add_argument("photo", help="PNG, JPEG or WebP photo of the stamped impression")
+    e.add_argument("--color", default="red", choices=["red", "blue"], help="ink colour")
+    e.add_argument("-o", "--output", required=True, help="output .png (RGBA)")
     return p
 
 
@@ -92,6 +100,18 @@ def main(argv: list[str] | None = None) -> int:
             index = write_gallery(Path(args.directory), dpi=args.dpi)
             print(f"wrote {index}")
             return 0
+        if args.command == "extract":
+            if Path(args.output).suffix.lower() != ".png":
+                raise SealSpecError(
+                    "输出格式不支持 / unsupported output format: extract writes .png",
+                    code="output_format",
+                    format=Path(args.output).suffix.lower(),
+                )
+            result = extract_ink(args.photo, color=args.color)
+            Path(args.output).write_bytes(result.png)
+            w, h = result.size
+            print(f"{args.output} ({w}×{h} px, cropped at {result.box[0]},{result.box[1]})")
+            return 0
         out = Path(args.output)
         fmt = out.suffix.lower()
         if fmt not in (".png", ".svg", ".pdf"):
@@ -111,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         out.write_bytes(data)
         print(f"{out} ({drawing.width_mm:g}×{drawing.height_mm:g} mm)")
         return 0
-    except SealSpecError as exc:
+    except (SealSpecError, InkExtractError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
