@@ -19,7 +19,7 @@ from .drawing import PT_PER_MM, Drawing
 from .errors import SealFontError, SealSpecError
 from .layout import build
 from .spec import SealKind, SealSpec, check_look, official_seal_for, parse_color
-from .text import check_seal_text, normalise_seal_text
+from .text import check_purpose, check_seal_text, max_name_chars, normalise_seal_text
 
 __all__ = [
     "PT_PER_MM",
@@ -28,7 +28,9 @@ __all__ = [
     "SealKind",
     "SealSpec",
     "SealSpecError",
+    "check_purpose",
     "check_seal_text",
+    "max_name_chars",
     "clear_cache",
     "normalise_seal_text",
     "official_seal_for",
