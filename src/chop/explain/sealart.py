@@ -30,6 +30,12 @@ MESSAGES = {
     "font_missing": _("The seal font is not installed on the server."),
     "font_file_missing": _("The configured seal font file does not exist."),
     "font_unreadable": _("The seal font cannot be read."),
+    "imitates_official": _(
+        "Only the official seal may read as an official seal (公章): change the text “%(text)s”."
+    ),
+    "reserved_purpose": _(
+        "“%(text)s” is the purpose text of another kind of seal: make that kind of seal instead."
+    ),
     "invalid": _("The name cannot be drawn on a seal."),
     # ink extraction from an uploaded photo of a stamped impression
     "photo_file_too_large": _("The photo file is too large (at most %(limit_mb)s MB)."),

@@ -20,7 +20,7 @@ from .errors import SealFontError, SealSpecError
 from .extract import ExtractedSeal, InkExtractError, extract_ink
 from .layout import build
 from .spec import SealKind, SealSpec, check_look, official_seal_for, parse_color
-from .text import check_seal_text, normalise_seal_text
+from .text import check_purpose, check_seal_text, max_name_chars, normalise_seal_text
 
 __all__ = [
     "PT_PER_MM",
@@ -31,7 +31,9 @@ __all__ = [
     "SealKind",
     "SealSpec",
     "SealSpecError",
+    "check_purpose",
     "check_seal_text",
+    "max_name_chars",
     "clear_cache",
     "extract_ink",
     "normalise_seal_text",

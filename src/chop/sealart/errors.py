@@ -20,7 +20,8 @@ class SealSpecError(ChopError):
     characters the font cannot draw), ``does_not_fit``, ``legal_rep_name``, ``out_of_range``,
     ``too_many_chars``, ``oval_shape``, ``taxpayer_id_missing``, ``color``, ``kind``,
     ``opacity``, ``aged_seed``, ``output_format`` (command line), ``font_missing``,
-    ``font_file_missing``, ``font_unreadable`` or ``invalid``.
+    ``font_file_missing``, ``font_unreadable``, ``imitates_official`` and ``reserved_purpose``
+    (:func:`chop.sealart.check_purpose`) or ``invalid``.
     """
 
     namespace = "sealart"

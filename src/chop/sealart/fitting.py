@@ -249,11 +249,14 @@ def _arc_try(
     return placements
 
 
-def _clear_of(boxes: list[np.ndarray], obstacles: Sequence[np.ndarray] = ()) -> bool:
-    """True if every box keeps ``2 * MIN_SEP`` from every obstacle box (other text)."""
+def _clear_of(
+    boxes: list[np.ndarray], obstacles: Sequence[np.ndarray] = (), sep: float = 2 * MIN_SEP
+) -> bool:
+    """True if every box keeps ``sep`` (default ``2 * MIN_SEP``) from every obstacle box (other
+    text). Boxes bound the ink, so this is also a lower bound on the gap between the inks."""
     for b in boxes:
         for o in obstacles:
-            if not _boxes_disjoint(b, o, 2 * MIN_SEP):
+            if not _boxes_disjoint(b, o, sep):
                 return False
     return True
 
@@ -340,9 +343,11 @@ def line_text(
     container: Oval | None = None,
     container_gap: float = 0.8,
     obstacles: Sequence[np.ndarray] = (),
+    clearance: float = 2 * MIN_SEP,
 ) -> list[Shape]:
     """A horizontal line of text centred on (cx, cy), condensed/shrunk to fit ``max_width``, inside
-    ``container`` (keeping ``container_gap``) and clear of ``obstacles`` (boxes of other text)."""
+    ``container`` (keeping ``container_gap``) and at least ``clearance`` mm from ``obstacles``
+    (boxes of other text)."""
     text = text.strip()
     n = len(text)
     cjk = any(is_wide(ch) for ch in text)
@@ -370,7 +375,7 @@ def line_text(
                 inside = container is None or all(
                     float(container.distance_inside(b).min()) >= container_gap for b in boxes
                 )
-                if inside and _clear_of(boxes, obstacles):
+                if inside and _clear_of(boxes, obstacles, clearance):
                     ref = _text_ref_box(font, text)
                     return [glyph_shape(font, p, ref=ref) for p in places]
             asp *= 0.94

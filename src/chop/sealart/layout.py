@@ -13,6 +13,7 @@ import numpy as np
 from .aged import wear
 from .errors import SealSpecError
 from .fitting import (
+    MIN_SEP,
     GlyphPlacement,
     Oval,
     _latin_width,
@@ -39,7 +40,9 @@ from .spec import (
     limit,
 )
 
-__all__ = ["Layout", "build"]
+__all__ = ["INVOICE_ID_CLEARANCE", "Layout", "build"]
+
+INVOICE_ID_CLEARANCE = 1.2  # mm between the invoice seal's taxpayer id and the name on the arc
 
 
 @dataclass
@@ -215,6 +218,8 @@ def _oval(spec: SealSpec) -> Layout:
         min_aspect=0.34,
         what=TextPart.NAME,
     )
+    for s in name_shapes:
+        s.meta["part"] = TextPart.NAME.value
     shapes += name_shapes
     name_boxes = [box_corners(s) for s in name_shapes]
     inner_w = 2 * edge.a
@@ -226,8 +231,9 @@ def _oval(spec: SealSpec) -> Layout:
         )
     if mid and mid.strip():
         mid = mid.strip()
-        check_chars(font, mid, TextPart.TAXPAYER_ID if invoice else TextPart.HORIZONTAL)
-        shapes += line_text(
+        part = TextPart.TAXPAYER_ID if invoice else TextPart.HORIZONTAL
+        check_chars(font, mid, part)
+        mid_shapes = line_text(
             font,
             mid,
             cx=cx,
@@ -242,7 +248,13 @@ def _oval(spec: SealSpec) -> Layout:
             container=edge,
             container_gap=0.8,
             obstacles=name_boxes,
+            # the long taxpayer id spans the oval between the two ends of the name: a clear gap
+            # keeps the id from reading as part of the arc (PRODUCT.md §2, issue 10)
+            clearance=INVOICE_ID_CLEARANCE if invoice else 2 * MIN_SEP,
         )
+        for s in mid_shapes:
+            s.meta["part"] = part.value  # tests measure the gap between the texts by part
+        shapes += mid_shapes
     if invoice:
         purpose = PURPOSE_TEXT[SealKind.INVOICE]
         shapes += line_text(
