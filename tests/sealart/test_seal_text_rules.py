@@ -58,7 +58,7 @@ def test_seal_text_imitating_the_official_seal_or_another_kind_is_refused(
 def test_a_name_too_long_for_the_size_reports_the_most_characters_that_fit(kind, sizes, limit):
     assert max_name_chars(kind, **sizes) == limit
     assert check_seal_text(kind, "国" * limit, **sizes) is None
-    problem = check_seal_text(kind, "国" * (limit + 1), **sizes)
+    problem = check_seal_text(kind, "国" * (limit + 1), with_limit=True, **sizes)
     assert problem is not None and problem.code == "does_not_fit"
     assert problem.params["max_chars"] == limit
 
@@ -67,12 +67,24 @@ def test_invoice_name_limit_is_reported_too():
     """The 40×30 invoice oval carries the longest name any seal takes (48): beyond it, too_long
     with the same max_chars the preview shows."""
     assert max_name_chars("invoice") == 48
-    problem = check_seal_text("invoice", "国" * 49)
+    problem = check_seal_text("invoice", "国" * 49, with_limit=True)
     assert problem is not None and problem.code == "too_long"
     assert problem.params["max_chars"] == 48
 
 
 def test_other_refusals_carry_no_max_chars():
-    problem = check_seal_text("official", "示例\U0001f600科技有限公司")
+    problem = check_seal_text("official", "示例\U0001f600科技有限公司", with_limit=True)
     assert problem is not None and problem.code == "glyph"
     assert "max_chars" not in problem.params
+
+
+def test_a_plain_check_does_not_search_for_the_limit(monkeypatch):
+    """Forms only need yes or no: the seconds-long limit search is for the preview, on request."""
+    import chop.sealart.text as text
+
+    def searched(*args, **kwargs):
+        raise AssertionError("max_name_chars was called")
+
+    monkeypatch.setattr(text, "max_name_chars", searched)
+    problem = check_seal_text("official", "国" * 60)
+    assert problem is not None and "max_chars" not in problem.params

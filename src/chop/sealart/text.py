@@ -198,14 +198,17 @@ def check_seal_text(
     size_mm: float | None = None,
     width_mm: float | None = None,
     height_mm: float | None = None,
+    with_limit: bool = False,
 ) -> SealSpecError | None:
     """None if the engine can draw ``text`` as ``kind``, else the engine's own error, whose
     ``code`` (empty, control, too_long, glyph, does_not_fit, legal_rep_name, imitates_official,
     reserved_purpose, ...) callers translate.
 
     It runs the real layout (cached glyphs: a few milliseconds), so a name the form accepts is a
-    name approval can draw. When the name on the arc is too long for the size, the error's
-    ``params["max_chars"]`` says how many Chinese characters fit, for the live preview.
+    name approval can draw. With ``with_limit``, when the name on the arc is too long for the
+    size, the error's ``params["max_chars"]`` says how many Chinese characters fit, for the live
+    preview. It is opt-in because finding the limit costs several layouts the first time for a
+    size (seconds), which a form that only needs yes or no must not pay.
     """
     problem = check_purpose(kind, text, purpose)
     if problem is not None:
@@ -215,7 +218,8 @@ def check_seal_text(
         build(spec_for(kind, text, purpose=purpose, **sizes))
     except SealSpecError as exc:
         on_name = exc.params.get("part", TextPart.NAME.value) == TextPart.NAME.value
-        if kind in ARC_KINDS and exc.code in ("too_long", "does_not_fit") and on_name:
+        too_long = exc.code in ("too_long", "does_not_fit") and on_name
+        if with_limit and kind in ARC_KINDS and too_long:
             exc.params["max_chars"] = max_name_chars(kind, **sizes)
         return exc
     return None
