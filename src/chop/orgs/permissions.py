@@ -156,3 +156,25 @@ def can_download_seal_image(m: Membership | None, seal, user=None) -> bool:
     if seal.company_id is None or m is None or m.company_id != seal.company_id:
         return False
     return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER}
+
+
+def can_make_seal(m: Membership | None) -> bool:
+    """Make a company seal online or upload a stamped impression: owner, administrator, seal
+    keeper (PRODUCT.md §2). A person makes their own signatures and personal seals in the
+    personal space, where no membership is involved."""
+    return can_manage_seals(m)
+
+
+def can_change_seal_state(m: Membership | None, seal, user=None) -> bool:
+    """Disable, re-enable or revoke ``seal``: for a company seal the company's owner,
+    administrators and seal keepers; for a personal seal (no company) only its owner."""
+    if seal.company_id is None:
+        return user is not None and seal.owner_id is not None and seal.owner_id == user.pk
+    if m is None or m.company_id != seal.company_id:
+        return False
+    return can_manage_seals(m)
+
+
+def can_review_seal(user) -> bool:
+    """Approve or reject an uploaded seal impression: platform operators only."""
+    return is_operator(user)

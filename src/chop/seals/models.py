@@ -61,6 +61,13 @@ def new_seal_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(13))
 
 
+class SealQuerySet(models.QuerySet):
+    def usable(self) -> SealQuerySet:
+        """Seals that may be chosen for stamping: active, with a certificate. Disabled, revoked
+        and pending seals never are; every stamping path filters through this."""
+        return self.filter(status=Seal.Status.ACTIVE, certificate__isnull=False)
+
+
 class Seal(models.Model):
     class Kind(models.TextChoices):
         OFFICIAL = "official", _("Official seal")
@@ -69,7 +76,9 @@ class Seal(models.Model):
         HR = "hr", _("HR seal")
         INVOICE = "invoice", _("Invoice seal")
         LEGAL_REP = "legal_rep", _("Legal representative seal")
+        FOREIGN = "foreign", _("Foreign-invested seal")
         CUSTOM = "custom", _("Other seal")
+        PERSONAL = "personal", _("Personal seal")
         SIGNATURE = "signature", _("Personal signature")
 
     class Status(models.TextChoices):
@@ -100,7 +109,34 @@ class Seal(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
-    origin = models.CharField(_("origin"), max_length=20, default="generated")
+
+    class Origin(models.TextChoices):
+        GENERATED = "generated", _("Generated on verification")
+        TEMPLATE = "template", _("Made online")
+        UPLOADED = "uploaded", _("Uploaded impression")
+        DRAWN = "drawn", _("Drawn by hand")
+        TYPED = "typed", _("Rendered from the name")
+
+    origin = models.CharField(
+        _("origin"), max_length=20, choices=Origin.choices, default=Origin.GENERATED
+    )
+    # an uploaded impression: the photo as received (re-encoded, metadata dropped), kept so the
+    # operator compares it with the extracted image before approving
+    source_image = models.FileField(
+        _("uploaded photo"), upload_to="seal-uploads/%Y/%m/", blank=True
+    )
+    status_reason = models.CharField(
+        _("reason"), max_length=300, blank=True, help_text=_("why the seal is in its state")
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    use_count = models.PositiveIntegerField(_("times used"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SealQuerySet.as_manager()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -126,3 +162,13 @@ class Seal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def is_personal(self) -> bool:
+        """A person's own signature or seal, in their personal space (no company)."""
+        return self.company_id is None
+
+    @property
+    def usable_for_stamping(self) -> bool:
+        """Only an active seal with a certificate may be chosen for stamping (PRODUCT.md §2)."""
+        return self.status == self.Status.ACTIVE and self.certificate_id is not None

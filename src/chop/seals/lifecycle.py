@@ -1,0 +1,122 @@
+"""A seal's life: pending review → active ⇄ disabled → revoked (final, with a reason).
+
+Every change goes through :func:`change_state`: it re-reads the seal under a row lock, checks the
+move is allowed from the state the database holds *now* (two keepers clicking at once: the second
+finds the seal already moved and gets :class:`SealStateError`), writes the new state and an audit
+event in one transaction. Who may act is decided by the callers through ``orgs.permissions``
+(``can_change_seal_state``, ``can_review_seal``); this module only knows which moves exist.
+
+Approving an uploaded official seal replaces the active one: the old seal is revoked in the same
+transaction, so the database constraint "one active official seal per company" holds throughout.
+Revoking the official seal lets a new one be made (generated again or uploaded for review).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chop.audit.events import record
+
+from .models import Seal
+
+S = Seal.Status
+
+# action -> (states it may start from, state it ends in, audit action)
+MOVES: dict[str, tuple[frozenset[str], str, str]] = {
+    "approve": (frozenset({S.PENDING}), S.ACTIVE, "seal.approved"),
+    "reject": (frozenset({S.PENDING}), S.REVOKED, "seal.rejected"),
+    "disable": (frozenset({S.ACTIVE}), S.DISABLED, "seal.disabled"),
+    "enable": (frozenset({S.DISABLED}), S.ACTIVE, "seal.enabled"),
+    "revoke": (frozenset({S.ACTIVE, S.DISABLED, S.PENDING}), S.REVOKED, "seal.revoked"),
+}
+NEEDS_REASON = frozenset({"reject", "revoke"})
+MAX_REASON = 300
+
+
+class SealStateError(Exception):
+    """The move is not possible (wrong state now, or a reason is missing); ``message`` is for
+    the user, in their language."""
+
+    def __init__(self, message, *, code: str) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+
+
+def allowed(seal: Seal, action: str) -> bool:
+    """Whether ``action`` is a move out of the seal's current state (for showing buttons)."""
+    move = MOVES.get(action)
+    return move is not None and seal.status in move[0]
+
+
+def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None) -> Seal:
+    """Apply ``action`` (approve, reject, disable, enable, revoke) to ``seal``; return it fresh.
+
+    Raises :class:`SealStateError` if the seal is no longer in a state the action starts from,
+    or if the action needs a reason and none was given. Nothing is written then.
+    """
+    if action not in MOVES:
+        raise ValueError(f"unknown seal action {action!r}")
+    starts, ends, audit_action = MOVES[action]
+    reason = " ".join((reason or "").split())[:MAX_REASON]
+    if action in NEEDS_REASON and not reason:
+        raise SealStateError(_("Please give a reason."), code="reason_required")
+    with transaction.atomic():
+        current = Seal.objects.select_for_update().get(pk=seal.pk)
+        if current.status not in starts:
+            raise SealStateError(
+                _("This seal is now “%(state)s”; the page was out of date. Nothing was changed.")
+                % {"state": current.get_status_display()},
+                code="wrong_state",
+            )
+        now = timezone.now()
+        replaced = None
+        if action == "approve" and current.kind == Seal.Kind.OFFICIAL and current.company_id:
+            replaced = (
+                Seal.objects.select_for_update()
+                .filter(company_id=current.company_id, kind=Seal.Kind.OFFICIAL, status=S.ACTIVE)
+                .exclude(pk=current.pk)
+                .first()
+            )
+            if replaced is not None:
+                _write(replaced, S.REVOKED, "replaced by an approved upload", now)
+                _record("seal.revoked", replaced, by, request, reason=replaced.status_reason)
+        if action in ("approve", "reject"):
+            current.reviewed_by, current.reviewed_at = by, now
+        _write(current, ends, reason, now)
+        extra = {"replaces": replaced.code} if replaced is not None else {}
+        _record(audit_action, current, by, request, reason=reason, **extra)
+    return current
+
+
+def _write(seal: Seal, status: str, reason: str, now) -> None:
+    seal.status = status
+    seal.status_reason = reason
+    if status == S.REVOKED:
+        seal.revoked_at = now
+    seal.save()
+
+
+def _record(action: str, seal: Seal, by, request, **data) -> None:
+    record(
+        action,
+        request=request,
+        actor=by,
+        company=seal.company,
+        obj=seal,
+        kind=seal.kind,
+        code=seal.code,
+        state=seal.status,
+        **{k: v for k, v in data.items() if v},
+    )
+
+
+def history(seal: Seal):
+    """Every audit event about this seal, oldest first: who, when, what, why."""
+    from chop.audit.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        object_type=seal._meta.label_lower, object_id=str(seal.pk)
+    ).order_by("created_at", "pk")
