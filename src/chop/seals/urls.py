@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 import chop.converters  # noqa: F401  (registers <id:...> for ids)
 
@@ -10,4 +10,9 @@ urlpatterns = [
     path("seals/<id:pk>/image.png", views.seal_image, name="seal_image"),
     path("seals/<id:pk>/certificate.pem", views.certificate_pem, name="seal_certificate"),
     path("pki/<path:rest>", views.pki_endpoint, name="pki"),
+    # issue 10's parts, each in its own module
+    path("", include("chop.seals.studio_urls")),
+    path("", include("chop.seals.upload_urls")),
+    path("", include("chop.seals.signature_urls")),
+    path("", include("chop.seals.review_urls")),
 ]
