@@ -33,6 +33,8 @@ MOVES: dict[str, tuple[frozenset[str], str, str]] = {
 }
 NEEDS_REASON = frozenset({"reject", "revoke"})
 MAX_REASON = 300
+# Stored as the reason of an official seal an approved upload replaced; pages translate it.
+REPLACED_REASON = "replaced by an approved upload"
 
 
 class SealStateError(Exception):
@@ -81,7 +83,7 @@ def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None)
                 .first()
             )
             if replaced is not None:
-                _write(replaced, S.REVOKED, "replaced by an approved upload", now)
+                _write(replaced, S.REVOKED, REPLACED_REASON, now)
                 _record("seal.revoked", replaced, by, request, reason=replaced.status_reason)
         if action in ("approve", "reject"):
             current.reviewed_by, current.reviewed_at = by, now
@@ -89,6 +91,14 @@ def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None)
         extra = {"replaces": replaced.code} if replaced is not None else {}
         _record(audit_action, current, by, request, reason=reason, **extra)
     return current
+
+
+def reason_display(reason: str) -> str:
+    """A stored reason as the page shows it: the platform's own reasons in the user's language,
+    a person's words as they wrote them."""
+    if reason == REPLACED_REASON:
+        return str(_("replaced by an approved upload"))
+    return reason
 
 
 def _write(seal: Seal, status: str, reason: str, now) -> None:
