@@ -41,7 +41,9 @@ def staffed(verified_company, make_user):
 def _impression_png(size=(900, 700), dpi=None) -> bytes:
     """A red ring on transparency, like an extracted impression (no print dpi unless asked)."""
     img = Image.new("RGBA", size, (0, 0, 0, 0))
-    ImageDraw.Draw(img).ellipse((30, 30, size[0] - 30, size[1] - 30), outline=(200, 20, 30), width=30)
+    ImageDraw.Draw(img).ellipse(
+        (30, 30, size[0] - 30, size[1] - 30), outline=(200, 20, 30), width=30
+    )
     buf = io.BytesIO()
     img.save(buf, "PNG", **({"dpi": dpi} if dpi else {}))
     return buf.getvalue()

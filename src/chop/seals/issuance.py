@@ -192,6 +192,16 @@ def active_official_seal(company) -> Seal | None:
     ).first()
 
 
+def live_official_seal(company) -> Seal | None:
+    """The company's official seal that is in use or only paused (active or disabled).
+    Revoking it, not disabling it, is what lets a new one be made (PRODUCT.md §2)."""
+    return active_official_seal(company) or (
+        Seal.objects.filter(company=company, kind=Seal.Kind.OFFICIAL, status=Seal.Status.DISABLED)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def active_company_certificate(company) -> Certificate | None:
     """The company's own certificate that is valid now (not a person's), if there is one."""
     from django.utils import timezone

@@ -13,7 +13,7 @@ Revoking the official seal lets a new one be made (generated again or uploaded f
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,10 +61,25 @@ def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None)
     """
     if action not in MOVES:
         raise ValueError(f"unknown seal action {action!r}")
-    starts, ends, audit_action = MOVES[action]
     reason = " ".join((reason or "").split())[:MAX_REASON]
     if action in NEEDS_REASON and not reason:
         raise SealStateError(_("Please give a reason."), code="reason_required")
+    try:
+        return _change(seal, action, by=by, reason=reason, request=request)
+    except IntegrityError:
+        # Enabling (or approving) a second official or legal-representative seal while another
+        # is active: the database's one-active rule refuses it, and so do we, in words.
+        raise SealStateError(
+            _(
+                "Another seal of this kind is active. Revoke it first; a company has only one "
+                "at a time. Nothing was changed."
+            ),
+            code="one_active",
+        ) from None
+
+
+def _change(seal: Seal, action: str, *, by, reason: str, request) -> Seal:
+    starts, ends, audit_action = MOVES[action]
     with transaction.atomic():
         current = Seal.objects.select_for_update().get(pk=seal.pk)
         if current.status not in starts:
@@ -74,21 +89,27 @@ def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None)
                 code="wrong_state",
             )
         now = timezone.now()
-        replaced = None
+        replaced = []
         if action == "approve" and current.kind == Seal.Kind.OFFICIAL and current.company_id:
-            replaced = (
+            # the old official seal goes, active or disabled: a disabled one enabled later
+            # would be a second official seal
+            replaced = list(
                 Seal.objects.select_for_update()
-                .filter(company_id=current.company_id, kind=Seal.Kind.OFFICIAL, status=S.ACTIVE)
+                .filter(
+                    company_id=current.company_id,
+                    kind=Seal.Kind.OFFICIAL,
+                    status__in=(S.ACTIVE, S.DISABLED),
+                )
                 .exclude(pk=current.pk)
-                .first()
+                .order_by("status", "pk")  # "active" sorts first
             )
-            if replaced is not None:
-                _write(replaced, S.REVOKED, REPLACED_REASON, now)
-                _record("seal.revoked", replaced, by, request, reason=replaced.status_reason)
+            for old in replaced:
+                _write(old, S.REVOKED, REPLACED_REASON, now)
+                _record("seal.revoked", old, by, request, reason=old.status_reason)
         if action in ("approve", "reject"):
             current.reviewed_by, current.reviewed_at = by, now
         _write(current, ends, reason, now)
-        extra = {"replaces": replaced.code} if replaced is not None else {}
+        extra = {"replaces": ", ".join(old.code for old in replaced)} if replaced else {}
         _record(audit_action, current, by, request, reason=reason, **extra)
     return current
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from chop.orgs import permissions
 
 from . import lifecycle
-from .issuance import active_official_seal, ensure_official_seal
+from .issuance import ensure_official_seal, live_official_seal
 from .models import Seal
 
 DONE = {
@@ -66,7 +66,7 @@ def _seal_in_space(request: HttpRequest, pk: int) -> Seal:
 @require_POST
 @login_required
 def change_state(request: HttpRequest, pk: int) -> HttpResponse:
-    from .views import detail_context
+    from .views import detail_context  # the page this form lives on
 
     seal = _seal_in_space(request, pk)
     m = getattr(request, "membership", None)
@@ -100,9 +100,18 @@ def regenerate_official(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not permissions.can_regenerate_official_seal(getattr(request, "membership", None)):
         raise PermissionDenied
-    existing = active_official_seal(company)
+    existing = live_official_seal(company)
     if existing is not None:
-        messages.info(request, _("The company already has an active official seal."))
+        if existing.status == Seal.Status.DISABLED:
+            messages.error(
+                request,
+                _(
+                    "The official seal is disabled, not revoked: enable it again, or revoke it "
+                    "to generate a new one."
+                ),
+            )
+        else:
+            messages.info(request, _("The company already has an active official seal."))
         return redirect("seal_detail", pk=existing.pk)
     seal = ensure_official_seal(company, by=request.user, request=request)
     messages.success(

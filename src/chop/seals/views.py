@@ -20,7 +20,7 @@ from chop.uploads import file_response, harden_file_headers
 
 from . import exports, lifecycle
 from .certificates import check_chain, describe
-from .issuance import active_official_seal, platform_ca
+from .issuance import live_official_seal, platform_ca
 from .models import Seal
 
 S = Seal.Status
@@ -62,13 +62,13 @@ def _decorate(seal: Seal) -> Seal:
 
 
 def _can_regenerate_official(request) -> bool:
-    """Offer "generate a new official seal": allowed, and the company has no active one."""
+    """Offer "generate a new official seal": allowed, and the old one was revoked."""
     company = request.company
     m = getattr(request, "membership", None)
     return (
         company is not None
         and permissions.can_regenerate_official_seal(m)
-        and active_official_seal(company) is None
+        and live_official_seal(company) is None
     )
 
 
@@ -142,7 +142,7 @@ def detail_context(request, seal: Seal, *, form=None) -> dict:
         "form": form if form is not None else SealStateForm(),
         "history": history_rows(seal),
         "offer_official": seal.kind == Seal.Kind.OFFICIAL
-        and seal.status != S.ACTIVE
+        and seal.status == S.REVOKED
         and _can_regenerate_official(request),
     }
 
