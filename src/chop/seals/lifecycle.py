@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chop.audit.events import record
 
@@ -35,6 +36,20 @@ NEEDS_REASON = frozenset({"reject", "revoke"})
 MAX_REASON = 300
 # Stored as the reason of an official seal an approved upload replaced; pages translate it.
 REPLACED_REASON = "replaced by an approved upload"
+
+
+# The states as pages name them. With a context: Django's auth catalogue, which comes first in
+# INSTALLED_APPS, translates a bare "Disabled" as 禁用 and would win over ours.
+STATE_LABELS = {
+    S.PENDING: pgettext_lazy("seal state", "Pending review"),
+    S.ACTIVE: pgettext_lazy("seal state", "Active"),
+    S.DISABLED: pgettext_lazy("seal state", "Disabled"),
+    S.REVOKED: pgettext_lazy("seal state", "Revoked"),
+}
+
+
+def state_label(status: str) -> str:
+    return str(STATE_LABELS.get(status, status))
 
 
 class SealStateError(Exception):
@@ -85,7 +100,7 @@ def _change(seal: Seal, action: str, *, by, reason: str, request) -> Seal:
         if current.status not in starts:
             raise SealStateError(
                 _("This seal is now “%(state)s”; the page was out of date. Nothing was changed.")
-                % {"state": current.get_status_display()},
+                % {"state": state_label(current.status)},
                 code="wrong_state",
             )
         now = timezone.now()

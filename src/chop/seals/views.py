@@ -56,6 +56,7 @@ def _holder(seal: Seal) -> str:
 
 def _decorate(seal: Seal) -> Seal:
     seal.badge = STATE_BADGE.get(seal.status, "")
+    seal.state_label = lifecycle.state_label(seal.status)
     seal.holder = _holder(seal)
     seal.reason_text = lifecycle.reason_display(seal.status_reason)
     return seal
@@ -116,7 +117,10 @@ def history_rows(seal: Seal) -> list[dict]:
                 "what": action_label(event.action),
                 "action": event.action,
                 "why": lifecycle.reason_display(data.get("reason", "")),
-                "details": seal_details({k: v for k, v in data.items() if k != "reason"}),
+                # the page is the seal's own: its code would repeat on every row
+                "details": seal_details(
+                    {k: v for k, v in data.items() if k not in ("reason", "code")}
+                ),
             }
         )
     return rows
