@@ -310,3 +310,19 @@ def test_seal_codes_are_unique_across_the_platform(verified_company, make_user):
     with pytest.raises(IntegrityError), transaction.atomic():
         Seal.objects.create(company=b_company, kind="contract", name="乙公司", code=a.code)
     assert Seal.objects.filter(code=a.code).count() == 1
+
+
+def test_svg_of_a_signature_rendered_from_the_name_is_vector(make_user, login):
+    """A typed signature keeps its spec (the JSON the engine's fields make): its SVG is drawn
+    from it, enums and all, not a wrapped bitmap."""
+    from chop.sealart import SealKind, SealSpec, render
+    from chop.seals.issuance import _spec_json
+
+    me = make_user("张三")
+    spec = SealSpec(kind=SealKind.SIGNATURE, name="张三", font="kai")
+    sig = Seal(owner=me, kind="signature", name="张三", origin="typed", spec=_spec_json(spec))
+    sig.image.save("sig.png", ContentFile(render(spec).to_png(dpi=300)), save=False)
+    sig.save()
+    root = _svg_root(login(me).get(f"/seals/{sig.pk}/seal.svg"))
+    assert root.get("width").endswith("mm") and root.find(f".//{SVG_NS}image") is None
+    assert "".join(p.get("data-char") or "" for p in root.iter(f"{SVG_NS}path")) == "张三"
