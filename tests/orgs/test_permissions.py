@@ -39,6 +39,7 @@ SINGLE = {
     "can_manage_seals": {O, A, K},
     "can_approve_seal_use": {O, A, P},
     "can_stamp_without_approval": {O, A, K, U},
+    "can_make_seal": {O, A, K},
 }
 
 
@@ -192,3 +193,47 @@ def test_operator_console_asks_the_permissions_module(monkeypatch) -> None:
     assert client.get("/operator/").status_code == 404
     monkeypatch.setattr(p, "is_operator", lambda u: u.pk == user.pk)
     assert client.get("/operator/").status_code == 200
+
+
+# --- seals: state changes and the official seal generated again ------------------------------------
+
+
+class _Seal:
+    """Just what the seal decisions read."""
+
+    def __init__(self, company_id=None, owner_id=None):
+        self.company_id, self.owner_id = company_id, owner_id
+
+
+class _User:
+    def __init__(self, pk):
+        self.pk = pk
+
+
+@pytest.mark.parametrize(("role", "expected"), [(r, r in {O, A, K}) for r in ALL])
+def test_can_change_seal_state_of_a_company_seal(role, expected) -> None:
+    seal = _Seal(company_id=1)
+    assert p.can_change_seal_state(m(role), seal, _User(9)) is expected
+    # never another company's seal, whatever the role
+    assert p.can_change_seal_state(m(role, company_id=2), seal, _User(9)) is False
+
+
+def test_can_change_seal_state_of_a_personal_seal_only_its_owner() -> None:
+    seal = _Seal(owner_id=7)
+    assert p.can_change_seal_state(None, seal, _User(7)) is True
+    assert p.can_change_seal_state(None, seal, _User(8)) is False
+    assert p.can_change_seal_state(m(O), seal, _User(8)) is False  # a company role gives nothing
+    assert p.can_change_seal_state(None, _Seal(company_id=1), _User(7)) is False
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "expected"),
+    [(r, st, r in {O, A, K} and st == "verified") for r in ALL for st in ("verified", "pending")],
+)
+def test_can_regenerate_official_seal(role, status, expected) -> None:
+    from chop.orgs.models import Company
+
+    membership = m(role)
+    membership.company = Company(pk=1, name="x", status=status)
+    assert p.can_regenerate_official_seal(membership) is expected
+    assert p.can_regenerate_official_seal(None) is False

@@ -100,6 +100,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "seal_detail": lambda b: {"pk": _b_seal(b)},
     "seal_image": lambda b: {"pk": _b_seal(b)},
     "seal_certificate": lambda b: {"pk": _b_seal(b)},
+    "seal_svg": lambda b: {"pk": _b_seal(b)},
+    "seal_change_state": lambda b: {"pk": _b_seal(b)},
     "verification:deposit": lambda b: {"case_id": _b_company_case(b)},
 }
 

@@ -71,3 +71,30 @@ def test_reject_needs_a_reason_and_only_from_pending(verified_company):
     assert rejected.status == "revoked" and rejected.status_reason == "blurry photo"
     with pytest.raises(SealStateError):
         change_state(_official(company), "reject", by=None, reason="x")
+
+
+def test_approving_an_upload_also_revokes_a_disabled_official_seal(verified_company):
+    company = verified_company()
+    old = change_state(_official(company), "disable", by=None)
+    upload = Seal.objects.create(
+        company=company, kind="official", name=company.name, origin="uploaded"
+    )
+    change_state(upload, "approve", by=None)
+    old.refresh_from_db()
+    assert old.status == "revoked" and old.status_reason == "replaced by an approved upload"
+
+
+def test_enabling_a_second_active_official_seal_is_refused_in_words(verified_company):
+    """The database allows one active official seal; a move that would break it is a
+    SealStateError (shown to the user), not a 500, and changes nothing."""
+    company = verified_company()
+    active = _official(company)
+    second = Seal.objects.create(
+        company=company, kind="official", name=company.name, status="disabled"
+    )
+    with pytest.raises(SealStateError) as err:
+        change_state(second, "enable", by=None)
+    assert err.value.code == "one_active"
+    second.refresh_from_db()
+    assert second.status == "disabled" and _official(company) == active
+    assert not AuditEvent.objects.filter(action="seal.enabled").exists()

@@ -178,3 +178,13 @@ def can_change_seal_state(m: Membership | None, seal, user=None) -> bool:
 def can_review_seal(user) -> bool:
     """Approve or reject an uploaded seal impression: platform operators only."""
     return is_operator(user)
+
+
+def can_regenerate_official_seal(m: Membership | None) -> bool:
+    """Generate a new official seal after the old one was revoked: the owner, administrators and
+    seal keepers of a verified company (the seal signs with the company's certificate, which only
+    a verified company holds). Whether the company still has an active official seal is a fact
+    the page checks, not a permission."""
+    from .models import Company
+
+    return can_manage_seals(m) and m is not None and m.company.status == Company.Status.VERIFIED

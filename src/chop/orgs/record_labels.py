@@ -32,6 +32,12 @@ ACTION_LABELS = {
     "company.verified": _("Company verified"),
     "certificate.issued": _("Certificate issued"),
     "seal.created": _("Seal created"),
+    "seal.uploaded": _("Seal impression uploaded"),
+    "seal.approved": _("Seal approved by an operator"),
+    "seal.rejected": _("Seal rejected by an operator"),
+    "seal.disabled": _("Seal disabled"),
+    "seal.enabled": _("Seal enabled again"),
+    "seal.revoked": _("Seal revoked"),
 }
 
 
@@ -57,6 +63,22 @@ def event_details(action: str, data: dict) -> str:
         return str(_("%(member)s left") % {"member": who}) if data.get("left") else who
     if action == "company.ownership_transferred":
         return str(_("New owner: %(name)s") % {"name": data.get("new_owner", "")})
+    if action.startswith("seal."):
+        return seal_details(data)
     if action in ("invitation.accepted", "invitation.declined"):
         return str(_("via the link") if data.get("via") == "token" else _("from the workbench"))
     return ""
+
+
+def seal_details(data: dict) -> str:
+    """Seal events: the seal code and, when the change had one, its reason."""
+    parts = []
+    if data.get("code"):
+        parts.append(str(_("seal code %(code)s") % {"code": data["code"]}))
+    if data.get("origin") == "regenerated":
+        parts.append(str(_("generated again after the old one was revoked")))
+    if data.get("replaces"):
+        parts.append(str(_("replaces seal %(code)s") % {"code": data["replaces"]}))
+    if data.get("reason"):
+        parts.append(str(_("reason: %(reason)s") % {"reason": data["reason"]}))
+    return " · ".join(parts)

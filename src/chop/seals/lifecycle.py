@@ -13,9 +13,10 @@ Revoking the official seal lets a new one be made (generated again or uploaded f
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chop.audit.events import record
 
@@ -33,6 +34,22 @@ MOVES: dict[str, tuple[frozenset[str], str, str]] = {
 }
 NEEDS_REASON = frozenset({"reject", "revoke"})
 MAX_REASON = 300
+# Stored as the reason of an official seal an approved upload replaced; pages translate it.
+REPLACED_REASON = "replaced by an approved upload"
+
+
+# The states as pages name them. With a context: Django's auth catalogue, which comes first in
+# INSTALLED_APPS, translates a bare "Disabled" as 禁用 and would win over ours.
+STATE_LABELS = {
+    S.PENDING: pgettext_lazy("seal state", "Pending review"),
+    S.ACTIVE: pgettext_lazy("seal state", "Active"),
+    S.DISABLED: pgettext_lazy("seal state", "Disabled"),
+    S.REVOKED: pgettext_lazy("seal state", "Revoked"),
+}
+
+
+def state_label(status: str) -> str:
+    return str(STATE_LABELS.get(status, status))
 
 
 class SealStateError(Exception):
@@ -59,36 +76,65 @@ def change_state(seal: Seal, action: str, *, by, reason: str = "", request=None)
     """
     if action not in MOVES:
         raise ValueError(f"unknown seal action {action!r}")
-    starts, ends, audit_action = MOVES[action]
     reason = " ".join((reason or "").split())[:MAX_REASON]
     if action in NEEDS_REASON and not reason:
         raise SealStateError(_("Please give a reason."), code="reason_required")
+    try:
+        return _change(seal, action, by=by, reason=reason, request=request)
+    except IntegrityError:
+        # Enabling (or approving) a second official or legal-representative seal while another
+        # is active: the database's one-active rule refuses it, and so do we, in words.
+        raise SealStateError(
+            _(
+                "Another seal of this kind is active. Revoke it first; a company has only one "
+                "at a time. Nothing was changed."
+            ),
+            code="one_active",
+        ) from None
+
+
+def _change(seal: Seal, action: str, *, by, reason: str, request) -> Seal:
+    starts, ends, audit_action = MOVES[action]
     with transaction.atomic():
         current = Seal.objects.select_for_update().get(pk=seal.pk)
         if current.status not in starts:
             raise SealStateError(
                 _("This seal is now “%(state)s”; the page was out of date. Nothing was changed.")
-                % {"state": current.get_status_display()},
+                % {"state": state_label(current.status)},
                 code="wrong_state",
             )
         now = timezone.now()
-        replaced = None
+        replaced = []
         if action == "approve" and current.kind == Seal.Kind.OFFICIAL and current.company_id:
-            replaced = (
+            # the old official seal goes, active or disabled: a disabled one enabled later
+            # would be a second official seal
+            replaced = list(
                 Seal.objects.select_for_update()
-                .filter(company_id=current.company_id, kind=Seal.Kind.OFFICIAL, status=S.ACTIVE)
+                .filter(
+                    company_id=current.company_id,
+                    kind=Seal.Kind.OFFICIAL,
+                    status__in=(S.ACTIVE, S.DISABLED),
+                )
                 .exclude(pk=current.pk)
-                .first()
+                .order_by("status", "pk")  # "active" sorts first
             )
-            if replaced is not None:
-                _write(replaced, S.REVOKED, "replaced by an approved upload", now)
-                _record("seal.revoked", replaced, by, request, reason=replaced.status_reason)
+            for old in replaced:
+                _write(old, S.REVOKED, REPLACED_REASON, now)
+                _record("seal.revoked", old, by, request, reason=old.status_reason)
         if action in ("approve", "reject"):
             current.reviewed_by, current.reviewed_at = by, now
         _write(current, ends, reason, now)
-        extra = {"replaces": replaced.code} if replaced is not None else {}
+        extra = {"replaces": ", ".join(old.code for old in replaced)} if replaced else {}
         _record(audit_action, current, by, request, reason=reason, **extra)
     return current
+
+
+def reason_display(reason: str) -> str:
+    """A stored reason as the page shows it: the platform's own reasons in the user's language,
+    a person's words as they wrote them."""
+    if reason == REPLACED_REASON:
+        return str(_("replaced by an approved upload"))
+    return reason
 
 
 def _write(seal: Seal, status: str, reason: str, now) -> None:
