@@ -17,7 +17,7 @@ urlpatterns = [
         name="seal_official_regenerate",
     ),
     path("pki/<path:rest>", views.pki_endpoint, name="pki"),
-    # issue 10's parts, each in its own module
+    # the seal studio's parts, each in its own module
     path("", include("chop.seals.studio_urls")),
     path("", include("chop.seals.upload_urls")),
     path("", include("chop.seals.signature_urls")),
