@@ -149,6 +149,7 @@ def test_owner_admin_keeper_may_open_the_studio(verified_company, make_user, log
     client = login(person, company)
     assert client.get(NEW).status_code == 200
     assert client.get(NEW, {"kind": "contract"}).status_code == 200
+    assert f'href="{NEW}"' in client.get("/seals/").content.decode()  # the entry on the Seals page
 
 
 def test_outside_a_company_or_in_another_company_it_is_404(keeper_setup, verified_company, login):
