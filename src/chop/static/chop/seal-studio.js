@@ -52,10 +52,11 @@ function showErrors(errors) {
 
 let timer = 0;
 let latest = 0;
+let shown = img ? img.dataset.query || "" : ""; // the query whose answer (picture or errors) is on screen
 
 async function refresh() {
   const q = query();
-  if (img.dataset.query === q) return;
+  if (q === shown) return;
   const mine = ++latest;
   const url = `${form.dataset.previewUrl}?${q}`;
   form.setAttribute("aria-busy", "true");
@@ -68,6 +69,7 @@ async function refresh() {
     if (mine === latest) form.removeAttribute("aria-busy");
   }
   if (mine !== latest) return; // an older answer arriving late must not win
+  shown = q;
   if (response.ok) {
     showErrors({});
     img.src = url; // same URL: served from the browser cache the fetch just filled
@@ -76,7 +78,9 @@ async function refresh() {
     img.dataset.query = q;
     status.textContent = status.dataset.ok;
   } else if (response.status === 422) {
-    showErrors(await response.json());
+    const errors = await response.json();
+    if (mine !== latest) return;
+    showErrors(errors);
     img.classList.add("stale");
     status.textContent = status.dataset.bad;
   }
