@@ -164,9 +164,13 @@ def test_outside_a_company_or_in_another_company_it_is_404(keeper_setup, verifie
 def test_unverified_company_is_told_to_verify(make_company, make_user, login):
     keeper = make_user("keeper")
     company = make_company("未认证有限公司", members={keeper: Role.SEAL_KEEPER})
-    page = login(keeper, company).get(NEW, {"kind": "contract"})
+    client = login(keeper, company)
+    page = client.get(NEW, {"kind": "contract"})
     assert page.status_code == 200 and b"studio-unverified" in page.content
     assert page.context.get("form") is None
+    assert client.get(PREVIEW, {"kind": "contract", "name": "x"}).status_code == 403
+    assert client.post(NEW, {"kind": "contract", "name": "x"}).status_code == 200
+    assert not Seal.objects.filter(origin="template").exists()
 
 
 # ---------------------------------------------------------------------------------- refusals
@@ -188,6 +192,9 @@ def test_custom_text_that_imitates_the_official_seal_is_refused(keeper_setup):
     assert "公章" in msg
     msg = _post_error(client, "custom", "horizontal_text", horizontal_text="合同专用章")
     assert "合同专用章" in msg
+    # nor may any other kind's name read as an official seal
+    assert "公章" in _post_error(client, "contract", "name", name="上海示例科技有限公司公章")
+    assert "公章" in _post_error(client, "finance_square", "name", name="示例公司公章")
     assert not Seal.objects.filter(origin="template").exists()
 
 
@@ -255,6 +262,13 @@ def test_preview_errors_come_back_beside_their_fields(keeper_setup):
     assert response.status_code == 422
     errors = response.json()
     assert list(errors) == ["name"] and str(most) in errors["name"]
+    # a Latin name that does not fit gets the plain message (the limit counts Chinese characters)
+    long_latin = "SHANGHAI EXAMPLE INTERNATIONAL TECHNOLOGY DEVELOPMENT CO LTD"
+    oval = {**values, "kind": "foreign", "width_mm": "40", "height_mm": "28"}
+    oval.update(name=long_latin, horizontal_text="")
+    latin = client.get(PREVIEW, oval, HTTP_ACCEPT_LANGUAGE="en")
+    assert latin.status_code == 422
+    assert latin.json()["name"] == "The name is too long to fit on the seal. Shorten it."
     response = client.get(PREVIEW, {**values, "size_mm": "10", "color": "pink"})
     assert response.status_code == 422 and set(response.json()) == {"size_mm", "color"}
 

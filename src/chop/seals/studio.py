@@ -28,6 +28,7 @@ from chop.audit.events import record
 from chop.explain import explain
 from chop.sealart import SealKind, SealSpec, SealSpecError, check_purpose, max_name_chars, render
 from chop.sealart.errors import SealFontError
+from chop.sealart.spec import is_wide
 
 from . import lifecycle
 from .issuance import _spec_json
@@ -288,8 +289,12 @@ def _checked(kind_slug: str, spec: SealSpec, language: str) -> Design:
     for the same few designs while someone types (``language`` is part of the key because the
     messages are translated)."""
     kind = KINDS[kind_slug]
+    # no seal but the official one may read as a 公章, whatever its kind: the name is checked as
+    # a custom seal's would be, the purpose text against the kind's own reserved words
+    problems = [check_purpose("custom", spec.name)]
     if kind.check_kind is not None:
-        problem = check_purpose(kind.check_kind, spec.name, spec.horizontal_text)
+        problems.append(check_purpose(kind.check_kind, spec.name, spec.horizontal_text))
+    for problem in problems:
         if problem is not None:
             return Design(errors=((field_of(problem, kind), explain(problem)),))
     try:
@@ -297,7 +302,13 @@ def _checked(kind_slug: str, spec: SealSpec, language: str) -> Design:
     except SealSpecError as err:
         field = field_of(err, kind)
         message = explain(err)
-        if field == "name" and err.code in ("does_not_fit", "too_long") and kind.check_kind:
+        chinese = any(is_wide(ch) for ch in spec.name)  # the limit counts Chinese characters
+        if (
+            field == "name"
+            and err.code in ("does_not_fit", "too_long")
+            and kind.check_kind
+            and chinese
+        ):
             sizes = {k: v for k, v in _sizes(spec).items() if v is not None}
             message = too_long_message(max_name_chars(kind.check_kind, **sizes))
         return Design(errors=((field, message),))

@@ -126,6 +126,8 @@ def seal_preview(request):
     """The design in the query string drawn by the server: ``image/svg+xml`` (cached by the
     browser, ETag per drawing), or 422 with ``{field: message}`` in the user's language."""
     company = _studio_company(request)
+    if company.status != Company.Status.VERIFIED:
+        raise PermissionDenied  # seals are made only for a verified company
     kind = kind_or_none(request.GET.get("kind"))
     if kind is None:
         return JsonResponse({"kind": _("Choose a kind of seal.")}, status=422)
