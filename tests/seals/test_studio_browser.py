@@ -107,3 +107,44 @@ def test_keeper_makes_a_contract_seal_with_the_live_preview(
         ctx.close()
     assert (seal.kind, seal.name, seal.status) == ("contract", new_name, "active")
     assert seal.spec["name"] == new_name
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_every_kind_shows_its_server_drawn_preview(
+    browser, live_server, verified_company, make_user, screenshot
+):
+    """Each kind's form opens with a preview the browser decodes (the legal representative's once
+    the representative has a seal), and the aged look changes the picture."""
+    from chop.seals import studio
+    from chop.seals.issuance import ensure_legal_rep_seal
+
+    keeper = make_user("印章管理员")
+    company = verified_company("上海示例科技有限公司", members={keeper: Role.SEAL_KEEPER})
+    rep = make_user("张三")
+    ensure_legal_rep_seal(company, rep, "张三", "110101199003071234", by=rep)
+    base = live_server.url
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    ctx.set_default_timeout(15_000)
+    ctx.add_cookies([session_cookie(keeper, base, company)])
+    page = ctx.new_page()
+    loaded = (
+        "() => { const i = document.getElementById('studio-preview');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    try:
+        for slug in studio.KINDS:
+            page.goto(f"{base}/seals/new/?kind={slug}")
+            page.wait_for_function(loaded)
+            if slug in ("invoice", "legal_rep_rect", "custom"):
+                _keep(screenshot(page, f"studio-kind-{slug}"))
+        before = _preview_state(page)["src"]
+        page.check("#id_aged")
+        page.wait_for_function(
+            "(old) => { const i = document.getElementById('studio-preview');"
+            " return i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0; }",
+            arg=before,
+        )
+        assert "aged=on" in _preview_state(page)["src"]
+    finally:
+        ctx.close()

@@ -219,6 +219,10 @@ def available_fonts() -> tuple[tuple[str, Any], ...]:
 
 
 def engine_font(choice: str | None) -> str | None:
+    """The engine's font for a choice; Song is the engine's own default (``None``), which for
+    the invoice seal is the regular weight its thin strokes need."""
+    if choice == "song":
+        return None
     for value, engine_name, _label in FONT_CHOICES:
         if value == choice:
             return engine_name
