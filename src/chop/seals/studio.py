@@ -287,7 +287,7 @@ def _sizes(spec: SealSpec) -> dict[str, float | None]:
     return {"size_mm": spec.size_mm, "width_mm": spec.width_mm, "height_mm": spec.height_mm}
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=256)  # an SVG is 20–50 KB: at most ~12 MB per process
 def _checked(kind_slug: str, spec: SealSpec, language: str) -> Design:
     """The engine's verdict on ``spec`` in ``language``: cached, the preview asks again and again
     for the same few designs while someone types (``language`` is part of the key because the
