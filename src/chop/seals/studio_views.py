@@ -38,7 +38,7 @@ def _studio_company(request):
     return company
 
 
-def _form_for(request, kind, company, data=None) -> StudioForm:
+def _form_for(kind, company, data=None) -> StudioForm:
     legal_rep = studio.active_legal_rep_seal(company) if kind.legal_rep else None
     return StudioForm(
         data,
@@ -81,12 +81,12 @@ def seal_new(request):
         context["no_legal_rep"] = studio.NO_LEGAL_REP
         return render(request, "seals/studio_form.html", context, status=409)
     if request.method == "GET":
-        form = _form_for(request, kind, company)
+        form = _form_for(kind, company)
         form.initial["token"] = studio.new_form_token(company, request.user)
         values = {name: form[name].value() for name in form.fields}
         context.update(form=form, preview_query=_preview_query(kind, values))
         return render(request, "seals/studio_form.html", context)
-    form = _form_for(request, kind, company, request.POST)
+    form = _form_for(kind, company, request.POST)
     valid = form.is_valid()
     if valid and request.POST.get("action") != "preview":
         code = studio.code_from_token(request.POST.get("token", ""), company, request.user)
@@ -133,7 +133,7 @@ def seal_preview(request):
         return JsonResponse({"kind": _("Choose a kind of seal.")}, status=422)
     if kind.legal_rep and studio.active_legal_rep_seal(company) is None:
         return JsonResponse({"__all__": str(studio.NO_LEGAL_REP)}, status=422)
-    form = _form_for(request, kind, company, request.GET)
+    form = _form_for(kind, company, request.GET)
     if not form.is_valid():
         response = JsonResponse(
             form.error_map(), status=422, json_dumps_params={"ensure_ascii": False}
