@@ -8,7 +8,7 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "pdfsign"]
+MODULES = ["sealart", "studio", "pdfsign"]
 
 
 def main(argv: list[str]) -> int:

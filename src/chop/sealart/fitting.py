@@ -173,13 +173,25 @@ class Oval:
     def t_of_polar(self, phi: np.ndarray) -> np.ndarray:
         return np.arctan2(self.a * np.sin(phi), self.b * np.cos(phi))
 
+    def samples(self) -> np.ndarray:
+        """2880 points on the curve, computed once per oval: the layout asks for distances to the
+        curve hundreds of times while fitting text, and resampling it each time was most of the
+        cost of laying out an oval seal."""
+        cached = self.__dict__.get("_samples")
+        if cached is None:
+            t = np.linspace(0, 2 * math.pi, 2880, endpoint=False)
+            cached, _ = self.point(t)
+            self.__dict__["_samples"] = cached
+        return cached
+
     def distance_inside(self, pts: np.ndarray) -> np.ndarray:
         """Distance from points (inside) to the curve; exact for circles, sampled for ovals."""
         if abs(self.a - self.b) < 1e-9:
             return self.a - np.hypot(pts[:, 0] - self.cx, pts[:, 1] - self.cy)
-        t = np.linspace(0, 2 * math.pi, 2880, endpoint=False)
-        e, _ = self.point(t)
-        d = np.hypot(pts[:, None, 0] - e[None, :, 0], pts[:, None, 1] - e[None, :, 1]).min(axis=1)
+        e = self.samples()
+        dx = pts[:, None, 0] - e[None, :, 0]
+        dy = pts[:, None, 1] - e[None, :, 1]
+        d = np.sqrt((dx * dx + dy * dy).min(axis=1))  # the root of the least square: 4 roots
         inside = ((pts[:, 0] - self.cx) / self.a) ** 2 + ((pts[:, 1] - self.cy) / self.b) ** 2 <= 1
         return np.where(inside, d, -d)
 
@@ -293,22 +305,21 @@ def arc_text(
         )
     else:
         spread_deg = hi
-    h = height
-    while h >= min_height - 1e-9:
-        asp = aspect
-        while asp >= min_aspect - 1e-9:
-            if cjk:
-                widths = [h * asp if not ch.isspace() else h * asp * 0.5 for ch in text]
-            else:
-                ry0, ry1 = _ref_box(font, True)[1::2]
-                k = h / (ry1 - ry0)
-                widths = [_latin_width(font, ch) * k * asp / 0.8 for ch in text]
-            got = _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk, obstacles)
-            if got is not None:
-                ref = _text_ref_box(font, text)
-                return [glyph_shape(font, p, ref=ref) for p in got if not p.ch.isspace()]
-            asp *= 0.94
-        h -= 0.1
+
+    def attempt(h: float, asp: float) -> list[GlyphPlacement] | None:
+        if cjk:
+            widths = [h * asp if not ch.isspace() else h * asp * 0.5 for ch in text]
+        else:
+            ry0, ry1 = _ref_box(font, True)[1::2]
+            k = h / (ry1 - ry0)
+            widths = [_latin_width(font, ch) * k * asp / 0.8 for ch in text]
+        return _arc_try(edge, text, widths, h, gap, spread_deg, side, cjk, obstacles)
+
+    heights, aspects = _shrink_steps(height, min_height, aspect, min_aspect)
+    found = _largest_fit(heights, aspects, attempt)
+    if found is not None:
+        ref = _text_ref_box(font, text)
+        return [glyph_shape(font, p, ref=ref) for p in found if not p.ch.isspace()]
     raise SealSpecError(
         f"{what.label_zh}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / "
         f"the {what.label_en} is too long for this seal: even at the minimum text height of "
@@ -317,6 +328,71 @@ def arc_text(
         part=what.value,
         min_height_mm=round(min_height, 1),
     )
+
+
+def _shrink_steps(
+    height: float, min_height: float, aspect: float, min_aspect: float
+) -> tuple[list[float], list[float]]:
+    """The text heights (0.1 mm steps down) and aspects (×0.94 steps down) a fit may use, largest
+    first, down to the minimums."""
+    heights, h = [], height
+    while h >= min_height - 1e-9:
+        heights.append(h)
+        h -= 0.1
+    aspects, asp = [], aspect
+    while asp >= min_aspect - 1e-9:
+        aspects.append(asp)
+        asp *= 0.94
+    return heights, aspects
+
+
+def _first_true(items: list, ok) -> int | None:
+    """Index of the first item for which ``ok`` holds, given that once it holds it holds for
+    every later item (bisection); None if it holds for none."""
+    if not items or not ok(items[-1]):
+        return None
+    lo, hi = -1, len(items) - 1  # ok(items[hi]) holds; ok(items[lo]) does not (or lo = -1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(items[mid]):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _largest_fit(heights: list[float], aspects: list[float], attempt):
+    """The placement of the tallest, then widest, boxes that fit: the first success of trying
+    every height (largest first) with every aspect (largest first).
+
+    Smaller boxes only get more room (narrower boxes on a longer curve further out), so at one
+    height the aspects that fit are a tail of ``aspects``, and the heights at which the narrowest
+    aspect fits are a tail of ``heights``: both are found by bisection. A name that does not fit
+    costs one layout attempt instead of a few hundred, which is what makes the live preview's
+    "at most N characters" affordable (``max_name_chars``)."""
+    if not heights or not aspects:
+        return None
+    narrowest: dict[int, list[GlyphPlacement] | None] = {}
+
+    def fits_narrowest(i: int) -> bool:
+        if i not in narrowest:
+            narrowest[i] = attempt(heights[i], aspects[-1])
+        return narrowest[i] is not None
+
+    hi_index = _first_true(list(range(len(heights))), fits_narrowest)
+    if hi_index is None:
+        return None
+    h = heights[hi_index]
+    placed: dict[int, list[GlyphPlacement] | None] = {len(aspects) - 1: narrowest[hi_index]}
+
+    def fits_aspect(j: int) -> bool:
+        if j not in placed:
+            placed[j] = attempt(h, aspects[j])
+        return placed[j] is not None
+
+    j = _first_true(list(range(len(aspects))), fits_aspect)
+    assert j is not None  # the narrowest aspect fits at this height
+    return placed[j]
 
 
 def _latin_width(font: LoadedFont, ch: str) -> float:
@@ -351,35 +427,36 @@ def line_text(
     text = text.strip()
     n = len(text)
     cjk = any(is_wide(ch) for ch in text)
-    h = height
-    while h >= min_height - 1e-9:
-        asp = aspect
-        while asp >= min_aspect - 1e-9:
-            if cjk:
-                widths = [h * asp for _ in text]
-                sp = spacing
-            else:
-                ry0, ry1 = _ref_box(font, True)[1::2]
-                k = h / (ry1 - ry0)
-                widths = [_latin_width(font, ch) * k * asp for ch in text]
-                sp = spacing * 0.4
-            total = sum(widths) + sp * (n - 1)
-            if total <= max_width:
-                x = cx - total / 2
-                places = []
-                for ch, w in zip(text, widths, strict=True):
-                    if not ch.isspace():
-                        places.append(GlyphPlacement(ch, x + w / 2, cy, 0.0, w, h))
-                    x += w + sp
-                boxes = [p.corners() for p in places]
-                inside = container is None or all(
-                    float(container.distance_inside(b).min()) >= container_gap for b in boxes
-                )
-                if inside and _clear_of(boxes, obstacles, clearance):
-                    ref = _text_ref_box(font, text)
-                    return [glyph_shape(font, p, ref=ref) for p in places]
-            asp *= 0.94
-        h -= 0.1
+
+    def attempt(h: float, asp: float) -> list[GlyphPlacement] | None:
+        if cjk:
+            widths = [h * asp for _ in text]
+            sp = spacing
+        else:
+            ry0, ry1 = _ref_box(font, True)[1::2]
+            k = h / (ry1 - ry0)
+            widths = [_latin_width(font, ch) * k * asp for ch in text]
+            sp = spacing * 0.4
+        total = sum(widths) + sp * (n - 1)
+        if total > max_width:
+            return None
+        x = cx - total / 2
+        places = []
+        for ch, w in zip(text, widths, strict=True):
+            if not ch.isspace():
+                places.append(GlyphPlacement(ch, x + w / 2, cy, 0.0, w, h))
+            x += w + sp
+        boxes = [p.corners() for p in places]
+        inside = container is None or all(
+            float(container.distance_inside(b).min()) >= container_gap for b in boxes
+        )
+        return places if inside and _clear_of(boxes, obstacles, clearance) else None
+
+    heights, aspects = _shrink_steps(height, min_height, aspect, min_aspect)
+    found = _largest_fit(heights, aspects, attempt)
+    if found is not None:
+        ref = _text_ref_box(font, text)
+        return [glyph_shape(font, p, ref=ref) for p in found]
     raise SealSpecError(
         f"{what.label_zh}“{text}”太长，字高缩到下限 {min_height:.1f} mm 仍放不下 / "
         f"the {what.label_en} is too long: it does not fit {max_width:.1f} mm even at the "

@@ -77,6 +77,45 @@ SAMPLES.append(
     )
 )
 
+# the studio's designs (issue 10 §2): purpose text, colours, fonts, the bottom text, 之印
+SAMPLES += [
+    (
+        "custom-project",
+        "其他印章 (custom purpose)",
+        {"kind": SealKind.CUSTOM, "name": COMPANIES[1], "horizontal_text": "项目专用章"},
+    ),
+    (
+        "contract-blue-kai",
+        "合同专用章 blue, Kai",
+        {"kind": SealKind.CONTRACT, "name": COMPANIES[1], "color": "blue", "font": "kai"},
+    ),
+    (
+        "hr-black-hei",
+        "人事专用章 black, Hei",
+        {"kind": SealKind.HR, "name": COMPANIES[1], "color": "black", "font": "Noto Sans CJK SC"},
+    ),
+    (
+        "finance-bottom-text",
+        "财务专用章 with 下弦文",
+        {"kind": SealKind.FINANCE, "name": COMPANIES[1], "bottom_text": "3101150012345"},
+    ),
+    (
+        "invoice-aged",
+        "发票专用章 aged",
+        {
+            "kind": SealKind.INVOICE,
+            "name": COMPANIES[1],
+            "taxpayer_id": "91310115MA1K3XXX2X",
+            "aged_seed": 5,
+        },
+    ),
+    (
+        "legal_rep_rect-zhiyin",
+        "法定代表人章 (20×10, 之印)",
+        {"kind": SealKind.LEGAL_REP_RECT, "name": "张三", "suffix": "之印"},
+    ),
+]
+
 
 def write_gallery(directory: Path, dpi: float = 300) -> Path:
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,16 +1,10 @@
-"""URLs of the seal studio part 'studio' (issue 10). Stub until that part is built: the names exist
-so that pages can link to them."""
+"""URLs of the seal studio (issue 10 §2): make a seal online with a live preview."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.urls import path
 
-
-@login_required
-def _not_built(request, *args, **kwargs):
-    raise Http404
-
+from . import studio_views
 
 urlpatterns = [
-    path("seals/new/", _not_built, name="seal_new"),
+    path("seals/new/", studio_views.seal_new, name="seal_new"),
+    path("seals/new/preview.svg", studio_views.seal_preview, name="seal_preview"),
 ]
