@@ -106,6 +106,13 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
         shot(phone, "phone-portrait-hint")
 
+        # held sideways the hint goes and the pad gets the room
+        phone.set_viewport_size({"width": 844, "height": 390})
+        phone.wait_for_function("!document.querySelector('.pad-hint').checkVisibility()")
+        shot(phone, "phone-landscape")
+        phone.set_viewport_size({"width": 390, "height": 844})
+        hint.wait_for(state="visible")
+
         canvas = phone.locator("canvas.pad-canvas")
         box = canvas.bounding_box()
         assert box is not None
@@ -126,6 +133,7 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
         done = phone.locator("[data-pad-done]")
         done.wait_for(state="visible")
         assert "完成" in done.inner_text()
+        assert not hint.is_visible() and not canvas.is_visible()
         shot(phone, "phone-sent")
 
         # the desktop page swaps the signature in by itself (htmx polling), without a reload
