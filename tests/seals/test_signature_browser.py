@@ -90,9 +90,9 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
             desktop.get_by_role("button", name="显示二维码").click()
         qr = desktop.locator("#signature-qr img")
         qr.wait_for()
-        assert desktop.evaluate(
-            "document.querySelector('#signature-qr img').naturalWidth"
-        ) > 100  # the SVG loaded
+        assert (
+            desktop.evaluate("document.querySelector('#signature-qr img').naturalWidth") > 100
+        )  # the SVG loaded
         link = desktop.locator("[data-signature-link]").inner_text().strip()
         assert "/s/" in link
         desktop.evaluate("window.noReloadMarker = 42")
@@ -140,9 +140,9 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
         arrived = desktop.locator("#signature-status[data-state=arrived] img")
         arrived.wait_for(state="visible", timeout=20_000)
         assert desktop.evaluate("window.noReloadMarker") == 42
-        assert desktop.evaluate(
-            "document.querySelector('#signature-status img').naturalWidth"
-        ) > 100
+        assert (
+            desktop.evaluate("document.querySelector('#signature-status img').naturalWidth") > 100
+        )
         assert desktop.locator("#signature-qr img").count() == 0  # the used QR code is gone
         shot(desktop, "desktop-arrived")
 
@@ -200,9 +200,9 @@ def test_drawing_on_the_desktop_and_the_name_in_kai(browser, live_server, person
                 page.get_by_role("button", name="使用这幅签名").click()
             current = page.locator("#signature-current img")
             current.wait_for()
-            assert page.evaluate(
-                "document.querySelector('#signature-current img').naturalWidth"
-            ) > 100
+            assert (
+                page.evaluate("document.querySelector('#signature-current img').naturalWidth") > 100
+            )
             assert "实名认证后可用" in page.locator("#signature-current").inner_text()
             shot(page, "desktop-drawn-saved")
 
