@@ -441,6 +441,15 @@ def test_only_the_owner_sees_the_signature_image(login, person, make_user):
     )
 
 
+@pytest.mark.django_db
+def test_the_signature_opens_on_the_seal_detail_page_with_its_history(login, person):
+    seal = signatures.save_signature(
+        person, signatures.clean_signature_png(drawing()), origin="drawn"
+    )
+    page = login(person).get(reverse("seal_detail", args=[seal.pk]))
+    assert page.status_code == 200 and seal.code in page.content.decode()
+
+
 def _upload(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

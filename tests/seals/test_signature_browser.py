@@ -125,6 +125,11 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
         _touch_stroke(cdp, [(left + 10, top + 80), (left + 60, top + 80)])
         strokes = "document.querySelector('[data-signature-pad]').signaturePad.strokes.length"
         assert phone.evaluate(strokes) == 3
+        # the width follows the speed: the zigzag's pen widths are not all the same
+        widths = phone.evaluate(
+            "document.querySelector('[data-signature-pad]').signaturePad.strokes[0].map(p => p.w)"
+        )
+        assert max(widths) - min(widths) > 0.5, widths
         phone.get_by_role("button", name="撤销").click()
         assert phone.evaluate(strokes) == 2
         shot(phone, "phone-drawn")

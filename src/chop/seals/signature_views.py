@@ -17,7 +17,7 @@ import io
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -125,8 +125,15 @@ def signature_draw(request):
     return JsonResponse({"ok": True, "redirect": reverse("signature_new")})
 
 
+def _not_get(request) -> HttpResponse | None:
+    """Views that take an id look their object up first (404 for anyone else's), then refuse
+    other methods: a 405 must not tell a stranger that the id exists."""
+    if request.method in ("GET", "HEAD"):
+        return None
+    return HttpResponseNotAllowed(["GET", "HEAD"])
+
+
 @login_required
-@require_GET
 def signature_qr(request, pk: int):
     """The QR code of the session's open link, as SVG (an ``<img>``: no script, no inline data)."""
     import segno
@@ -134,6 +141,8 @@ def signature_qr(request, pk: int):
     link, token = _session_link(request)
     if link is None or link.pk != pk or signatures.link_state(link) != "open":
         raise Http404
+    if refused := _not_get(request):
+        return refused
     out = io.BytesIO()
     segno.make(signatures.link_url(token), error="m").save(
         out, kind="svg", scale=6, border=2, xmldecl=False, dark="#1f2328", title=None
@@ -142,11 +151,12 @@ def signature_qr(request, pk: int):
 
 
 @login_required
-@require_GET
 def signature_status(request, pk: int):
     """The fragment the desktop page polls every 2 s; once the signature has arrived (or the link
     expired) the fragment it returns has no trigger, and polling stops."""
     link = get_object_or_404(SignatureLink.objects.select_related("seal"), pk=pk, user=request.user)
+    if refused := _not_get(request):
+        return refused
     response = render(
         request,
         "seals/signature_status.html",
@@ -157,12 +167,13 @@ def signature_status(request, pk: int):
 
 
 @login_required
-@require_GET
 def signature_image(request, pk: int):
     """A person's own signature image (any state), for the signature page. Others: 404."""
     seal = get_object_or_404(
         Seal, pk=pk, owner=request.user, company__isnull=True, kind=Seal.Kind.SIGNATURE
     )
+    if refused := _not_get(request):
+        return refused
     if not seal.image:
         raise Http404
     return file_response(seal.image, download_name=f"signature-{seal.code}")
