@@ -90,8 +90,8 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
             desktop.get_by_role("button", name="显示二维码").click()
         qr = desktop.locator("#signature-qr img")
         qr.wait_for()
-        assert (
-            desktop.evaluate("document.querySelector('#signature-qr img').naturalWidth") > 100
+        desktop.wait_for_function(
+            "() => document.querySelector('#signature-qr img').naturalWidth > 100"
         )  # the SVG loaded
         link = desktop.locator("[data-signature-link]").inner_text().strip()
         assert "/s/" in link
@@ -108,7 +108,7 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
 
         # held sideways the hint goes and the pad gets the room
         phone.set_viewport_size({"width": 844, "height": 390})
-        phone.wait_for_function("!document.querySelector('.pad-hint').checkVisibility()")
+        phone.wait_for_function("() => !document.querySelector('.pad-hint').checkVisibility()")
         shot(phone, "phone-landscape")
         phone.set_viewport_size({"width": 390, "height": 844})
         hint.wait_for(state="visible")
@@ -145,8 +145,8 @@ def test_a_signature_drawn_on_a_phone_appears_on_the_desktop(browser, live_serve
         arrived = desktop.locator("#signature-status[data-state=arrived] img")
         arrived.wait_for(state="visible", timeout=20_000)
         assert desktop.evaluate("window.noReloadMarker") == 42
-        assert (
-            desktop.evaluate("document.querySelector('#signature-status img').naturalWidth") > 100
+        desktop.wait_for_function(
+            "() => document.querySelector('#signature-status img').naturalWidth > 100"
         )
         assert desktop.locator("#signature-qr img").count() == 0  # the used QR code is gone
         shot(desktop, "desktop-arrived")
@@ -205,8 +205,8 @@ def test_drawing_on_the_desktop_and_the_name_in_kai(browser, live_server, person
                 page.get_by_role("button", name="使用这幅签名").click()
             current = page.locator("#signature-current img")
             current.wait_for()
-            assert (
-                page.evaluate("document.querySelector('#signature-current img').naturalWidth") > 100
+            page.wait_for_function(
+                "() => document.querySelector('#signature-current img').naturalWidth > 100"
             )
             assert "实名认证后可用" in page.locator("#signature-current").inner_text()
             shot(page, "desktop-drawn-saved")
