@@ -304,6 +304,18 @@ def test_the_desktop_page_offers_three_ways_and_says_verification_is_missing(log
 
 
 @pytest.mark.django_db
+def test_a_verified_person_sees_the_verified_name_and_a_usable_signature(login, person, operator):
+    verify_person(person, operator, serial="246", name="李思思")
+    client = login(person)
+    client.post(reverse("signature_new"), {"action": "typed"})
+    seal = signature_seals(person).get()
+    assert seal.name == "李思思" and seal.usable_for_stamping
+    page = client.get(reverse("signature_new")).content.decode()
+    assert 'id="signature-unverified"' not in page and 'id="typed-unverified"' not in page
+    assert "可用于签署" in page and "实名认证后可用" not in page
+
+
+@pytest.mark.django_db
 def test_the_qr_code_encodes_the_phone_link_and_the_page_polls(login, person):
     import segno
 
