@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 from datetime import timedelta
 
 import numpy as np
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -22,6 +20,7 @@ from chop.audit.models import AuditEvent
 from chop.seals import signatures
 from chop.seals.models import Certificate, Seal, SignatureLink
 from chop.seals.signatures import SignatureError
+from tests.concurrency import at_once
 
 # --- helpers -------------------------------------------------------------------------------------
 
@@ -153,35 +152,24 @@ def test_an_unknown_token_is_a_404(person):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_phones_using_one_link_at_once_make_one_signature(person):
-    """Both threads pass the link check, then race to consume it: the conditional UPDATE lets
-    exactly one through, on SQLite and on PostgreSQL."""
+    """Both phones passed the link check (the page opened), then send at the same moment: the
+    conditional UPDATE lets exactly one through, on SQLite and on PostgreSQL."""
     link, token = signatures.start_link(person)
+    opened = signatures.open_link(token)
     png = signatures.clean_signature_png(drawing())
-    barrier = threading.Barrier(2)
-    results: list = []
 
-    def phone():
-        try:
-            opened = signatures.open_link(token)
-            barrier.wait(timeout=10)
-            seal = signatures.save_signature(person, png, origin="drawn", link=opened)
-            results.append(("ok", seal.pk))
-        except SignatureError as exc:
-            results.append(("refused", exc.status))
-        finally:
-            connection.close()
+    results = at_once(
+        2, lambda i: signatures.save_signature(person, png, origin="drawn", link=opened)
+    )
 
-    threads = [threading.Thread(target=phone) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert sorted(r[0] for r in results) == ["ok", "refused"]
-    assert [r[1] for r in results if r[0] == "refused"] == [410]
+    made = [r for r in results if isinstance(r, Seal)]
+    refused = [r for r in results if isinstance(r, SignatureError)]
+    assert len(made) == 1 and len(refused) == 1, results
+    assert refused[0].status == 410
     seals = list(signature_seals(person))
-    assert len(seals) == 1 and seals[0].status == Seal.Status.ACTIVE
+    assert [s.pk for s in seals] == [made[0].pk] and seals[0].status == Seal.Status.ACTIVE
     link.refresh_from_db()
-    assert link.used_at is not None and link.seal_id == seals[0].pk
+    assert link.used_at is not None and link.seal_id == made[0].pk
 
 
 # --- the drawing ---------------------------------------------------------------------------------
