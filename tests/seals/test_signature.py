@@ -1,4 +1,4 @@
-"""The handwritten signature (扫码签名, issue 10 §4): links, drawings, certificates, pages.
+"""The handwritten signature (扫码签名): links, drawings, certificates, pages.
 
 Images are real PNGs decoded with Pillow; the QR code is compared with the one segno makes for
 the expected address; the single use of a link is raced by two threads on the real database.

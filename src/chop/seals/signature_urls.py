@@ -1,5 +1,5 @@
-"""URLs of the seal studio part 'signature' (issue 10 §4): a person's handwritten signature,
-drawn on a phone by QR code, drawn on the desktop, or rendered from the name."""
+"""URLs of the handwritten signature (扫码签名): drawn on a phone by QR code, drawn on the desktop,
+or rendered from the name."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""The signature pages (扫码签名, issue 10 §4).
+"""The signature pages (扫码签名).
 
 Desktop, signed in: ``/seals/signature/`` offers a QR code for the phone, a pad to draw on, and
 the name in a Kai font. The QR code's token lives only in the desktop's session (the database
@@ -31,10 +31,6 @@ from .signature_forms import DrawnSignatureForm
 from .signatures import SignatureError
 
 SESSION_KEY = "chop.signature_link"
-
-
-def _per_minute() -> int:
-    return int(getattr(settings, "CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE", 30))
 
 
 # --- desktop -------------------------------------------------------------------------------------
@@ -223,7 +219,9 @@ def _rate_limited(request) -> HttpResponse | None:
     from chop.audit.events import client_ip
 
     window = ratelimit.hit(
-        f"signature-link:ip:{client_ip(request)}", limit=_per_minute(), window=60
+        f"signature-link:ip:{client_ip(request)}",
+        limit=settings.CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE,
+        window=60,
     )
     if window.allowed:
         return None

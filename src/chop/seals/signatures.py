@@ -1,5 +1,5 @@
-"""A person's handwritten signature (扫码签名, issue 10 §4): drawn on a phone through a QR link,
-drawn on the desktop, or rendered from the name in a Kai font.
+"""A person's handwritten signature (扫码签名): drawn on a phone through a QR link, drawn on the
+desktop, or rendered from the name in a Kai font.
 
 Each person has one current signature: a ``Seal(kind="signature", company=None, owner=user)``.
 A new one revokes the previous one in the same transaction, which starts by locking the person's
