@@ -195,6 +195,8 @@ CHOP_CODE_LOGIN_PER_IP_PER_HOUR = env.int("CHOP_CODE_LOGIN_PER_IP_PER_HOUR", def
 # Invitations cost an SMS each and land on a stranger's phone: per address and per company a day.
 CHOP_INVITES_PER_TARGET_PER_DAY = env.int("CHOP_INVITES_PER_TARGET_PER_DAY", default=3)
 CHOP_INVITES_PER_COMPANY_PER_DAY = env.int("CHOP_INVITES_PER_COMPANY_PER_DAY", default=100)
+# Signature links opened or posted to from one address a minute (the phone page, /s/<token>/).
+CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE = env.int("CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE", default=30)
 
 # Browser-side hardening (PRODUCT.md §7). chop.security adds the site-wide CSP and
 # Permissions-Policy; Django's SecurityMiddleware the rest. Over https (SITE_URL), cookies are

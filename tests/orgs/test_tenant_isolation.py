@@ -88,6 +88,25 @@ def _b_company_case(b) -> int:
     return b["case"].pk
 
 
+def _b_signature_link(b) -> int:
+    from chop.seals import signatures
+
+    if "signature_link" not in b:
+        b["signature_link"], _token = signatures.start_link(b["owner"])
+    return b["signature_link"].pk
+
+
+def _b_signature(b) -> int:
+    """B's owner's personal signature: a person's own, reachable by nobody else."""
+    from chop.seals.models import Seal
+
+    if "signature" not in b:
+        b["signature"] = Seal.objects.create(
+            owner=b["owner"], kind="signature", name=SECRET, status="active", image="x.png"
+        )
+    return b["signature"].pk
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -103,12 +122,17 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "seal_svg": lambda b: {"pk": _b_seal(b)},
     "seal_change_state": lambda b: {"pk": _b_seal(b)},
     "verification:deposit": lambda b: {"case_id": _b_company_case(b)},
+    "signature_qr": lambda b: {"pk": _b_signature_link(b)},
+    "signature_status": lambda b: {"pk": _b_signature_link(b)},
+    "signature_image": lambda b: {"pk": _b_signature(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
 PUBLIC_BY_DESIGN = {
     "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
     "static_files": "collected static files, public to everyone",
+    "signature_phone": "a 43-character secret shown only as the person's QR code, single-use "
+    "and valid 10 minutes; holding it is the proof (only its hash is stored)",
     "pki": "the platform CA's certificates, CRLs, OCSP and TSA: public by design, named in every "
     "certificate; they hold no company data beyond what the certificates already publish",
 }

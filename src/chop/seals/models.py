@@ -172,3 +172,34 @@ class Seal(models.Model):
     def usable_for_stamping(self) -> bool:
         """Only an active seal with a certificate may be chosen for stamping (PRODUCT.md §2)."""
         return self.status == self.Status.ACTIVE and self.certificate_id is not None
+
+
+class SignatureLink(models.Model):
+    """A short-lived, single-use link that lets a person draw their signature on a phone (扫码签名).
+
+    The desktop shows it as a QR code; whoever holds the token may submit one drawing for
+    ``user``, so only a hash of the token is stored (a database leak reveals no usable link).
+    Using it is one conditional UPDATE (``used_at IS NULL AND expires_at > now``): of two phones
+    submitting at once, exactly one wins. A newer link of the same user cancels older unused ones
+    by moving their ``expires_at`` to the moment it was made.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signature_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"))
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    seal = models.ForeignKey(
+        Seal, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("signature link")
+        verbose_name_plural = _("signature links")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "used_at"], name="signature_link_user_used")]
+
+    def __str__(self) -> str:
+        return f"signature link {self.pk} of user {self.user_id}"

@@ -166,6 +166,10 @@ def _after_person_approved(case: PersonVerification, *, operator) -> None:
         user.name = case.name
         user.save(update_fields=["name"])
     notify.person_decided(case)
+    # Signatures the person made before being verified now get their person certificate.
+    from chop.seals import signatures
+
+    signatures.person_verified(user, case.name, case.id_number, by=operator)
     # A company waiting for this person as its legal representative can now proceed.
     waiting = CompanyVerification.objects.filter(
         state=State.PENDING_AUTHORITY,
