@@ -229,7 +229,9 @@ def _dilate(a: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def extract_ink(photo: bytes | str | os.PathLike[str], color: str = "red") -> ExtractedSeal:
+def extract_ink(
+    photo: bytes | str | os.PathLike[str], color: str = "red", *, straighten: bool = False
+) -> ExtractedSeal:
     """Extract the red or blue seal impression from a photo or scan (PNG, JPEG or WebP bytes or
     a path) as a cropped RGBA PNG with a transparent, anti-aliased background.
 
