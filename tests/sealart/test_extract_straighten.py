@@ -139,3 +139,15 @@ def test_an_oval_seal_stays_oval_and_is_turned_upright():
     fy, fx = np.nonzero(flat > 0.5)
     assert ratio == pytest.approx(np.ptp(fx) / np.ptp(fy), rel=0.04)
     assert aligned_iou(out, flat) >= 0.85
+
+
+def test_cli_straighten_writes_the_same_png(tmp_path):
+    from chop.sealart.cli import main
+
+    photo, _ = make_photo("official", "red", 0.08, (1.0, 0.8), (248, 242, 225), 21)
+    src = tmp_path / "photo.jpg"
+    src.write_bytes(photo)
+    out = tmp_path / "seal.png"
+    assert main(["extract", str(src), "-o", str(out), "--straighten"]) == 0
+    assert out.read_bytes() == extract_ink(photo, straighten=True).png
+    assert out.read_bytes() != extract_ink(photo).png
