@@ -102,7 +102,9 @@ def _photo_of(alpha: np.ndarray, *, angle: float, color=(224, 32, 27), seed: int
     paper = np.array((246, 236, 210), np.float32) * grad
     ink = np.array(color, np.float32) / 255
     photo = paper * (1 - a[..., None] * (1 - ink))
-    img = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1))
+    img = Image.fromarray(np.clip(photo, 0, 255).astype(np.uint8)).filter(
+        ImageFilter.GaussianBlur(1)
+    )
     arr = np.asarray(img, np.float32) + rng.normal(0, 3, (h, w, 3))
     buf = io.BytesIO()
     Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=85)

@@ -43,13 +43,18 @@ def test_non_operators_get_404_everywhere(company, keeper, login):
         c = login(user, company)
         assert c.get(QUEUE).status_code == 404
         assert c.get(reverse("seal_review", args=[seal.pk])).status_code == 404
-        assert c.post(reverse("seal_review", args=[seal.pk]), {"decision": "approve"}).status_code == 404
+        assert (
+            c.post(reverse("seal_review", args=[seal.pk]), {"decision": "approve"}).status_code
+            == 404
+        )
         assert c.get(reverse("seal_review_file", args=[seal.pk, "photo"])).status_code == 404
     seal.refresh_from_db()
     assert seal.status == "pending"
 
 
-def test_queue_lists_extracted_uploads_oldest_first(company, keeper, operator, login, settings, verified_company, make_user):
+def test_queue_lists_extracted_uploads_oldest_first(
+    company, keeper, operator, login, settings, verified_company, make_user
+):
     c = login(operator)
     empty = c.get(QUEUE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No uploaded seals are waiting for review." in empty
@@ -70,7 +75,9 @@ def test_queue_lists_extracted_uploads_oldest_first(company, keeper, operator, l
     assert reverse("seal_review_queue") in vq and '<span class="badge warn">2</span>' in vq
 
 
-def test_review_page_shows_the_verified_name_and_uscc_beside_the_image(company, keeper, operator, login):
+def test_review_page_shows_the_verified_name_and_uscc_beside_the_image(
+    company, keeper, operator, login
+):
     seal = upload_now(company, keeper, kind="official")
     c = login(operator)
     html = c.get(reverse("seal_review", args=[seal.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -129,14 +136,18 @@ def test_a_seal_still_extracting_cannot_be_decided(company, keeper, operator, se
     assert seal.status == "pending"
 
 
-def test_second_operator_on_a_stale_page_gets_the_translated_message(company, keeper, operator, make_user, login):
+def test_second_operator_on_a_stale_page_gets_the_translated_message(
+    company, keeper, operator, make_user, login
+):
     seal = upload_now(company, keeper, kind="official")
     other = make_user("审核员二", is_staff=True)
     a, b = login(operator), login(other)
     url = reverse("seal_review", args=[seal.pk])
     assert a.get(url).status_code == 200 and b.get(url).status_code == 200  # both open the page
     assert a.post(url, {"decision": "approve"}).status_code == 302
-    r = b.post(url, {"decision": "reject", "reason": "看不清"}, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    r = b.post(
+        url, {"decision": "reject", "reason": "看不清"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
     assert "the page was out of date. Nothing was changed." in r.content.decode()
     seal.refresh_from_db()
     assert seal.status == "active" and seal.reviewed_by == operator
@@ -176,6 +187,9 @@ def test_concurrent_decisions_on_postgres_one_wins(verified_company, make_user):
     assert failed[0].code == "wrong_state"
     seal.refresh_from_db()
     assert Seal.objects.filter(company=company, kind="official", status="active").count() == 1
-    assert AuditEvent.objects.filter(
-        action__in=["seal.approved", "seal.rejected"], object_id=str(seal.pk)
-    ).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action__in=["seal.approved", "seal.rejected"], object_id=str(seal.pk)
+        ).count()
+        == 1
+    )

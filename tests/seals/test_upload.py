@@ -49,7 +49,10 @@ def test_upload_form_defaults_to_the_company_name(keeper_client, company):
     assert page.status_code == 200
     html = page.content.decode()
     assert f'value="{company.name}"' in html
-    assert 'enctype="multipart/form-data"' in html and 'accept="image/png,image/jpeg,image/webp"' in html
+    assert (
+        'enctype="multipart/form-data"' in html
+        and 'accept="image/png,image/jpeg,image/webp"' in html
+    )
 
 
 def test_upload_extracts_a_transparent_seal_pending_review(keeper_client, company, keeper):
@@ -106,7 +109,9 @@ def test_while_extracting_the_page_polls_with_htmx(keeper_client, company, keepe
 
 
 def test_blue_ink_and_a_custom_seal_with_its_purpose(keeper_client, company):
-    data = form_data(kind="custom", purpose="质检专用章", color="blue", photo=photo_file(stamp_photo("blue")))
+    data = form_data(
+        kind="custom", purpose="质检专用章", color="blue", photo=photo_file(stamp_photo("blue"))
+    )
     assert keeper_client.post(URL, data).status_code == 302
     seal = Seal.objects.get(origin="uploaded")
     assert seal.kind == "custom" and seal.spec["upload"]["purpose"] == "质检专用章"
@@ -151,7 +156,9 @@ def test_no_ink_revokes_the_upload_with_the_explained_reason(keeper_client, comp
     ],
     ids=["html", "png-polyglot", "jpeg-zip", "42MP", "over-20MB", "truncated"],
 )
-def test_refused_photos_keep_nothing_and_say_why(keeper_client, company, settings, name, make, message):
+def test_refused_photos_keep_nothing_and_say_why(
+    keeper_client, company, settings, name, make, message
+):
     before = _media_files(settings)
     response = keeper_client.post(
         URL, form_data(photo=photo_file(make(), name)), HTTP_ACCEPT_LANGUAGE="en"
@@ -168,7 +175,9 @@ def test_refused_photos_keep_nothing_and_say_why(keeper_client, company, setting
 def test_decompression_bomb_is_refused(keeper_client, company, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000_000)
     data = _png(Image.new("1", (3000, 3000), 1))
-    response = keeper_client.post(URL, form_data(photo=photo_file(data, "bomb.png")), HTTP_ACCEPT_LANGUAGE="en")
+    response = keeper_client.post(
+        URL, form_data(photo=photo_file(data, "bomb.png")), HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400 and "too large to open safely" in response.content.decode()
     assert not Seal.objects.filter(origin="uploaded").exists()
 
@@ -177,7 +186,10 @@ def test_custom_seal_needs_a_purpose_and_may_not_imitate_the_official_seal(keepe
     r = keeper_client.post(URL, form_data(kind="custom", purpose=""), HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400 and "Enter the purpose text" in r.content.decode()
     r = keeper_client.post(URL, form_data(kind="custom", purpose="公章"), HTTP_ACCEPT_LANGUAGE="en")
-    assert r.status_code == 400 and "Only the official seal may read as an official seal" in r.content.decode()
+    assert (
+        r.status_code == 400
+        and "Only the official seal may read as an official seal" in r.content.decode()
+    )
     assert not Seal.objects.filter(origin="uploaded").exists()
 
 
@@ -230,7 +242,9 @@ def test_another_companys_upload_is_404(keeper_client, company, verified_company
         assert c.get(reverse(name, args=[seal.pk])).status_code == 404
     # a member of the uploading company who may not make seals: 403
     member = company.memberships.get(role=Role.MEMBER).user
-    assert login(member, company).get(reverse("seal_upload_photo", args=[seal.pk])).status_code == 403
+    assert (
+        login(member, company).get(reverse("seal_upload_photo", args=[seal.pk])).status_code == 403
+    )
 
 
 def test_unverified_company_and_personal_space_are_told_what_to_do(make_company, make_user, login):
@@ -239,7 +253,7 @@ def test_unverified_company_and_personal_space_are_told_what_to_do(make_company,
     page = login(owner, company).get(URL, HTTP_ACCEPT_LANGUAGE="en")
     assert page.status_code == 200 and 'data-testid="upload-not-ready"' in page.content.decode()
     assert "once the company is verified" in page.content.decode()
-    assert "<form method=\"post\" enctype" not in page.content.decode()
+    assert '<form method="post" enctype' not in page.content.decode()
     assert login(owner, company).post(URL, form_data()).status_code == 200
     assert not Seal.objects.filter(origin="uploaded").exists()
     personal = login(owner).get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -61,7 +61,9 @@ def commit_per_request(monkeypatch):
     monkeypatch.setattr(Client, "request", request_then_commit)
 
 
-def upload_now(company, by, *, kind="contract", name=None, color="red", data=None, straighten=False):
+def upload_now(
+    company, by, *, kind="contract", name=None, color="red", data=None, straighten=False
+):
     """Upload through the service and run the extraction as the worker would; the seal, fresh."""
     from django.core.files.base import ContentFile
     from django.test import TestCase

@@ -56,4 +56,6 @@ def decide(seal: Seal, *, approve: bool, by, reason: str = "", request=None) -> 
             _("The seal is still being extracted from the photo; try again in a moment."),
             code="not_extracted",
         )
-    return change_state(seal, "approve" if approve else "reject", by=by, reason=reason, request=request)
+    return change_state(
+        seal, "approve" if approve else "reject", by=by, reason=reason, request=request
+    )

@@ -77,7 +77,9 @@ def seal_review(request, pk: int):
                 return redirect("seal_review", pk=seal.pk)
             messages.success(
                 request,
-                _("Approved: the seal is active.") if approve else _("Rejected: the seal is revoked."),
+                _("Approved: the seal is active.")
+                if approve
+                else _("Rejected: the seal is revoked."),
             )
             return redirect("seal_review_queue")
     return render(
@@ -113,4 +115,3 @@ def seal_review_file(request, pk: int, which: str):
     response = file_response(f, download_name=f"seal-{seal.code}-{which}")
     response["Cache-Control"] = "private, max-age=300"
     return response
-

@@ -124,7 +124,9 @@ def start_upload(
     cert = company_certificate(company)
     if cert is None:
         raise UploadRefused(
-            _("The company has no valid certificate yet; it is issued when the company is verified.")
+            _(
+                "The company has no valid certificate yet; it is issued when the company is verified."
+            )
         )
     seal = Seal(
         company=company,
@@ -175,7 +177,11 @@ def _enqueue(seal_id: int) -> None:
 
 
 def is_extracting(seal: Seal) -> bool:
-    return seal.origin == Seal.Origin.UPLOADED and seal.status == Seal.Status.PENDING and not seal.image
+    return (
+        seal.origin == Seal.Origin.UPLOADED
+        and seal.status == Seal.Status.PENDING
+        and not seal.image
+    )
 
 
 def failure_code(seal: Seal) -> str | None:
@@ -214,7 +220,11 @@ def run_extraction(seal_id: int) -> str:
         current.image.save(png.name, png, save=False)
         current.spec = {
             **(current.spec or {}),
-            "upload": {**options, "box": [int(v) for v in result.box], "size": [int(v) for v in result.size]},
+            "upload": {
+                **options,
+                "box": [int(v) for v in result.box],
+                "size": [int(v) for v in result.size],
+            },
         }
         try:
             current.save()
