@@ -81,6 +81,9 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
     try:
         page.goto(base + "/seals/upload/")
         assert page.locator("#id_name").input_value() == company.name
+        assert not page.locator("#id_purpose").is_visible()  # only for an "other" seal
+        page.select_option("#id_kind", "custom")
+        assert page.locator("#id_purpose").is_visible()
         page.select_option("#id_kind", "official")
         page.check("#id_straighten")
         page.set_input_files("#id_photo", str(photo))
@@ -144,3 +147,35 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
         _both_sizes(page, shot, "seals-after-approval")
     finally:
         keeper_ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_without_a_seal_is_refused_with_the_reason(
+    browser, live_server, verified_company, make_user, tmp_path, shot
+):
+    from .upload_photos import plain_photo
+
+    keeper = make_user("印章管理员")
+    company = verified_company(members={keeper: Role.SEAL_KEEPER})
+    photo = tmp_path / "blank.jpg"
+    photo.write_bytes(plain_photo())
+    base = live_server.url
+    ctx = _context(browser, base, keeper, company, size=PHONE)
+    page = ctx.new_page()
+    try:
+        page.goto(base + "/seals/upload/")
+        page.set_input_files("#id_photo", str(photo))
+        with page.expect_navigation():
+            page.locator("#upload-form button[type=submit]").click()
+        page.locator('[data-state="failed"]').wait_for()
+        reason = page.locator('[data-testid="failure-reason"]').inner_text()
+        assert "照片中未找到所选颜色的印迹" in reason
+        shot(page, "upload-refused-phone")
+        with page.expect_navigation():
+            page.locator('[data-state="failed"] a.button').click()
+        assert page.url.endswith("/seals/upload/")
+    finally:
+        ctx.close()
+    seal = Seal.objects.get(company=company, origin="uploaded")
+    assert seal.status == "revoked" and seal.spec["upload"]["error"] == "no_ink"
