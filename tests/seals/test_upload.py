@@ -207,6 +207,20 @@ def test_a_failing_write_leaves_no_row_and_no_file(keeper_client, company, setti
     assert _media_files(settings) == before
 
 
+def test_a_company_cannot_flood_the_review_queue(keeper_client, company, settings, monkeypatch):
+    from chop.seals import upload
+
+    monkeypatch.setattr(upload, "MAX_WAITING", 2)
+    for _ in range(2):
+        assert keeper_client.post(URL, form_data()).status_code == 302
+    before = _media_files(settings)
+    r = keeper_client.post(URL, form_data(), HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400
+    assert "2 uploaded seals are already waiting for review" in r.content.decode()
+    assert Seal.objects.filter(origin="uploaded").count() == 2
+    assert _media_files(settings) == before
+
+
 # ---------------------------------------------------------------------------------- who may
 
 

@@ -45,6 +45,9 @@ UPLOAD_KINDS = (
     Seal.Kind.CUSTOM,
 )
 COLORS = ("red", "blue")
+# uploads of one company waiting for extraction or review at once: each costs an operator's time
+# and a second of a worker, so a keeper cannot flood the queue
+MAX_WAITING = 10
 # markers of another file hidden after the image's own end (an HTML page, a script, an archive,
 # a PDF): such a polyglot is refused outright rather than silently cut off by re-encoding
 _POLYGLOT_MARKERS = (
@@ -146,6 +149,19 @@ def start_upload(
     )
     try:
         with transaction.atomic():
+            # the company row lock serialises its uploads, so the cap holds under concurrency
+            type(company).objects.select_for_update().filter(pk=company.pk).first()
+            waiting = Seal.objects.filter(
+                company=company, origin=Seal.Origin.UPLOADED, status=Seal.Status.PENDING
+            ).count()
+            if waiting >= MAX_WAITING:
+                raise UploadRefused(
+                    _(
+                        "%(n)d uploaded seals are already waiting for review; upload more once "
+                        "the operator has decided on them."
+                    )
+                    % {"n": waiting}
+                )
             seal.source_image.save(photo.name, photo, save=False)
             seal.save()
             record(
