@@ -278,3 +278,33 @@ def _png(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")
     return buf.getvalue()
+
+
+def _encoded(fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "kw"),
+    [("PNG", {}), ("JPEG", {}), ("JPEG", {"progressive": True}), ("WEBP", {})],
+    ids=["png", "jpeg", "progressive-jpeg", "webp"],
+)
+def test_the_image_end_is_found_by_walking_the_format(fmt, kw):
+    """A trailer that repeats the end marker (IEND, FFD9) cannot pass for the image's end."""
+    from chop.seals.upload import appended_payload
+
+    data = _encoded(fmt, **kw)
+    assert not appended_payload(data)
+    assert not appended_payload(data + b"\x00\x00\r\n")
+    assert appended_payload(data + b"<html><script>x()</script></html>IEND\xae\x42\x60\x82")
+    assert appended_payload(data + b"<svg onload=alert(1)>\xff\xd9")
+
+
+def test_a_phone_trailer_after_a_jpeg_is_not_a_polyglot():
+    """Motion photos append a video after the JPEG: allowed (re-encoding drops it anyway)."""
+    from chop.seals.upload import appended_payload
+
+    assert not appended_payload(stamp_photo() + b"\x00\x00\x00\x18ftypmp42" + bytes(200))
+    assert appended_payload(stamp_photo() + b"MZ\x90\x00" + bytes(60))

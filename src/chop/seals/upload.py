@@ -73,28 +73,66 @@ class UploadRefused(Exception):
 
 
 def appended_payload(data: bytes) -> bool:
-    """Whether ``data`` (a PNG, JPEG or WebP file) carries something after the image's own end.
+    """Whether ``data`` (a PNG, JPEG or WebP file) carries another file after the image's end.
 
-    PNG ends with its IEND chunk, WebP's RIFF header gives its length; anything after that is
-    not image. A JPEG ends at its last EOI marker, but phones append harmless trailers (motion
-    photos put a video there), so for JPEG only a trailer that looks like markup, script, an
-    archive, a PDF or a program counts.
+    The end is found by walking the format (PNG chunks up to IEND, JPEG segments and entropy-
+    coded data up to EOI, WebP's RIFF length), so an ``IEND`` or ``FFD9`` written inside the
+    appended file cannot hide it. For PNG and WebP anything after the end counts. Phones append
+    harmless trailers to JPEGs (motion photos put a video there), so for JPEG only a trailer
+    that looks like markup, a script, an archive, a PDF or a program counts. An image whose end
+    cannot be found is left to the decoder, which refuses it as unreadable.
     """
-    tail = b""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        end = data.rfind(b"IEND")
-        tail = data[end + 8 :] if end >= 0 else b""  # "IEND" + 4-byte CRC
-        return bool(tail.strip(b"\x00\r\n\t "))
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        size = int.from_bytes(data[4:8], "little") + 8
-        tail = data[size:]
-        return bool(tail.strip(b"\x00\r\n\t "))
-    if data.startswith(b"\xff\xd8\xff"):
-        end = data.rfind(b"\xff\xd9")
-        tail = data[end + 2 :] if end >= 0 else b""
+    end = _image_end(data)
+    if end is None:
+        return False
+    tail = data[end:]
+    if not tail.strip(b"\x00\r\n\t "):
+        return False
+    if data.startswith(b"\xff\xd8"):
         low = tail.lower()
-        return any(m in low for m in _POLYGLOT_MARKERS) or low.startswith(b"mz")
-    return False
+        return any(m in low for m in _POLYGLOT_MARKERS) or low.lstrip().startswith(b"mz")
+    return True
+
+
+def _image_end(data: bytes) -> int | None:
+    """Offset just after the image's own last byte, or ``None`` if the structure is broken."""
+    n = len(data)
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        i = 8
+        while i + 12 <= n:
+            length = int.from_bytes(data[i : i + 4], "big")
+            kind = data[i + 4 : i + 8]
+            i += 12 + length
+            if kind == b"IEND":
+                return i if i <= n else None
+        return None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return int.from_bytes(data[4:8], "little") + 8
+    if data.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 2 <= n:
+            if data[i] != 0xFF:
+                return None
+            marker = data[i + 1]
+            if marker == 0xD9:
+                return i + 2
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+                i += 2
+                continue
+            if i + 4 > n:
+                return None
+            length = int.from_bytes(data[i + 2 : i + 4], "big")
+            i += 2 + length
+            if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
+                while i + 1 < n:
+                    if data[i] == 0xFF and data[i + 1] != 0 and not 0xD0 <= data[i + 1] <= 0xD7:
+                        break
+                    i += 1
+        return None
+    return None
 
 
 def company_certificate(company) -> Certificate | None:
