@@ -88,12 +88,28 @@ def test_straightening_undoes_the_perspective(case):
     assert straight.size == Image.open(io.BytesIO(straight.png)).size
 
 
-def _photo_of(alpha: np.ndarray, *, angle: float, color=(224, 32, 27), seed: int = 1) -> bytes:
-    """A plain photo of ``alpha`` stamped at ``angle`` degrees (counter-clockwise): paper tint,
-    a lighting gradient, blur, noise, JPEG."""
+def _photo_of(
+    alpha: np.ndarray, *, angle: float, color=(224, 32, 27), seed: int = 1, jitter: float = 0.0
+) -> bytes:
+    """A plain photo of ``alpha`` stamped at ``angle`` degrees (counter-clockwise), seen in
+    perspective when ``jitter`` > 0 (corners moved by up to that share of the seal's size):
+    paper tint, a lighting gradient, blur, noise, JPEG."""
+    from .test_extract import _perspective_coeffs
+
     rng = np.random.default_rng(seed)
     seal = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
     seal = seal.rotate(angle, Image.Resampling.BICUBIC, expand=True)
+    if jitter:
+        sw, sh = seal.size
+        src = [(0, 0), (sw, 0), (sw, sh), (0, sh)]
+        j = jitter * sw
+        dst = [(100 + x + rng.uniform(-j, j), 100 + y + rng.uniform(-j, j)) for x, y in src]
+        seal = seal.transform(
+            (sw + 200, sh + 200),
+            Image.Transform.PERSPECTIVE,
+            _perspective_coeffs(src, dst),
+            Image.Resampling.BICUBIC,
+        )
     w, h = 1400, 1100
     a = np.zeros((h, w), np.float32)
     y0, x0 = (h - seal.height) // 2, (w - seal.width) // 2
@@ -153,3 +169,16 @@ def test_cli_straighten_writes_the_same_png(tmp_path):
     assert main(["extract", str(src), "-o", str(out), "--straighten"]) == 0
     assert out.read_bytes() == extract_ink(photo, straighten=True).png
     assert out.read_bytes() != extract_ink(photo).png
+
+
+def test_a_seal_without_a_star_gets_the_affine_correction():
+    """No star, no centre mark: the outline is still made round and the seal upright."""
+    spec = SealSpec(kind=SealKind.CONTRACT, name="北京示例贸易有限公司", size_mm=42, star=False)
+    flat = _flat(spec)
+    photo = _photo_of(flat, angle=0, seed=8, jitter=0.06)
+    plain = _alpha(extract_ink(photo).png)
+    straight = _alpha(extract_ink(photo, straighten=True).png)
+    before, after = aligned_iou(plain, flat), aligned_iou(straight, flat)
+    print(f"IoU with the flat seal, no star, warped: {before:.3f} → {after:.3f}")
+    assert roundness(straight) >= max(0.97, roundness(plain))
+    assert after > before + 0.1
