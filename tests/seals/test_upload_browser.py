@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from chop.orgs.models import Role
 from chop.seals.models import Seal
@@ -113,7 +114,13 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
     op_ctx = _context(browser, base, operator)
     op = op_ctx.new_page()
     try:
-        op.goto(base + "/operator/seals/")
+        op.goto(base + reverse("verification:queue"))
+        link = op.locator('[data-testid="seal-review-link"]')
+        assert link.locator(".badge").inner_text() == "1"
+        shot(op, "verification-queue-link-desktop")
+        with op.expect_navigation():
+            link.locator("a").click()
+        assert op.url == base + "/operator/seals/"
         row = op.locator(f'a[href="/operator/seals/{seal.pk}/"]')
         assert company.name in row.inner_text()
         _both_sizes(op, shot, "review-queue")
