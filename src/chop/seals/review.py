@@ -1,4 +1,4 @@
-"""The operator's review of uploaded seal impressions (issue 10 §3).
+"""The operator's review of uploaded seal impressions.
 
 An uploaded seal is pending until a platform operator compares its extracted image with the
 company's verified name and approves or rejects it. The decision itself is

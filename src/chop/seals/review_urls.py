@@ -1,4 +1,4 @@
-"""URLs of the seal studio part 'review' (issue 10 §3): the operator console for uploads."""
+"""URLs of the operator console for uploaded seal impressions."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""URLs of the seal studio part 'upload' (issue 10 §3): upload a stamped impression."""
+"""URLs of the local upload of a stamped impression (本地上传)."""
 
 from django.urls import path
 
