@@ -308,3 +308,32 @@ def test_a_phone_trailer_after_a_jpeg_is_not_a_polyglot():
 
     assert not appended_payload(stamp_photo() + b"\x00\x00\x00\x18ftypmp42" + bytes(200))
     assert appended_payload(stamp_photo() + b"MZ\x90\x00" + bytes(60))
+
+
+def test_an_unexpected_extraction_error_revokes_with_a_plain_reason(
+    keeper_client, company, monkeypatch
+):
+    import chop.sealart
+
+    def crash(*args, **kwargs):
+        raise MemoryError("worker out of memory")
+
+    monkeypatch.setattr(chop.sealart, "extract_ink", crash)
+    response = keeper_client.post(URL, form_data())
+    seal = Seal.objects.get(origin="uploaded")
+    assert seal.status == "revoked" and seal.spec["upload"]["error"] == "extract_failed"
+    page = keeper_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The photo could not be processed. Upload it again, or another photo." in page
+
+
+def test_a_seal_revoked_while_extracting_is_left_alone(keeper_client, company, keeper, settings):
+    from chop.seals.lifecycle import change_state
+    from chop.seals.upload import run_extraction
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    keeper_client.post(URL, form_data())
+    seal = Seal.objects.get(origin="uploaded")
+    change_state(seal, "revoke", by=keeper, reason="传错了照片")
+    assert run_extraction(seal.pk) == "skipped"
+    seal.refresh_from_db()
+    assert seal.status == "revoked" and not seal.image and seal.status_reason == "传错了照片"
