@@ -68,6 +68,18 @@ def _b_seal(b) -> int:
     return b["seal"].pk
 
 
+def _b_upload(b) -> int:
+    """An uploaded impression of B's, pending review (the upload and review pages show only
+    uploaded seals, so a generated one would be a 404 for the wrong reason)."""
+    from chop.seals.models import Seal
+
+    if "upload" not in b:
+        b["upload"] = Seal.objects.create(
+            company=b["company"], kind="contract", name=SECRET, origin="uploaded"
+        )
+    return b["upload"].pk
+
+
 def _b_company_case(b) -> int:
     from chop.verification.models import CompanyVerification
 
@@ -125,6 +137,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "signature_qr": lambda b: {"pk": _b_signature_link(b)},
     "signature_status": lambda b: {"pk": _b_signature_link(b)},
     "signature_image": lambda b: {"pk": _b_signature(b)},
+    "seal_upload_status": lambda b: {"pk": _b_upload(b)},
+    "seal_upload_photo": lambda b: {"pk": _b_upload(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -147,6 +161,8 @@ OPERATOR_ONLY: dict[str, Callable] = {
         "pk": _b_company_case(b),
         "field": "licence",
     },
+    "seal_review": lambda b: {"pk": _b_upload(b)},
+    "seal_review_file": lambda b: {"pk": _b_upload(b), "which": "photo"},
 }
 
 # Patterns without arguments, and what they show. Every one of them, listed or not, is also

@@ -1,5 +1,5 @@
 """Command line: ``python -m chop.sealart draw ... -o seal.png|svg|pdf``, ``... gallery DIR`` and
-``... extract PHOTO -o seal.png [--color red|blue]`` (the same :func:`extract_ink` the app calls)."""
+``... extract PHOTO -o seal.png [--color red|blue] [--straighten]`` (the same :func:`extract_ink` the app calls)."""
 
 from __future__ import annotations
 
@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("photo", help="PNG, JPEG or WebP photo of the stamped impression")
     e.add_argument("--color", default="red", choices=["red", "blue"], help="ink colour")
     e.add_argument("-o", "--output", required=True, help="output .png (RGBA)")
+    e.add_argument(
+        "--straighten",
+        action="store_true",
+        help="undo the perspective of a round seal photographed at an angle; turn it upright",
+    )
     return p
 
 
@@ -107,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     code="output_format",
                     format=Path(args.output).suffix.lower(),
                 )
-            result = extract_ink(args.photo, color=args.color)
+            result = extract_ink(args.photo, color=args.color, straighten=args.straighten)
             Path(args.output).write_bytes(result.png)
             w, h = result.size
             print(f"{args.output} ({w}×{h} px, cropped at {result.box[0]},{result.box[1]})")

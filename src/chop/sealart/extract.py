@@ -23,8 +23,10 @@ Detection runs on a ~1000 px copy; only the crop is processed at full resolution
 
 Output colour: the ink is re-coloured to the engine's own seal red or blue (``spec.NAMED_COLORS``)
 so an uploaded seal looks like a generated one when stamped; the impression's texture (faded
-patches, uneven pressure) survives in the alpha channel. Straightening is not done (the seal is
-kept as photographed; a perspective-warped seal is cropped, not rectified).
+patches, uneven pressure) survives in the alpha channel.
+
+Straightening (``straighten=True``, off by default) rectifies a round seal photographed at an
+angle and turns any seal upright: see :func:`_straightened`. ``box`` stays the crop in the photo.
 """
 
 from __future__ import annotations
@@ -68,10 +70,15 @@ class ExtractedSeal:
     png: bytes
     box: tuple[int, int, int, int]
     color: str
+    straightened: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
-        return (self.box[2] - self.box[0], self.box[3] - self.box[1])
+        """Width and height of the PNG (straightening changes them from the box's)."""
+        if not self.straightened:
+            return (self.box[2] - self.box[0], self.box[3] - self.box[1])
+        with Image.open(io.BytesIO(self.png)) as img:
+            return img.size
 
 
 def _open(photo: bytes | str | os.PathLike[str]) -> Image.Image:
@@ -229,9 +236,14 @@ def _dilate(a: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def extract_ink(photo: bytes | str | os.PathLike[str], color: str = "red") -> ExtractedSeal:
+def extract_ink(
+    photo: bytes | str | os.PathLike[str], color: str = "red", *, straighten: bool = False
+) -> ExtractedSeal:
     """Extract the red or blue seal impression from a photo or scan (PNG, JPEG or WebP bytes or
     a path) as a cropped RGBA PNG with a transparent, anti-aliased background.
+
+    ``straighten=True`` also undoes the perspective of a round seal photographed at an angle and
+    turns a crooked impression upright (:func:`_straightened`).
 
     Raises :class:`InkExtractError` (``photo_*`` codes for unusable files, ``no_ink`` when no
     impression of that colour is found)."""
@@ -308,12 +320,209 @@ def extract_ink(photo: bytes | str | os.PathLike[str], color: str = "red") -> Ex
     pad = max(2, round(max(cw, ch) * 0.02))
     bx0, bx1 = max(0, xs.min() - pad), min(cw, xs.max() + 1 + pad)
     by0, by1 = max(0, ys.min() - pad), min(ch, ys.max() + 1 + pad)
-    a8 = np.round(alpha[by0:by1, bx0:bx1] * 255).astype(np.uint8)
-    out = Image.new("RGBA", (bx1 - bx0, by1 - by0), (*NAMED_COLORS[color], 0))
+    box = (int(x0 + bx0), int(y0 + by0), int(x0 + bx1), int(y0 + by1))
+    alpha = alpha[by0:by1, bx0:bx1]
+    if straighten:
+        alpha = _straightened(alpha)
+    a8 = np.round(alpha * 255).astype(np.uint8)
+    out = Image.new("RGBA", (a8.shape[1], a8.shape[0]), (*NAMED_COLORS[color], 0))
     out.putalpha(Image.fromarray(a8))
     buf = io.BytesIO()
     out.save(buf, format="PNG", compress_level=3)
-    return ExtractedSeal(buf.getvalue(), (x0 + bx0, y0 + by0, x0 + bx1, y0 + by1), color)
+    return ExtractedSeal(buf.getvalue(), box, color, straightened=straighten)
+
+
+# --- straightening -------------------------------------------------------------------------------
+
+STRAIGHTEN_SIDE = 320  # longer side of the copy on which outline, centre and symmetry are measured
+ROUND_MIN_RATIO = 0.8  # an outline at least this round is a round seal seen at an angle
+ALREADY_ROUND = 0.985  # ... and one this round was photographed from straight above
+MAX_TILT_DEG = 30.0  # rotations searched either side of upright
+SYMMETRY_SIDE = 200  # side of the blurred copy on which the mirror symmetry is scored
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """The impression's outline filled in: the ink, closed by a small dilation, plus every hole
+    not reachable from the border (the paper inside the ring)."""
+    closed = _dilate(mask, 5)
+    labels, count = _components(~closed)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return ~np.isin(labels, border[border > 0])
+
+
+def _centre_mark(ink: np.ndarray, c: np.ndarray, radius: float) -> np.ndarray | None:
+    """Where the seal's centre is in the photo: the centroid of the star (a solid ink blob,
+    smaller than half the seal, whose centroid lies near the outline's centre), or ``None`` for
+    a seal without one. Under perspective the outline's centre is not the image of the seal's
+    centre; the star's is (to second order in the star's size)."""
+    labels, count = _components(ink)
+    if count == 0:
+        return None
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    n = np.bincount(lab, minlength=count + 1).astype(np.float64)
+    n[0] = 1
+    mx = np.bincount(lab, xs, minlength=count + 1) / n
+    my = np.bincount(lab, ys, minlength=count + 1) / n
+    best, best_d = None, 0.25 * radius
+    for k in range(1, count + 1):
+        if n[k] < 0.01 * radius * radius:
+            continue
+        sel = lab == k
+        extent = max(np.ptp(xs[sel]), np.ptp(ys[sel]))
+        d = float(np.hypot(mx[k] - c[0], my[k] - c[1]))
+        if extent < radius and d < best_d:
+            best, best_d = np.array([mx[k], my[k]]), d
+    return best
+
+
+def _ellipse(conic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and shape matrix Q of the ellipse ``x'Cx = 0`` (3×3 conic): ``(x-c)'Q⁻¹(x-c) = 1``."""
+    a, b, d = conic[:2, :2], conic[:2, 2], conic[2, 2]
+    centre = -np.linalg.solve(a, b)
+    k = float(b @ np.linalg.solve(a, b) - d)
+    return centre, np.linalg.inv(a) * k
+
+
+def _sym_root(q: np.ndarray) -> np.ndarray:
+    """``det(Q)^¼ · Q^-½``: maps the ellipse of shape Q to the circle of the same area, with no
+    rotation added (a symmetric matrix)."""
+    vals, vecs = np.linalg.eigh(q)
+    return np.sqrt(np.sqrt(np.linalg.det(q))) * (vecs @ np.diag(vals**-0.5) @ vecs.T)
+
+
+def _rotation3(deg: float) -> np.ndarray:
+    t = np.deg2rad(deg)
+    return np.array([[np.cos(t), -np.sin(t), 0], [np.sin(t), np.cos(t), 0], [0, 0, 1.0]])
+
+
+def _apply(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    p = np.c_[pts, np.ones(len(pts))] @ h.T
+    return p[:, :2] / p[:, 2:3]
+
+
+def _warp(
+    a: Image.Image,
+    h: np.ndarray,
+    size: tuple[int, int],
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
+) -> Image.Image:
+    """``a`` mapped by the homography ``h`` (input → output pixels) onto a ``size`` canvas."""
+    inv = np.linalg.inv(h)
+    inv = inv / inv[2, 2]
+    return a.transform(size, Image.Transform.PERSPECTIVE, tuple(inv.ravel()[:8]), resample)
+
+
+def _symmetry(a: Image.Image, h: np.ndarray) -> float:
+    """How left-right symmetric the image ``a`` is once mapped by ``h`` (on its own canvas):
+    the ink it shares with its mirror image about the vertical through the canvas centre, as a
+    share of its ink."""
+    img = np.asarray(_warp(a, h, a.size, Image.Resampling.BILINEAR), np.float32)
+    total = float(img.sum())
+    return float(np.minimum(img, img[:, ::-1]).sum()) / total if total else 0.0
+
+
+def _straightened(alpha: np.ndarray) -> np.ndarray:
+    """The impression made upright and, if round, circular again (alpha in, alpha out).
+
+    A round seal photographed at an angle is a projective image of a circle: an ellipse, whose
+    own centre is *not* where the seal's centre is. So:
+
+    1. the ellipse is measured by the moments of the filled outline (a filled ellipse's
+       covariance is a quarter of its shape matrix), on a ~320 px copy;
+    2. the seal's centre is found as the star's centroid; the polar line of that point with
+       respect to the ellipse is the image of the line at infinity, and the homography that
+       sends it back to infinity removes the perspective (affine rectification); a seal with
+       no star skips this step and keeps the affine part only;
+    3. the remaining ellipse becomes a circle of the same area by the symmetric map
+       ``det(Q)^¼ · Q^-½`` (no rotation added);
+    4. the rotation comes from the seal itself: Chinese seal layouts are mirror-symmetric about
+       the vertical axis (arc text spread evenly, the star, the horizontal texts), so the angle
+       within ±30° that makes the blurred impression most symmetric is upright, used only when
+       clearly better than not turning.
+
+    Outlines less round than ``ROUND_MIN_RATIO`` (invoice and foreign-invested ovals,
+    rectangular seals) keep their shape, which is by design, not the camera's: they are only
+    turned upright. The full-resolution alpha is warped once (bicubic).
+    """
+    h, w = alpha.shape
+    f = max(1.0, max(w, h) / STRAIGHTEN_SIDE)
+    src = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
+    small = src.resize((max(1, round(w / f)), max(1, round(h / f))), Image.Resampling.BOX)
+    ink = np.asarray(small) > 127
+    filled = _filled(ink)
+    ys, xs = np.nonzero(filled)
+    if len(ys) < 50:
+        return alpha
+    c = np.array([xs.mean(), ys.mean()])
+    q = 4 * np.cov(np.stack([xs - c[0], ys - c[1]]).astype(np.float64))
+    vals = np.linalg.eigvalsh(q)
+    if vals.min() <= 0:
+        return alpha
+    g = np.array([[1, 0, -c[0]], [0, 1, -c[1]], [0, 0, 1.0]])  # outline centre at the origin
+    ratio = float(np.sqrt(vals.min() / vals.max()))
+    if ratio >= ROUND_MIN_RATIO:
+        radius = float(np.sqrt(np.sqrt(np.linalg.det(q))))
+        mark = _centre_mark(ink, c, radius)
+        shape, tilted = q, ratio < ALREADY_ROUND
+        if mark is not None and np.hypot(*(mark - c)) > 0.002 * radius:
+            conic = np.zeros((3, 3))
+            conic[:2, :2] = np.linalg.inv(q)
+            conic[2, 2] = -1.0
+            line = conic @ np.array([*(mark - c), 1.0])  # polar of the centre: the horizon
+            hp = np.array([[1, 0, 0], [0, 1, 0], [line[0] / line[2], line[1] / line[2], 1.0]])
+            denom = np.c_[np.array([[0, 0], [w, 0], [w, h], [0, h]]) / f - c, np.ones(4)] @ hp[2]
+            if denom.min() > 0.5:  # the horizon is far outside the crop: a sane perspective
+                hinv = np.linalg.inv(hp)
+                centre, shape = _ellipse(hinv.T @ conic @ hinv)
+                g = np.array([[1, 0, -centre[0]], [0, 1, -centre[1]], [0, 0, 1.0]]) @ hp @ g
+                tilted = True
+        if tilted:
+            m = np.eye(3)
+            m[:2, :2] = _sym_root(shape) / np.sqrt(np.sqrt(np.linalg.det(shape))) * radius
+            g = m @ g
+
+    # rotation by mirror symmetry, measured on a blurred 200 px copy of the corrected seal (so
+    # glyph detail does not count and each tried angle costs a fraction of a millisecond)
+    n = int(np.ceil(np.hypot(*small.size) * 1.2))
+    centred = np.array([[1, 0, n / 2], [0, 1, n / 2], [0, 0, 1.0]])
+    tiny = (
+        _warp(small, centred @ g, (n, n))
+        .resize((SYMMETRY_SIDE, SYMMETRY_SIDE), Image.Resampling.BOX)
+        .filter(ImageFilter.GaussianBlur(1.5))
+    )
+    k = SYMMETRY_SIDE / 2
+    about = np.array([[1, 0, k], [0, 1, k], [0, 0, 1.0]])
+
+    def score(deg: float) -> float:
+        return _symmetry(tiny, about @ _rotation3(deg) @ np.linalg.inv(about))
+
+    coarse = {float(d): score(d) for d in np.arange(-MAX_TILT_DEG, MAX_TILT_DEG + 0.1, 2.0)}
+    best = max(coarse, key=lambda d: coarse[d])
+    fine = {float(d): score(d) for d in np.arange(best - 1.75, best + 1.8, 0.25)}
+    best = max(fine, key=lambda d: fine[d])
+    if fine[best] - coarse[0.0] < 0.005:
+        best = 0.0
+    if best == 0.0 and np.allclose(g[:2, :2], np.eye(2)) and not g[2, :2].any():
+        return alpha  # nothing to correct: no resampling either
+
+    # warp the full-resolution alpha once, onto a canvas that holds all of it, then re-crop
+    full = _rotation3(best) @ g @ np.diag([1 / (w / small.width), 1 / (h / small.height), 1.0])
+    full = np.diag([f, f, 1.0]) @ full  # back to full-resolution pixels
+    corners = _apply(full, np.array([[0, 0], [w, 0], [w, h], [0, h]], float))
+    lo = corners.min(axis=0)
+    size = (int(np.ceil(np.ptp(corners[:, 0]))) + 2, int(np.ceil(np.ptp(corners[:, 1]))) + 2)
+    if max(size) > 3 * max(w, h):
+        return alpha
+    shift = np.array([[1, 0, 1 - lo[0]], [0, 1, 1 - lo[1]], [0, 0, 1.0]])
+    warped = np.asarray(_warp(src, shift @ full, size), np.float32) / 255
+    ys, xs = np.nonzero(warped > 0.02)
+    if len(ys) == 0:
+        return alpha
+    pad = max(2, round(max(size) * 0.02))
+    y0, y1 = max(0, ys.min() - pad), min(size[1], ys.max() + 1 + pad)
+    x0, x1 = max(0, xs.min() - pad), min(size[0], xs.max() + 1 + pad)
+    return warped[y0:y1, x0:x1]
 
 
 def _no_ink(color: str) -> InkExtractError:

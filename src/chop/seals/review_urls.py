@@ -1,16 +1,17 @@
-"""URLs of the seal studio part 'review' (issue 10). Stub until that part is built: the names exist
-so that pages can link to them."""
+"""URLs of the operator console for uploaded seal impressions."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.urls import path
 
+import chop.converters  # noqa: F401  (registers <id:...> for ids)
 
-@login_required
-def _not_built(request, *args, **kwargs):
-    raise Http404
-
+from . import review_views
 
 urlpatterns = [
-    path("operator/seals/", _not_built, name="seal_review_queue"),
+    path("operator/seals/", review_views.queue, name="seal_review_queue"),
+    path("operator/seals/<id:pk>/", review_views.seal_review, name="seal_review"),
+    path(
+        "operator/seals/<id:pk>/<str:which>.img",
+        review_views.seal_review_file,
+        name="seal_review_file",
+    ),
 ]

@@ -1,16 +1,13 @@
-"""URLs of the seal studio part 'upload' (issue 10). Stub until that part is built: the names exist
-so that pages can link to them."""
+"""URLs of the local upload of a stamped impression (本地上传)."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.urls import path
 
+import chop.converters  # noqa: F401  (registers <id:...> for ids)
 
-@login_required
-def _not_built(request, *args, **kwargs):
-    raise Http404
-
+from . import upload_views
 
 urlpatterns = [
-    path("seals/upload/", _not_built, name="seal_upload"),
+    path("seals/upload/", upload_views.seal_upload, name="seal_upload"),
+    path("seals/upload/<id:pk>/", upload_views.seal_upload_status, name="seal_upload_status"),
+    path("seals/upload/<id:pk>/photo", upload_views.seal_upload_photo, name="seal_upload_photo"),
 ]
