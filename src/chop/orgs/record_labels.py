@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "seal.disabled": _("Seal disabled"),
     "seal.enabled": _("Seal enabled again"),
     "seal.revoked": _("Seal revoked"),
+    "seal.extracted": _("Seal cut out of the uploaded photo"),
+    "seal.extraction_failed": _("No seal could be cut out of the uploaded photo"),
+    "seal.certificate_bound": _("Signature bound to the person certificate"),
 }
 
 
