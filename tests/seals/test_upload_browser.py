@@ -148,7 +148,7 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
     page = keeper_ctx.new_page()
     try:
         page.goto(base + "/seals/")
-        card = page.locator(f'a.seal-card[href="/seals/{seal.pk}/"]')
+        card = page.locator(f'li.seal-card[data-code="{seal.code}"]')
         assert card.locator(".badge.ok").is_visible()
         assert seal.code in card.inner_text()
         _both_sizes(page, shot, "seals-after-approval")

@@ -77,7 +77,7 @@ SAMPLES.append(
     )
 )
 
-# the studio's designs (issue 10 §2): purpose text, colours, fonts, the bottom text, 之印
+# the studio's designs (PRODUCT.md §2): purpose text, colours, fonts, the bottom text, 之印
 SAMPLES += [
     (
         "custom-project",

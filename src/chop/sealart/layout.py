@@ -249,7 +249,7 @@ def _oval(spec: SealSpec) -> Layout:
             container_gap=0.8,
             obstacles=name_boxes,
             # the long taxpayer id spans the oval between the two ends of the name: a clear gap
-            # keeps the id from reading as part of the arc (PRODUCT.md §2, issue 10)
+            # keeps the id from reading as part of the arc (PRODUCT.md §2)
             clearance=INVOICE_ID_CLEARANCE if invoice else 2 * MIN_SEP,
         )
         for s in mid_shapes:

@@ -43,7 +43,7 @@ KINDS = (
 ARC_KINDS = ("official", "contract", "finance", "hr", "invoice", "foreign", "custom")
 
 # purpose texts only one kind may carry (a contract seal cannot say 财务专用章), and the
-# official seal's words, which no other seal may imitate (PRODUCT.md §2, issue 10)
+# official seal's words, which no other seal may imitate (PRODUCT.md §2)
 RESERVED_PURPOSES = {
     "合同专用章": "contract",
     "财务专用章": "finance",

@@ -1,4 +1,4 @@
-"""Online seal production (模板制章, issue 10 §2): the studio's kinds, their specs, checks and the
+"""Online seal production (模板制章, PRODUCT.md §2): the studio's kinds, their specs, checks and the
 one transaction that makes a seal.
 
 The form and the live preview share :func:`check_design`, which runs the engine on the very spec

@@ -1,4 +1,4 @@
-"""URLs of the seal studio (issue 10 §2): make a seal online with a live preview."""
+"""URLs of the seal studio (PRODUCT.md §2): make a seal online with a live preview."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""The seal studio's pages: choose a kind, design it with a live preview, make it (issue 10 §2).
+"""The seal studio's pages: choose a kind, design it with a live preview, make it (PRODUCT.md §2).
 
 ``seal_new`` is the whole journey without JavaScript (the preview button re-renders the page with
 the server's preview and errors); ``seal_preview`` answers the ES module's debounced requests with
