@@ -278,6 +278,33 @@ def ensure_official_seal(company, *, by=None, request=None) -> Seal:
         return winner
 
 
+def person_certificate(
+    user, name: str, id_number: str, *, by=None, company=None, holder: str
+) -> Certificate:
+    """The person's certificate: the active one they have, or one issued now for ``name`` and
+    ``id_number`` (audited with ``holder``, the reason: ``legal_rep`` or ``signature``). A person
+    has one certificate for their legal-representative seal and their signatures alike.
+
+    Call inside ``certificates_bound_or_discarded()`` and a transaction, so a certificate whose
+    row does not commit is discarded."""
+    cert = Certificate.objects.filter(
+        user=user, company__isnull=True, status=Certificate.Status.ACTIVE
+    ).first()
+    if cert is not None:
+        return cert
+    credential = _issued(platform_ca().issue_person(name, id_number))
+    cert = _store_certificate(credential, user=user)
+    record(
+        "certificate.issued",
+        actor=by,
+        company=company,
+        obj=cert,
+        serial=cert.serial_hex,
+        holder=holder,
+    )
+    return cert
+
+
 def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) -> Seal:
     """The legal representative's personal seal and person certificate, once per company."""
     existing = Seal.objects.filter(
@@ -289,19 +316,10 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
 
     spec = SealSpec(kind=SealKind.LEGAL_REP_SQUARE, name=name, suffix="印")
     png = _seal_png(spec)
-    cert_row = Certificate.objects.filter(user=user, company__isnull=True, status="active").first()
     with certificates_bound_or_discarded(), transaction.atomic():
-        if cert_row is None:
-            credential = _issued(platform_ca().issue_person(name, id_number))
-            cert_row = _store_certificate(credential, user=user)
-            record(
-                "certificate.issued",
-                actor=by,
-                company=company,
-                obj=cert_row,
-                serial=cert_row.serial_hex,
-                holder="legal_rep",
-            )
+        cert_row = person_certificate(
+            user, name, id_number, by=by, company=company, holder="legal_rep"
+        )
         return _create_generated_seal(
             spec,
             png,

@@ -46,13 +46,7 @@ from chop.audit.events import record
 from chop.uploads import PNG, detect, random_name
 
 from . import lifecycle
-from .issuance import (
-    _issued,
-    _spec_json,
-    _store_certificate,
-    certificates_bound_or_discarded,
-    platform_ca,
-)
+from .issuance import _spec_json, certificates_bound_or_discarded, person_certificate
 from .models import Certificate, Seal, SignatureLink
 
 LINK_LIFETIME = timedelta(minutes=10)
@@ -250,24 +244,16 @@ def current_signature(user) -> Seal | None:
 
 
 def _person_certificate(user, identity, *, by) -> Certificate | None:
-    """The person's certificate: the one they have, or a new one if they are verified.
-    Call inside ``certificates_bound_or_discarded()`` and a transaction."""
-    cert = Certificate.objects.filter(
-        user=user, company__isnull=True, status=Certificate.Status.ACTIVE
-    ).first()
-    if cert is not None or identity is None:
-        return cert
-    credential = _issued(platform_ca().issue_person(identity.name, identity.id_number))
-    cert = _store_certificate(credential, user=user)
-    record(
-        "certificate.issued",
-        actor=by,
-        company=None,
-        obj=cert,
-        serial=cert.serial_hex,
-        holder="signature",
+    """The person's certificate: the one they have, or a new one if they are verified (None for
+    an unverified person without one). Call inside ``certificates_bound_or_discarded()`` and a
+    transaction."""
+    if identity is None:
+        return Certificate.objects.filter(
+            user=user, company__isnull=True, status=Certificate.Status.ACTIVE
+        ).first()
+    return person_certificate(
+        user, identity.name, identity.id_number, by=by, company=None, holder="signature"
     )
-    return cert
 
 
 def _lock_person(user) -> None:

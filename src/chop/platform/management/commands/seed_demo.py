@@ -63,6 +63,10 @@ class Command(BaseCommand):
             f"  Operator console: {settings.SITE_URL}/operator/ (the demo company's "
             "verification waits there; approving it generates its official seal)"
         )
+        out.write(
+            f"  Seal studio: {settings.SITE_URL}/seals/new/ (make seals online), /seals/upload/ "
+            "(upload a stamp photo for review), /seals/signature/ (a handwritten signature by QR)"
+        )
         out.write(f"  Password: {password}  (for every demo login below)")
         for p in PEOPLE:
             user = users[p.login]
