@@ -219,13 +219,15 @@ def make_pdf(
     default_text: bool = True,
     padding: int = 0,
     catalog_extra: bytes = b"",
+    page_extra: dict[int, bytes] | None = None,
 ) -> bytes:
     """A small hand-written PDF (classic xref table) for tests.
 
     ``texts`` maps 0-based page index to ``(x_pt, y_pt, text)`` triples in PDF user space; text
     with non-Latin-1 characters is drawn with the non-embedded ``STSong-Light`` CID font
     (``UniGB-UCS2-H``), which pdfium both renders and extracts. Every page gets
-    "Page N" unless ``default_text`` is false.
+    "Page N" unless ``default_text`` is false. ``page_extra`` maps a 0-based page index to bytes
+    written into that page's dictionary (e.g. an inline ``/Annots`` array).
     """
     objs: list[bytes] = []
 
@@ -271,6 +273,8 @@ def make_pdf(
             extra += b" /Rotate %d" % rotate
         if crop_box:
             extra += b" /CropBox [%s]" % b" ".join(b"%g" % v for v in crop_box)
+        if page_extra and i in page_extra:
+            extra += b" " + page_extra[i]
         pref = add(
             b"<< /Type /Page /Parent %d 0 R /MediaBox [%s] /Resources << /Font << /F1 %d 0 R "
             b"/F2 %d 0 R >> >> /Contents %d 0 R%s >>"
