@@ -8,6 +8,7 @@ difference policy and the platform root as the only trust anchor, poppler's ``pd
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 from pyhanko.pdf_utils import generic
@@ -17,7 +18,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from chop import pdfsign as ps
-from tests.support.pdfsign_testing import demo_seal, make_pdf
+from tests.support.pdfsign_testing import FORM_FIELDS, demo_seal, make_form_pdf, make_pdf
 
 from .conftest import pdfsig_trusted_count
 
@@ -131,3 +132,163 @@ def test_approval_signature_is_not_called_a_certification(tmp_path, pki, signer_
     assert report.verdict == "invalid"
     assert "the document was modified after this signature" in s.problems
     assert not any("certification" in p for p in s.problems), s.problems
+
+
+# --------------------------------------------------------------------------- filled-in forms
+SHOTS = Path("/work/wt/shots/pdffix")
+SCALE = 2.0  # 144 dpi
+
+
+def _pdfium(path: Path, *, forms: bool = False):
+    """pdfium's rendering; ``forms=True`` lets its form filler draw (it honours
+    /NeedAppearances), ``False`` draws the stored appearance streams, as a thumbnailer does."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    if forms:
+        pdf.init_forms()
+    try:
+        page = pdf[0]
+        return page.render(scale=SCALE, may_draw_forms=forms).to_pil().convert("RGB")
+    finally:
+        pdf.close()
+
+
+def _poppler(path: Path, tmp: Path):
+    from PIL import Image
+
+    out = tmp / f"{path.stem}-pp"
+    subprocess.run(
+        ["pdftoppm", "-r", str(int(72 * SCALE)), "-png", "-singlefile", str(path), str(out)],
+        check=True,
+    )
+    with Image.open(f"{out}.png") as im:
+        return im.convert("RGB")
+
+
+def _ink(img, rect: tuple[int, int, int, int], page_h: float = 842) -> int:
+    """Dark or coloured pixels inside a field's rectangle (user space, 2 pt inset)."""
+    import numpy as np
+
+    x0, y0, x1, y1 = rect
+    box = (
+        round((x0 + 2) * SCALE),
+        round((page_h - y1 + 2) * SCALE),
+        round((x1 - 2) * SCALE),
+        round((page_h - y0 - 2) * SCALE),
+    )
+    a = np.asarray(img.crop(box)).astype(int)
+    return int((a.min(axis=2) < 140).sum())
+
+
+def _ink_by_field(img) -> dict[str, int]:
+    return {name: _ink(img, rect) for name, (rect, _, _) in FORM_FIELDS.items()}
+
+
+def _save(img, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    img.save(SHOTS / name)
+
+
+def test_filled_in_form_values_still_show_after_signing(
+    tmp_path, pki, signer_a, signer_b, seal, tsa, assert_signed_ok
+):
+    src = tmp_path / "form.pdf"
+    src.write_bytes(make_form_pdf())
+    # reference: pdfium honouring /NeedAppearances draws the Latin values of the unsigned form
+    ref = _pdfium(src, forms=True)
+    _save(ref, "form-unsigned-pdfium-needappearances.png")
+    assert _ink(ref, FORM_FIELDS["name"][0]) > 100
+    # without that flag, the stored appearances of the unsigned form show none of the values
+    no_flag = tmp_path / "no-flag.pdf"
+    no_flag.write_bytes(make_form_pdf(need_appearances=False))
+    # (readers draw fields that have no appearance at all, but trust a stored, stale one)
+    for img in (_pdfium(no_flag, forms=True), _poppler(no_flag, tmp_path)):
+        ink = _ink_by_field(img)
+        assert ink["name"] < 5 and ink["agree"] < 5, ink
+
+    signed = tmp_path / "signed.pdf"
+    ps.sign(
+        src, signed, signer=signer_a, marks=[ps.SingleMark(seal, 1, 140, 200)],
+        options=ps.SignOptions(timestamper=tsa),
+    )  # fmt: skip
+    assert_signed_ok(signed, 1)
+    # the flag is gone (readers must not redraw a signed form) and every value is drawn
+    r = PdfFileReader(io.BytesIO(signed.read_bytes()), strict=False)
+    form = r.root["/AcroForm"]
+    assert "/NeedAppearances" not in form
+    widgets = {str(f.get_object()["/T"]): f.get_object() for f in form["/Fields"]}
+    assert widgets["agree"]["/AS"] == "/Yes" and widgets["urgent"]["/AS"] == "/Yes"
+    # the multi-line value is drawn as its two lines, in the field's font
+    notes = widgets["notes"]["/AP"]["/N"]
+    assert b"/Helv 11 Tf" in notes.data
+    assert b"(Delivery within 30 days.) Tj" in notes.data
+    assert b"(Payment by transfer.) Tj" in notes.data
+
+    pdfium_img, poppler_img = _pdfium(signed, forms=True), _poppler(signed, tmp_path)
+    _save(pdfium_img, "form-signed-pdfium.png")
+    _save(poppler_img, "form-signed-poppler.png")
+    for renderer, img in (("pdfium", pdfium_img), ("poppler", poppler_img)):
+        ink = _ink_by_field(img)
+        for name in ("name", "company_cn", "notes"):
+            assert ink[name] > 100, (renderer, name, ink)
+        for name in ("agree", "urgent"):
+            assert ink[name] > 15, (renderer, name, ink)
+    # the value is blue (the field's /DA colour 0 0 0.5 rg), not just any ink
+    import numpy as np
+
+    x0, y0, x1, y1 = FORM_FIELDS["name"][0]
+    crop = np.asarray(
+        poppler_img.crop((x0 * SCALE, (842 - y1) * SCALE, x1 * SCALE, (842 - y0) * SCALE))
+    )
+    blue = (crop[..., 2] > 90) & (crop[..., 0] < 60) & (crop[..., 1] < 60)
+    assert blue.sum() > 100
+
+    # a second act leaves the first signature and the drawn values alone
+    twice = tmp_path / "twice.pdf"
+    ps.sign(
+        signed, twice, signer=signer_b, marks=[ps.SingleMark(demo_seal(38), 1, 100, 230)],
+        options=ps.SignOptions(timestamper=tsa),
+    )  # fmt: skip
+    assert_signed_ok(twice, 2)
+    first, second = stock_pyhanko(twice, pki)
+    assert first.bottom_line and second.bottom_line
+    assert _ink_by_field(_poppler(twice, tmp_path))["company_cn"] > 100
+
+
+def test_form_dictionary_shared_with_the_info_dictionary_is_not_written_to(
+    tmp_path, pki, signer_a, signer_b, seal, tsa, assert_signed_ok
+):
+    src = tmp_path / "shared.pdf"
+    src.write_bytes(make_form_pdf(form_is_info=True))
+    before = PdfFileReader(io.BytesIO(src.read_bytes()), strict=False)
+    info_ref = before.trailer_view.raw_get("/Info")
+    assert before.root.raw_get("/AcroForm").idnum == info_ref.idnum
+    info_before = dict(info_ref.get_object())
+
+    signed = tmp_path / "signed.pdf"
+    ps.sign(
+        src, signed, signer=signer_a, marks=[ps.SingleMark(seal, 1, 140, 200)],
+        options=ps.SignOptions(timestamper=tsa),
+    )  # fmt: skip
+    assert_signed_ok(signed, 1)
+    r = PdfFileReader(io.BytesIO(signed.read_bytes()), strict=False)
+    info_after = r.trailer_view["/Info"]
+    # the info dictionary is exactly what it was: no /SigFlags, no new field, nothing dropped
+    assert dict(info_after) == info_before
+    assert r.xrefs.get_last_change(info_ref.reference) == 0  # never rewritten
+    form_ref = r.root.raw_get("/AcroForm")
+    assert form_ref.idnum != info_ref.idnum
+    form = form_ref.get_object()
+    names = [str(f.get_object()["/T"]) for f in form["/Fields"]]
+    assert names[:-1] == list(FORM_FIELDS) and names[-1].startswith("Signature")
+    assert form["/SigFlags"] == 3 and "/Producer" not in form and "/NeedAppearances" not in form
+    assert _ink_by_field(_poppler(signed, tmp_path))["name"] > 100
+
+    twice = tmp_path / "twice.pdf"
+    ps.sign(
+        signed, twice, signer=signer_b, marks=[ps.SingleMark(demo_seal(38), 1, 100, 230)],
+        options=ps.SignOptions(timestamper=tsa),
+    )  # fmt: skip
+    assert_signed_ok(twice, 2)
+    assert all(s.bottom_line for s in stock_pyhanko(twice, pki))
