@@ -292,3 +292,44 @@ def test_form_dictionary_shared_with_the_info_dictionary_is_not_written_to(
     )  # fmt: skip
     assert_signed_ok(twice, 2)
     assert all(s.bottom_line for s in stock_pyhanko(twice, pki))
+
+
+def test_form_appearances_for_rotated_combo_password_and_unknown_font_fields(
+    tmp_path, signer_a, seal, assert_signed_ok
+):
+    """A rotated field is drawn turned with its widget, a combo box shows its value, a password
+    gets no drawn value from us (readers mask it themselves), and a /DA font missing from /DR
+    falls back to Helvetica."""
+    fields = {
+        "turned": ((400, 500, 430, 700), "text", "Rotated value"),
+        "choice": ((72, 740, 300, 770), "combo", "Option B"),
+        "secret": ((72, 680, 300, 710), "password", "hunter2"),
+        "nofont": ((72, 620, 300, 650), "text", "Plain text"),
+    }
+    src = tmp_path / "edge.pdf"
+    src.write_bytes(
+        make_form_pdf(
+            fields=fields,
+            extra={"turned": b"/MK << /R 90 >>", "nofont": b"/DA (/Missing 12 Tf 0 g)"},
+        )
+    )
+    signed = tmp_path / "signed.pdf"
+    ps.sign(src, signed, signer=signer_a, marks=[ps.SingleMark(seal, 1, 120, 200)])
+    assert_signed_ok(signed, 1)
+    img = _poppler(signed, tmp_path)
+    _save(img, "form-edge-cases-signed-poppler.png")
+    ink = {name: _ink(img, rect) for name, (rect, _, _) in fields.items()}
+    assert ink["turned"] > 100 and ink["choice"] > 100 and ink["nofont"] > 100, ink
+    # the rotated value runs up the page: its ink is taller than wide
+    import numpy as np
+
+    x0, y0, x1, y1 = fields["turned"][0]
+    crop = np.asarray(img.crop((x0 * SCALE, (842 - y1) * SCALE, x1 * SCALE, (842 - y0) * SCALE)))
+    ys, xs = np.nonzero(crop.min(axis=2) < 140)
+    assert ys.max() - ys.min() > 3 * (xs.max() - xs.min())
+    r = PdfFileReader(io.BytesIO(signed.read_bytes()), strict=False)
+    by_name = {str(f.get_object()["/T"]): f.get_object() for f in r.root["/AcroForm"]["/Fields"]}
+    assert "/AP" not in by_name["secret"]
+    nofont = by_name["nofont"]["/AP"]["/N"]
+    assert nofont["/Resources"]["/Font"]["/Helv"]["/BaseFont"] == "/Helvetica"
+    assert b"/Helv 12 Tf" in nofont.data

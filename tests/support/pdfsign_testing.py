@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -373,14 +374,23 @@ FORM_FIELDS = {
 }
 
 
-def make_form_pdf(*, need_appearances: bool = True, form_is_info: bool = False) -> bytes:
+def make_form_pdf(
+    *,
+    need_appearances: bool = True,
+    form_is_info: bool = False,
+    fields: dict[str, tuple[tuple[int, int, int, int], str, str]] | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
     """A one-page form filled in the way LibreOffice and viewers leave it: values in /V,
     ``/NeedAppearances true``, and appearances that are empty ("name"), missing ("company_cn",
     "notes", "urgent") or in the wrong state ("agree": /AS /Off while /V is /Yes).
 
     With ``form_is_info`` the /AcroForm dictionary is the document information dictionary
-    (trailer /Info), as in one real-world file.
+    (trailer /Info), as in one real-world file. ``fields`` replaces ``FORM_FIELDS`` (kinds "text",
+    "multiline", "check", "combo", "password"); ``extra`` adds raw entries to a field's dictionary.
     """
+    fields_spec = FORM_FIELDS if fields is None else fields
+    extra = extra or {}
     objs: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -418,20 +428,30 @@ def make_form_pdf(*, need_appearances: bool = True, form_is_info: bool = False) 
         b"<< /Type /XObject /Subtype /Form /BBox [0 0 20 20] /Length 0 >>\nstream\n\nendstream"
     )
     fields = []
-    for name, (rect, kind, value) in FORM_FIELDS.items():
+    for name, (rect, kind, value) in fields_spec.items():
         r = b"/Rect [%d %d %d %d]" % rect
         common = b"/Type /Annot /Subtype /Widget /F 4 /P %d 0 R /T %s %s" % (page, text(name), r)
         if kind == "text":
-            extra = b"/FT /Tx /V %s /DA (/Helv 0 Tf 0 0 0.5 rg)" % text(value)
+            body = b"/FT /Tx /V %s /DA (/Helv 0 Tf 0 0 0.5 rg)" % text(value)
             if name == "name":
-                extra += b" /AP << /N %d 0 R >>" % empty
+                body += b" /AP << /N %d 0 R >>" % empty
         elif kind == "multiline":
-            extra = b"/FT /Tx /Ff 4096 /V %s /DA (/Helv 11 Tf 0 g)" % text(value)
+            body = b"/FT /Tx /Ff 4096 /V %s /DA (/Helv 11 Tf 0 g)" % text(value)
+        elif kind == "combo":
+            body = b"/FT /Ch /Ff 131072 /Opt [(Option A) %s] /V %s /DA (/Helv 12 Tf 0 g)" % (
+                text(value),
+                text(value),
+            )
+        elif kind == "password":
+            body = b"/FT /Tx /Ff 8192 /V %s /DA (/Helv 12 Tf 0 g)" % text(value)
         else:
-            extra = b"/FT /Btn /V %s /DA (/ZaDb 0 Tf 0 g) /MK << /CA (4) >>" % value.encode()
+            body = b"/FT /Btn /V %s /DA (/ZaDb 0 Tf 0 g) /MK << /CA (4) >>" % value.encode()
             if name == "agree":
-                extra += b" /AS /Off /AP << /N << /Yes %d 0 R /Off %d 0 R >> >>" % (on, off)
-        fields.append(add(b"<< %s %s >>" % (common, extra)))
+                body += b" /AS /Off /AP << /N << /Yes %d 0 R /Off %d 0 R >> >>" % (on, off)
+        more = extra.get(name, b"")
+        if b"/DA" in more:  # the caller's /DA replaces the kind's
+            body = re.sub(rb"/DA \([^)]*\)", b"", body)
+        fields.append(add(b"<< %s %s %s >>" % (common, body, more)))
     refs = b" ".join(b"%d 0 R" % f for f in fields)
     form_body = (
         b"/Fields [%s] /DA (/Helv 0 Tf 0 g) /DR << /Font << /Helv %d 0 R /ZaDb %d 0 R >> >>"
