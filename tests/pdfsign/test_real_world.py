@@ -333,3 +333,33 @@ def test_form_appearances_for_rotated_combo_password_and_unknown_font_fields(
     nofont = by_name["nofont"]["/AP"]["/N"]
     assert nofont["/Resources"]["/Font"]["/Helv"]["/BaseFont"] == "/Helvetica"
     assert b"/Helv 12 Tf" in nofont.data
+
+
+def test_inline_annotations_of_a_document_signed_elsewhere_are_left_alone(
+    tmp_path, signer_a, signer_b, seal
+):
+    """Rewriting them after someone else's signature would itself be a change after it."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    src = tmp_path / "inline.pdf"
+    src.write_bytes(make_pdf(2, page_extra=_INLINE_ANNOTS))
+    w = IncrementalPdfFileWriter(io.BytesIO(src.read_bytes()), strict=False)
+    fields.append_signature_field(w, fields.SigFieldSpec("Elsewhere"))  # invisible field
+    out = io.BytesIO()
+    signers.sign_pdf(
+        w, signers.PdfSignatureMetadata(field_name="Elsewhere"), signer=signer_b, output=out
+    )
+    elsewhere = tmp_path / "elsewhere.pdf"
+    elsewhere.write_bytes(out.getvalue())
+
+    signed = tmp_path / "signed.pdf"
+    ps.sign(elsewhere, signed, signer=signer_a, marks=[ps.SingleMark(seal, 2, 100, 150)])
+    r = PdfFileReader(io.BytesIO(signed.read_bytes()), strict=False)
+    page1 = r.root["/Pages"]["/Kids"].raw_get(0)
+    # page 1 (inline annotations, no mark) is exactly as the other signer signed it
+    assert r.xrefs.get_last_change(page1.reference) < r.xrefs.total_revisions - 1
+    assert not isinstance(page1.get_object()["/Annots"].raw_get(0), generic.IndirectObject)
+    # and the other signer's signature is still intact
+    report = ps.verify(signed)
+    assert report.signatures[0].intact and report.signatures[0].valid

@@ -81,8 +81,8 @@ def indirect_annotations(inc: Increment, doc: InputDocument) -> AnnotsFix:
     for page in doc.pages:
         if "/Annots" in page.obj:
             candidates.append((page.index, page.obj.raw_get("/Annots")))
-    if not candidates:
-        return {}
+    if not candidates or has_signatures(doc):
+        return {}  # nothing to do, or too late: a later act must not rewrite signed objects
     fix: AnnotsFix = {}
     by_array: dict[int, list[generic.PdfObject]] = {}  # an indirect array shared by pages
     for index, raw in candidates:
@@ -97,8 +97,6 @@ def indirect_annotations(inc: Increment, doc: InputDocument) -> AnnotsFix:
         else:
             arr = raw
         if isinstance(arr, generic.ArrayObject) and _needs_fix(arr):
-            if not fix and has_signatures(doc):
-                return {}
             items = _fixed(inc, arr)
             fix[index] = items
             if isinstance(raw, generic.IndirectObject):
