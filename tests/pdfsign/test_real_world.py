@@ -297,7 +297,8 @@ def test_form_dictionary_shared_with_the_info_dictionary_is_not_written_to(
 def test_form_appearances_for_rotated_combo_password_and_unknown_font_fields(
     tmp_path, signer_a, seal, assert_signed_ok
 ):
-    """A rotated field is drawn turned with its widget, a combo box shows its value, a password
+    """A rotated field is drawn turned with its widget, long Chinese text wraps, a combo box
+    shows its value, a password
     gets no drawn value from us (readers mask it themselves), and a /DA font missing from /DR
     falls back to Helvetica."""
     fields = {
@@ -305,6 +306,11 @@ def test_form_appearances_for_rotated_combo_password_and_unknown_font_fields(
         "choice": ((72, 740, 300, 770), "combo", "Option B"),
         "secret": ((72, 680, 300, 710), "password", "hunter2"),
         "nofont": ((72, 620, 300, 650), "text", "Plain text"),
+        "long_cn": (
+            (72, 480, 250, 600),
+            "multiline",
+            "甲方应于合同签订后三十日内支付全部货款，乙方收到货款后开具发票。",
+        ),
     }
     src = tmp_path / "edge.pdf"
     src.write_bytes(
@@ -320,6 +326,10 @@ def test_form_appearances_for_rotated_combo_password_and_unknown_font_fields(
     _save(img, "form-edge-cases-signed-poppler.png")
     ink = {name: _ink(img, rect) for name, (rect, _, _) in fields.items()}
     assert ink["turned"] > 100 and ink["choice"] > 100 and ink["nofont"] > 100, ink
+    # the long Chinese value (11 pt) wraps: a second and third line below the first
+    x0, y0, x1, y1 = fields["long_cn"][0]
+    first, below = (x0, y1 - 17, x1, y1), (x0, y1 - 48, x1, y1 - 17)
+    assert _ink(img, first) > 100 and _ink(img, below) > 100
     # the rotated value runs up the page: its ink is taller than wide
     import numpy as np
 

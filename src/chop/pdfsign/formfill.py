@@ -22,6 +22,7 @@ value cannot be drawn at all are left alone rather than blanked.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -330,26 +331,50 @@ class _Line:
 
 
 def _wrap(text: str, measure, width: float) -> list[str]:
-    """Words (or, for unspaced text such as Chinese, characters) wrapped to ``width``."""
+    """Words wrapped to ``width``; a word wider than a line (or unspaced text such as Chinese)
+    is broken between characters."""
     lines: list[str] = []
     for para in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         line = ""
-        for token in re.findall(r"\S+\s*|\s+", para) or [""]:
-            if measure(line + token.rstrip()) <= width or not line:
-                if measure(line + token.rstrip()) <= width:
-                    line += token
-                    continue
-                # one token wider than the box: break it by characters
-                for ch in token:
-                    if line and measure(line + ch) > width:
-                        lines.append(line.rstrip())
-                        line = ""
-                    line += ch
+        for token in re.findall(r"\S+\s*|\s+", para):
+            if measure((line + token).rstrip()) <= width:
+                line += token
                 continue
-            lines.append(line.rstrip())
-            line = token
+            if line.strip():
+                lines.append(line.rstrip())
+                line = ""
+            for ch in token.lstrip() if not line else token:
+                if line and measure(line + ch) > width:
+                    lines.append(line.rstrip())
+                    line = ""
+                line += ch
         lines.append(line.rstrip())
     return lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _outline_advance(ch: str) -> float | None:
+    """Advance width of one character drawn as outlines, per point of font size."""
+    drawn = text_path_ops(ch, 1000.0)
+    return None if drawn is None else drawn[1] / 1000.0
+
+
+def _measure(font: _Font | None, size: float):
+    """Width in points of a string at ``size``, summed per character (no kerning, like readers
+    laying out field values)."""
+    if font is not None:
+        return lambda t: font.width(t.encode("cp1252")) * size
+
+    def outline(t: str) -> float:
+        total = 0.0
+        for ch in t:
+            adv = _outline_advance(ch)
+            if adv is None:
+                raise ValueError("no glyph for this character")
+            total += adv * size
+        return total
+
+    return outline
 
 
 def _text_widget(
@@ -383,7 +408,7 @@ def _text_widget(
 
     body = b""
     if multiline:
-        texts = _wrap(value, lambda t: line(t, size).width, inner_w)
+        texts = _wrap(value, _measure(font, size), inner_w)
         lead = size * 1.16
         y = height - pad - size * 0.9
         for t in texts:
