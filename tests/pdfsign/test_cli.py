@@ -106,3 +106,24 @@ def test_cli_sign_and_verify(contract, tmp_path, company_a, pki, assert_signed_o
     # unsigned file: verify exits non-zero
     r = _run("verify", contract)
     assert r.returncode == 1 and "unsigned" in r.stdout
+
+
+def test_cli_level_bt_without_tsa_says_how_to_get_a_timestamp(contract, tmp_path, company_a):
+    """B-T needs a timestamp: the message names --tsa and where a TSA comes from, exit code 2,
+    and nothing is written."""
+    p12 = tmp_path / "a.p12"
+    p12.write_bytes(company_a.pkcs12(b"secret"))
+    seal = tmp_path / "seal.png"
+    seal.write_bytes(demo_seal_png())
+    out = tmp_path / "out.pdf"
+    for level in ("B-T", "B-LT"):
+        r = _run(
+            "sign", contract, "-o", out, "--p12", p12, "--p12-password", "secret",
+            "--seal", seal, "--at", "20,20", "--level", level,
+        )  # fmt: skip
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "--tsa URL" in r.stderr, r.stderr
+        assert "python -m chop.pki serve" in r.stderr, r.stderr
+        assert "--level B-B" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+        assert not out.exists()

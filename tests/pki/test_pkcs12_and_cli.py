@@ -211,3 +211,43 @@ def test_cli_rotate_kek(cli_env, capsys, monkeypatch):
     assert run_cli(capsys, "list")[0] == 2  # old CHOP_KEK no longer opens it
     monkeypatch.setenv("CHOP_KEK", "next-kek")
     assert run_cli(capsys, "list")[0] == 0
+
+
+def test_cli_exports_the_root_certificate_by_name(cli_env, capsys, tmp_path):
+    """``root`` prints the root certificate (PEM) or writes it with ``-o``; ``cert NAME`` does
+    the same for the issuing CA and the TSA. openssl reads what it writes."""
+    assert run_cli(capsys, "init", "--key-type", "p256")[0] == 0
+    ca = PlatformCA.load(cli_env, b"cli-kek")
+    root = ca.root_certificate
+
+    code, out, _ = run_cli(capsys, "root")
+    assert code == 0
+    assert x509.load_pem_x509_certificate(out.encode()) == root
+
+    code, out, _ = run_cli(capsys, "root", "--pem")
+    assert code == 0 and x509.load_pem_x509_certificate(out.encode()) == root
+
+    pem_path = tmp_path / "root.pem"
+    code, _, err = run_cli(capsys, "root", "-o", str(pem_path))
+    assert code == 0 and str(pem_path) in err
+    assert x509.load_pem_x509_certificate(pem_path.read_bytes()) == root
+    text = subprocess.run(
+        ["openssl", "x509", "-in", str(pem_path), "-noout", "-subject", "-serial"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Chop Root CA" in text
+    assert format(root.serial_number, "X") in text.replace("serial=", "").upper()
+
+    der_path = tmp_path / "root.cer"
+    assert run_cli(capsys, "root", "--der", "-o", str(der_path))[0] == 0
+    assert x509.load_der_x509_certificate(der_path.read_bytes()) == root
+
+    for name, cert in (("issuing", ca.issuing_certificate), ("tsa", ca.tsa_certificate)):
+        code, out, _ = run_cli(capsys, "cert", name)
+        assert code == 0 and x509.load_pem_x509_certificate(out.encode()) == cert
+
+    # the serial ca.json stores (decimal) and the one `list`/`issue` print (hex) name one cert
+    code, out, _ = run_cli(capsys, "root", "--info")
+    info = json.loads(out)
+    assert int(info["serial"], 16) == int(info["serial_decimal"]) == root.serial_number
+    assert json.loads((cli_env / "ca.json").read_text())["root_serial"] == info["serial_decimal"]

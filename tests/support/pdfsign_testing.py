@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -219,13 +220,15 @@ def make_pdf(
     default_text: bool = True,
     padding: int = 0,
     catalog_extra: bytes = b"",
+    page_extra: dict[int, bytes] | None = None,
 ) -> bytes:
     """A small hand-written PDF (classic xref table) for tests.
 
     ``texts`` maps 0-based page index to ``(x_pt, y_pt, text)`` triples in PDF user space; text
     with non-Latin-1 characters is drawn with the non-embedded ``STSong-Light`` CID font
     (``UniGB-UCS2-H``), which pdfium both renders and extracts. Every page gets
-    "Page N" unless ``default_text`` is false.
+    "Page N" unless ``default_text`` is false. ``page_extra`` maps a 0-based page index to bytes
+    written into that page's dictionary (e.g. an inline ``/Annots`` array).
     """
     objs: list[bytes] = []
 
@@ -271,6 +274,8 @@ def make_pdf(
             extra += b" /Rotate %d" % rotate
         if crop_box:
             extra += b" /CropBox [%s]" % b" ".join(b"%g" % v for v in crop_box)
+        if page_extra and i in page_extra:
+            extra += b" " + page_extra[i]
         pref = add(
             b"<< /Type /Page /Parent %d 0 R /MediaBox [%s] /Resources << /Font << /F1 %d 0 R "
             b"/F2 %d 0 R >> >> /Contents %d 0 R%s >>"
@@ -357,3 +362,138 @@ def demo_seal_png(size_px: int = 400) -> bytes:
     buf = io.BytesIO()
     im.save(buf, "PNG")
     return buf.getvalue()
+
+
+# the fields of ``make_form_pdf``: name -> (rect in user space, kind, value)
+FORM_FIELDS = {
+    "name": ((72, 740, 372, 770), "text", "Zhang San Trading Co., Ltd."),
+    "company_cn": ((72, 680, 372, 710), "text", "北京测试科技有限公司"),
+    "notes": ((72, 560, 372, 650), "multiline", "Delivery within 30 days.\nPayment by transfer."),
+    "agree": ((72, 500, 92, 520), "check", "/Yes"),
+    "urgent": ((120, 500, 140, 520), "check", "/Yes"),
+}
+
+
+def make_form_pdf(
+    *,
+    need_appearances: bool = True,
+    form_is_info: bool = False,
+    fields: dict[str, tuple[tuple[int, int, int, int], str, str]] | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> bytes:
+    """A one-page form filled in the way LibreOffice and viewers leave it: values in /V,
+    ``/NeedAppearances true``, and appearances that are empty ("name"), missing ("company_cn",
+    "notes", "urgent") or in the wrong state ("agree": /AS /Off while /V is /Yes).
+
+    With ``form_is_info`` the /AcroForm dictionary is the document information dictionary
+    (trailer /Info), as in one real-world file. ``fields`` replaces ``FORM_FIELDS`` (kinds "text",
+    "multiline", "check", "combo", "password"); ``extra`` adds raw entries to a field's dictionary.
+    """
+    fields_spec = FORM_FIELDS if fields is None else fields
+    extra = extra or {}
+    objs: list[bytes] = []
+
+    def add(body: bytes) -> int:
+        objs.append(body)
+        return len(objs)
+
+    def text(s: str) -> bytes:
+        try:
+            raw = s.encode("latin-1")
+            return (
+                b"("
+                + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+                + b")"
+            )
+        except UnicodeEncodeError:
+            return b"<feff" + s.encode("utf-16-be").hex().encode() + b">"
+
+    catalog = add(b"")
+    pages = add(b"")
+    form = add(b"")
+    helv = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    zadb = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /ZapfDingbats >>")
+    page = add(b"")
+    label = b"BT /F1 12 Tf 72 790 Td (Order form) Tj ET"
+    content = add(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(label), label))
+    empty = add(
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 300 30] /Length 0 >>\nstream\n\nendstream"
+    )
+    tick = b"q 0 g BT /ZaDb 14 Tf 3 4 Td (4) Tj ET Q"
+    on = add(
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 20 20] /Resources << /Font << /ZaDb %d 0 R "
+        b">> >> /Length %d >>\nstream\n%s\nendstream" % (zadb, len(tick), tick)
+    )
+    off = add(
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 20 20] /Length 0 >>\nstream\n\nendstream"
+    )
+    fields = []
+    for name, (rect, kind, value) in fields_spec.items():
+        r = b"/Rect [%d %d %d %d]" % rect
+        common = b"/Type /Annot /Subtype /Widget /F 4 /P %d 0 R /T %s %s" % (page, text(name), r)
+        if kind == "text":
+            body = b"/FT /Tx /V %s /DA (/Helv 0 Tf 0 0 0.5 rg)" % text(value)
+            if name == "name":
+                body += b" /AP << /N %d 0 R >>" % empty
+        elif kind == "multiline":
+            body = b"/FT /Tx /Ff 4096 /V %s /DA (/Helv 11 Tf 0 g)" % text(value)
+        elif kind == "combo":
+            body = b"/FT /Ch /Ff 131072 /Opt [(Option A) %s] /V %s /DA (/Helv 12 Tf 0 g)" % (
+                text(value),
+                text(value),
+            )
+        elif kind == "password":
+            body = b"/FT /Tx /Ff 8192 /V %s /DA (/Helv 12 Tf 0 g)" % text(value)
+        else:
+            body = b"/FT /Btn /V %s /DA (/ZaDb 0 Tf 0 g) /MK << /CA (4) >>" % value.encode()
+            if name == "agree":
+                body += b" /AS /Off /AP << /N << /Yes %d 0 R /Off %d 0 R >> >>" % (on, off)
+        more = extra.get(name, b"")
+        if b"/DA" in more:  # the caller's /DA replaces the kind's
+            body = re.sub(rb"/DA \([^)]*\)", b"", body)
+        fields.append(add(b"<< %s %s %s >>" % (common, body, more)))
+    refs = b" ".join(b"%d 0 R" % f for f in fields)
+    form_body = (
+        b"/Fields [%s] /DA (/Helv 0 Tf 0 g) /DR << /Font << /Helv %d 0 R /ZaDb %d 0 R >> >>"
+        % (
+            refs,
+            helv,
+            zadb,
+        )
+    )
+    if need_appearances:
+        form_body += b" /NeedAppearances true"
+    info_body = b"/Producer (LibreOffice 7.4) /Title (Order form)"
+    if form_is_info:
+        objs[form - 1] = b"<< %s %s >>" % (info_body, form_body)
+        info = form
+    else:
+        objs[form - 1] = b"<< %s >>" % form_body
+        info = add(b"<< %s >>" % info_body)
+    objs[page - 1] = (
+        b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 %d 0 R "
+        b">> >> /Contents %d 0 R /Annots [%s] >>" % (pages, helv, content, refs)
+    )
+    objs[pages - 1] = b"<< /Type /Pages /Count 1 /Kids [%d 0 R] >>" % page
+    objs[catalog - 1] = b"<< /Type /Catalog /Pages %d 0 R /AcroForm %d 0 R >>" % (pages, form)
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off_ in offsets:
+        out += b"%010d 00000 n \n" % off_
+    out += (
+        b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
+        % (
+            len(objs) + 1,
+            catalog,
+            info,
+            b"00112233445566778899aabbccddeeff",
+            b"00112233445566778899aabbccddeeff",
+            xref,
+        )
+    )
+    return bytes(out)

@@ -70,4 +70,8 @@ MESSAGES = {
     "cli_bad_position": _("The position must be X,Y in millimetres."),
     "cli_bad_pkcs12": _("The key file cannot be opened: wrong password or not a PKCS#12 file."),
     "cli_no_position": _("Say where the seal goes."),
+    "cli_level_needs_tsa": _(
+        "Signature level %(level)s needs a timestamp: give a timestamp authority with --tsa, "
+        "or sign at level B-B."
+    ),
 }

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pyhanko.pdf_utils import generic
 
+from .annots import has_signatures
 from .document import InputDocument
+from .formfill import needs_appearances, refresh_appearances
 from .increment import Increment, serialize
 
-__all__ = ["existing_field_names", "docmdp_permission", "add_field"]
+__all__ = ["existing_field_names", "docmdp_permission", "add_field", "shared_form"]
 
 
 def existing_field_names(doc: InputDocument) -> set[str]:
@@ -43,8 +45,46 @@ def docmdp_permission(doc: InputDocument) -> int | None:
     return None
 
 
+# what an /AcroForm dictionary may hold (ISO 32000-2, 12.7.3); a shared dictionary is copied
+# to a fresh form with these entries only
+_FORM_KEYS = ("/Fields", "/NeedAppearances", "/SigFlags", "/CO", "/DR", "/DA", "/Q", "/XFA")
+# entries that mark a dictionary as something else too (the document information dictionary,
+# a catalog or page)
+_FOREIGN_KEYS = frozenset(
+    {"/Type", "/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer",
+     "/CreationDate", "/ModDate", "/Trapped", "/Pages", "/Parent", "/Contents", "/MediaBox"}
+)  # fmt: skip
+
+
+def shared_form(doc: InputDocument, acro_ref: generic.IndirectObject) -> bool:
+    """Whether the /AcroForm object is also used as something else (seen in a real file: the
+    document information dictionary), so that form entries must not be written into it."""
+    idnum = acro_ref.idnum
+    trailer = doc.reader.trailer_view
+    info = trailer.raw_get("/Info") if "/Info" in trailer else None
+    if isinstance(info, generic.IndirectObject) and info.idnum == idnum:
+        return True
+    if doc.root_ref.idnum == idnum:
+        return True
+    for key in doc.root:
+        if key == "/AcroForm":
+            continue
+        v = doc.root.raw_get(key)
+        if isinstance(v, generic.IndirectObject) and v.idnum == idnum:
+            return True
+    if any(p.ref.idnum == idnum for p in doc.pages):
+        return True
+    form = acro_ref.get_object()
+    return isinstance(form, generic.DictionaryObject) and bool(_FOREIGN_KEYS & set(form.keys()))
+
+
 def add_field(inc: Increment, doc: InputDocument, field_id: int) -> None:
-    """List field ``field_id`` in the form's /Fields, set /SigFlags 3, drop /NeedAppearances."""
+    """List field ``field_id`` in the form's /Fields, set /SigFlags 3, drop /NeedAppearances.
+
+    Before dropping /NeedAppearances from a not yet signed document, the field values it asked
+    readers to draw are drawn into appearance streams (``formfill``), so they keep showing. A
+    form dictionary shared with another object is never written to: a fresh one replaces it.
+    """
     field_ref = generic.IndirectObject(field_id, 0, None)
     root = doc.root
     root_ref = doc.root_ref
@@ -72,6 +112,8 @@ def add_field(inc: Increment, doc: InputDocument, field_id: int) -> None:
             form[generic.NameObject("/SigFlags")] = sigflags
             changed = True
         if "/NeedAppearances" in form:
+            if needs_appearances(form) and not has_signatures(doc):
+                refresh_appearances(inc, form)
             del form["/NeedAppearances"]
             changed = True
         return form if changed else None
@@ -80,6 +122,11 @@ def add_field(inc: Increment, doc: InputDocument, field_id: int) -> None:
         acro_raw.get_object(), generic.DictionaryObject
     ):
         acro_raw = None  # dangling or broken reference: the catalog gets a fresh form
+    if isinstance(acro_raw, generic.IndirectObject) and shared_form(doc, acro_raw):
+        shared = acro_raw.get_object()
+        acro_raw = generic.DictionaryObject(
+            {generic.NameObject(k): shared.raw_get(k) for k in _FORM_KEYS if k in shared}
+        )  # a fresh form below; the shared object stays as it was
     if isinstance(acro_raw, generic.IndirectObject):
         form = acro_raw.get_object()
         new_form = updated_form(form)

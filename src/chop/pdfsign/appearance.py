@@ -160,25 +160,39 @@ def add_widgets(
 
 
 def list_on_pages(
-    inc: Increment, doc: InputDocument, widgets_by_page: dict[int, list[int]]
+    inc: Increment,
+    doc: InputDocument,
+    widgets_by_page: dict[int, list[int]],
+    annots_fix: dict[int, list[generic.PdfObject]] | None = None,
 ) -> None:
-    """Rewrite each page dictionary (or its indirect /Annots array) to list the new widgets."""
+    """Rewrite each page dictionary (or its indirect /Annots array) to list the new widgets.
+
+    ``annots_fix`` (from ``annots.indirect_annotations``) replaces the existing /Annots items of
+    the pages it names, so those pages are rewritten even when they get no widget.
+    """
     reader = doc.reader
-    annots_updates: dict[tuple[int, int], list[int]] = {}
-    for page_index, wids in widgets_by_page.items():
+    fix = annots_fix or {}
+    annots_updates: dict[tuple[int, int], list[generic.PdfObject]] = {}
+    for page_index in sorted(set(widgets_by_page) | set(fix)):
         page: PageInfo = doc.pages[page_index]
-        new_refs = [generic.IndirectObject(w, 0, None) for w in wids]
+        new_refs = [generic.IndirectObject(w, 0, None) for w in widgets_by_page.get(page_index, [])]
         raw = page.obj.raw_get("/Annots") if "/Annots" in page.obj else None
         if isinstance(raw, generic.IndirectObject):
             key = (raw.idnum, raw.generation)
-            annots_updates.setdefault(key, []).extend(wids)
+            if key not in annots_updates:
+                if page_index in fix:
+                    annots_updates[key] = list(fix[page_index])
+                else:
+                    arr = generic.IndirectObject(raw.idnum, raw.generation, reader).get_object()
+                    annots_updates[key] = list(arr) if isinstance(arr, generic.ArrayObject) else []
+            annots_updates[key].extend(new_refs)
             continue
         new_page = generic.DictionaryObject(page.obj)
-        old = list(raw) if isinstance(raw, generic.ArrayObject) else []
+        if page_index in fix:
+            old = list(fix[page_index])
+        else:
+            old = list(raw) if isinstance(raw, generic.ArrayObject) else []
         new_page[generic.NameObject("/Annots")] = generic.ArrayObject(old + new_refs)
         inc.put(page.ref.idnum, serialize(new_page), page.ref.generation)
-    for (idnum, gen), wids in annots_updates.items():
-        arr = generic.IndirectObject(idnum, gen, reader).get_object()
-        items = list(arr) if isinstance(arr, generic.ArrayObject) else []
-        items += [generic.IndirectObject(w, 0, None) for w in wids]
+    for (idnum, gen), items in annots_updates.items():
         inc.put(idnum, serialize(generic.ArrayObject(items)), gen)

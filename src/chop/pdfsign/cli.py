@@ -88,6 +88,14 @@ def _signer(p12: str, password: str | None):
 
 
 def _cmd_sign(a: argparse.Namespace) -> int:
+    if a.level and a.level.upper() != "B-B" and not a.tsa:
+        raise PdfSignError(
+            f"PAdES {a.level.upper()} needs a timestamp: pass --tsa URL with an RFC 3161 "
+            "timestamp authority (Chop's own runs with `python -m chop.pki serve` and answers "
+            "at http://127.0.0.1:8001/pki/tsa), or sign without a timestamp with --level B-B",
+            code="cli_level_needs_tsa",
+            level=a.level.upper(),
+        )
     signer = _signer(a.p12, a.p12_password)
     marks: list[Mark] = []
     if a.seal:

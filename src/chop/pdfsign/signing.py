@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from pyhanko.pdf_utils import misc
 
 from .acroform import add_field, docmdp_permission, existing_field_names
+from .annots import indirect_annotations
 from .appearance import add_seal_resources, add_widgets, list_on_pages
 from .byterange import fill_contents, patch_byte_range, signature_dictionary, timestamp_size
 from .cms import profile_for
@@ -121,8 +122,9 @@ def _build_increment(
         field_id,
         b"<< /FT /Sig /T %s /V %d 0 R%s >>" % (pdf_text(field_name), sig_id, field_widget),
     )
-    # 3. pages: list the new widgets in /Annots
-    list_on_pages(inc, doc, widgets_by_page)
+    # 3. pages: list the new widgets in /Annots (the first act also makes inline annotation
+    #    dictionaries indirect, so later acts keep this signature valid: see annots)
+    list_on_pages(inc, doc, widgets_by_page, indirect_annotations(inc, doc))
     # 4. the form
     add_field(inc, doc, field_id)
     # 5. the signature dictionary

@@ -244,7 +244,10 @@ def verify(
                     changes = "later signatures and their seal marks only"
                 else:
                     changes = f"later changes at level {level}"
-            if status.docmdp_ok is False:
+            if status.docmdp_ok is False and _is_certification(s):
+                # pyHanko sets docmdp_ok False for any unexplained change; only a certification
+                # signature (DocMDP) makes that a breach of the author's permissions, and the
+                # change itself is already reported above for approval signatures
                 problems.append("changes after this certification signature are not permitted")
             if status.coverage is None or coverage in ("partial", "unknown"):
                 problems.append("the signature does not cover the whole revision")
@@ -312,6 +315,13 @@ def verify(
     finally:
         if opened:
             stream.close()
+
+
+def _is_certification(sig) -> bool:
+    try:
+        return sig.docmdp_level is not None
+    except Exception:
+        return False
 
 
 def _sha256(stream) -> str:

@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from .ca import REVOCATION_REASONS, Credential, PlatformCA
 from .custody import KEY_TYPES, CustodyError, KeyCustody
@@ -91,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
         "--legacy", action="store_true", help="3DES/SHA-1 encryption for old Windows/macOS imports"
     )
 
+    s = sub.add_parser(
+        "root", parents=[common], help="print or write the root certificate (trust anchor)"
+    )
+    _cert_output_args(s)
+    s = sub.add_parser(
+        "cert", parents=[common], help="print or write a CA certificate: root, issuing or tsa"
+    )
+    s.add_argument("name", choices=_CA_CERTS)
+    _cert_output_args(s)
+
     s = sub.add_parser("rotate-kek", parents=[common], help="re-wrap all keys under a new KEK")
     s.add_argument(
         "--new-kek-file", help="file holding the new key-encryption key (default: $CHOP_NEW_KEK)"
@@ -100,6 +111,54 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8001)
     return p
+
+
+_CA_CERTS = ("root", "issuing", "tsa")
+
+
+def _cert_output_args(s: argparse.ArgumentParser) -> None:
+    form = s.add_mutually_exclusive_group()
+    form.add_argument("--pem", action="store_true", help="PEM (the default)")
+    form.add_argument("--der", action="store_true", help="DER (binary; needs -o)")
+    form.add_argument(
+        "--info", action="store_true", help="subject, serial (hex and decimal), validity as JSON"
+    )
+    s.add_argument("-o", "--output", help="write to this file instead of printing")
+
+
+def _ca_certificate(ca: PlatformCA, name: str) -> x509.Certificate:
+    return {
+        "root": ca.root_certificate,
+        "issuing": ca.issuing_certificate,
+        "tsa": ca.tsa_certificate,
+    }[name]
+
+
+def _export_certificate(cert: x509.Certificate, args: argparse.Namespace) -> None:
+    """A CA certificate by role, so nobody has to map ca.json's decimal serial to a file name."""
+    if args.info:
+        _print(
+            {
+                "subject": cert.subject.rfc4514_string(),
+                "serial": format(cert.serial_number, "x"),
+                "serial_decimal": str(cert.serial_number),
+                "not_before": cert.not_valid_before_utc.isoformat(),
+                "not_after": cert.not_valid_after_utc.isoformat(),
+                "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+            }
+        )
+        return
+    if args.der:
+        if not args.output:
+            raise CLIError("--der writes binary: give a file with -o")
+        data = cert.public_bytes(serialization.Encoding.DER)
+    else:
+        data = cert.public_bytes(serialization.Encoding.PEM)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(data.decode("ascii"))
 
 
 def _directory(args: argparse.Namespace, positional: str | None = None) -> Path:
@@ -228,6 +287,10 @@ def run(argv: list[str] | None = None) -> int:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)  # password-encrypted PKCS#12, never the bare key
         print(f"wrote {args.output}", file=sys.stderr)
+    elif cmd == "root":
+        _export_certificate(ca.root_certificate, args)
+    elif cmd == "cert":
+        _export_certificate(_ca_certificate(ca, args.name), args)
     elif cmd == "rotate-kek":
         if args.new_kek_file:
             new = kek_from_env_or_file(args.new_kek_file)
