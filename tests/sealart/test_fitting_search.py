@@ -57,3 +57,28 @@ def test_max_name_chars_is_the_exhaustive_limit(kind, sizes, monkeypatch):
     with pytest.raises(Exception) as err:
         build(spec_for(kind, "国" * (most + 1), **sizes))
     assert getattr(err.value, "code", None) in ("does_not_fit", "too_long")
+
+
+def test_a_name_that_fits_at_once_costs_one_layout_attempt():
+    """The search must not make the common case (the name fits at the kind's own height and
+    aspect) pay for the bisection: rendering every official seal goes through it."""
+    calls = []
+
+    def attempt(h, asp):
+        calls.append((h, asp))
+        return ["placed"]
+
+    heights, aspects = fitting_module._shrink_steps(5.0, 3.0, 1.0, 0.6)
+    assert fitting_module._largest_fit(heights, aspects, attempt) == ["placed"]
+    assert calls == [(heights[0], aspects[0])]
+
+
+def test_the_search_finds_the_first_fit_of_the_ordered_scan():
+    heights, aspects = fitting_module._shrink_steps(5.0, 3.0, 1.0, 0.6)
+
+    def attempt(h, asp):  # fits from 4.0 mm down, at aspects ≤ 0.85
+        return (h, asp) if h <= 4.0 + 1e-9 and asp <= 0.85 else None
+
+    assert fitting_module._largest_fit(heights, aspects, attempt) == _exhaustive(
+        heights, aspects, attempt
+    )

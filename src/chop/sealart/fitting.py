@@ -349,9 +349,13 @@ def _shrink_steps(
 def _first_true(items: list, ok) -> int | None:
     """Index of the first item for which ``ok`` holds, given that once it holds it holds for
     every later item (bisection); None if it holds for none."""
-    if not items or not ok(items[-1]):
+    if not items:
         return None
-    lo, hi = -1, len(items) - 1  # ok(items[hi]) holds; ok(items[lo]) does not (or lo = -1)
+    if ok(items[0]):  # the common case: the largest already fits (one attempt, as before)
+        return 0
+    if not ok(items[-1]):
+        return None
+    lo, hi = 0, len(items) - 1  # ok(items[hi]) holds; ok(items[lo]) does not
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(items[mid]):
@@ -372,6 +376,10 @@ def _largest_fit(heights: list[float], aspects: list[float], attempt):
     "at most N characters" affordable (``max_name_chars``)."""
     if not heights or not aspects:
         return None
+    # Most names fit at the kind's own height and aspect: one layout, no search.
+    largest = attempt(heights[0], aspects[0])
+    if largest is not None:
+        return largest
     narrowest: dict[int, list[GlyphPlacement] | None] = {}
 
     def fits_narrowest(i: int) -> bool:
