@@ -59,6 +59,8 @@ def signature_new(request):
             return redirect(reverse("signature_new") + "#phone")
         if action == "typed":
             return _save_typed(request)
+        if action == "personal_seal":
+            return _save_personal_seal(request)
         return redirect("signature_new")
 
     identity = signatures.verified_identity(request.user)
@@ -73,6 +75,8 @@ def signature_new(request):
         {
             "nav": "seals",
             "current": signatures.current_signature(request.user),
+            "personal_seal": signatures.current_personal_seal(request.user),
+            "suffixes": signatures.PERSONAL_SEAL_SUFFIXES,
             "verified": identity is not None,
             "name": name,
             "link": link,
@@ -101,6 +105,18 @@ def _save_typed(request):
         return redirect("signature_new")
     messages.success(request, _("Your signature is saved: your name in Kai script."))
     return redirect("signature_new")
+
+
+def _save_personal_seal(request):
+    try:
+        seal = signatures.make_personal_seal(
+            request.user, suffix=request.POST.get("suffix", ""), request=request
+        )
+    except signatures.SignatureError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("signature_new") + "#personal-seal")
+    messages.success(request, _("Your personal seal %(name)s is made.") % {"name": seal.name})
+    return redirect(reverse("signature_new") + "#personal-seal")
 
 
 def _form_error(form) -> str:

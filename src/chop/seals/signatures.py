@@ -303,32 +303,98 @@ def save_signature(
                         code="gone",
                         status=410,
                     )
-            _lock_person(user)
-            for old in Seal.objects.filter(
-                owner=user,
-                company__isnull=True,
-                kind=Seal.Kind.SIGNATURE,
-                status__in=[Seal.Status.ACTIVE, Seal.Status.DISABLED],
-            ):
-                lifecycle.change_state(
-                    old, "revoke", by=user, reason="replaced by a new signature", request=request
-                )
-            seal.certificate = _person_certificate(user, identity, by=user)
-            seal.image.save(random_name(PNG), ContentFile(png), save=False)
-            seal.save()
-            record(
-                "seal.created",
+            _put_in_force(
+                user,
+                seal,
+                png,
+                identity,
                 request=request,
-                actor=user,
-                company=None,
-                obj=seal,
-                kind=seal.kind,
-                code=seal.code,
-                origin=origin,
+                reason="replaced by a new signature",
                 via="qr" if link is not None else "desktop",
             )
             if link is not None:
                 SignatureLink.objects.filter(pk=link.pk).update(seal=seal)
+    except BaseException:
+        if seal.image:
+            seal.image.delete(save=False)
+        raise
+    return seal
+
+
+def _put_in_force(user, seal: Seal, png: bytes, identity, *, request, reason: str, **audit) -> None:
+    """Save ``seal`` (a signature or personal seal, not yet saved) as the person's one current
+    seal of its kind: the previous ones of that kind are revoked with ``reason``, the person
+    certificate bound (issued if verified and missing), the image written, the event recorded.
+    Call inside ``certificates_bound_or_discarded()`` and a transaction; the caller deletes the
+    image if the transaction fails."""
+    _lock_person(user)
+    for old in Seal.objects.filter(
+        owner=user,
+        company__isnull=True,
+        kind=seal.kind,
+        status__in=[Seal.Status.ACTIVE, Seal.Status.DISABLED],
+    ):
+        lifecycle.change_state(old, "revoke", by=user, reason=reason, request=request)
+    seal.certificate = _person_certificate(user, identity, by=user)
+    seal.image.save(random_name(PNG), ContentFile(png), save=False)
+    seal.save()
+    record(
+        "seal.created",
+        request=request,
+        actor=user,
+        company=None,
+        obj=seal,
+        kind=seal.kind,
+        code=seal.code,
+        origin=seal.origin,
+        **audit,
+    )
+
+
+# --- the personal seal (个人印章) -----------------------------------------------------------------
+
+PERSONAL_SEAL_SUFFIXES = ("印", "之印")
+
+
+def current_personal_seal(user) -> Seal | None:
+    """The person's personal name seal in force, if any."""
+    return Seal.objects.filter(
+        owner=user, company__isnull=True, kind=Seal.Kind.PERSONAL, status=Seal.Status.ACTIVE
+    ).first()
+
+
+def make_personal_seal(user, *, suffix: str, request=None) -> Seal:
+    """The person's square name seal (e.g. 张三之印), drawn from the *verified* real name: a
+    seal that reads as a person's name must be that person's, so an unverified account cannot
+    make one. It signs with the person certificate and replaces the previous personal seal."""
+    from chop.sealart import SealKind, SealSpec, render
+
+    identity = verified_identity(user)
+    if identity is None:
+        raise SignatureError(
+            _("A personal seal carries your verified real name: verify your real name first."),
+            code="unverified",
+            status=403,
+        )
+    if suffix not in PERSONAL_SEAL_SUFFIXES:
+        raise SignatureError(_("Choose how the seal ends: 印 or 之印."), code="suffix")
+    spec = SealSpec(kind=SealKind.LEGAL_REP_SQUARE, name=identity.name, suffix=suffix)
+    png = render(spec).to_png(dpi=300)  # a name the engine cannot draw fails before any write
+    seal = Seal(
+        kind=Seal.Kind.PERSONAL,
+        company=None,
+        owner=user,
+        name=identity.name[:200],
+        origin=Seal.Origin.TEMPLATE,
+        status=Seal.Status.ACTIVE,
+        spec=_spec_json(spec),
+        created_by=user,
+    )
+    try:
+        with certificates_bound_or_discarded(), transaction.atomic():
+            _put_in_force(
+                user, seal, png, identity, request=request, reason="replaced by a new personal seal"
+            )
     except BaseException:
         if seal.image:
             seal.image.delete(save=False)
