@@ -42,7 +42,7 @@ class ConversionError(Exception):
 
 def soffice() -> str | None:
     """The LibreOffice binary: ``CHOP_SOFFICE`` if set, else ``soffice`` on PATH, else None."""
-    configured = getattr(settings, "CHOP_SOFFICE", "")
+    configured = settings.CHOP_SOFFICE
     if configured:
         return configured if Path(configured).is_file() else None
     return shutil.which("soffice") or shutil.which("libreoffice")

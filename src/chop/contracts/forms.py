@@ -20,7 +20,7 @@ ACCEPT = (
     "application/msword,application/vnd.oasis.opendocument.text,application/rtf"
 )
 MAX_COPY_RECIPIENTS = 20
-SEPARATORS = re.compile(r"[\s,;，；、]+")
+SEPARATORS = re.compile(r"[\r\n,;，；、]+")  # not spaces: "138 0013 8000" is one number
 
 # Suggestions only: the field is free text (grants will match on whatever the company uses).
 TYPE_SUGGESTIONS = (
@@ -48,7 +48,7 @@ class NewContractForm(forms.Form):
 
 
 class CopyRecipientsField(forms.CharField):
-    """Mobile numbers and e-mail addresses, one per line (commas and spaces also separate);
+    """Mobile numbers and e-mail addresses, one per line (commas and semicolons also separate);
     each normalised as sign-in does, duplicates dropped, at most ``MAX_COPY_RECIPIENTS``."""
 
     widget = forms.Textarea(attrs={"rows": 3})
@@ -63,6 +63,7 @@ class CopyRecipientsField(forms.CharField):
         found: list[str] = []
         bad: list[str] = []
         for raw in SEPARATORS.split(text):
+            raw = raw.strip()
             if not raw:
                 continue
             try:
@@ -88,7 +89,7 @@ class CopyRecipientsField(forms.CharField):
 
 class DraftForm(forms.ModelForm):
     copy_recipients = CopyRecipientsField(
-        label=_("Copy to (抄送)"),
+        label=_("Copy to"),
         required=False,
         help_text=_("Mobile numbers or e-mail addresses, one per line. They get the signed copy."),
     )

@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "seal.disabled": _("Seal disabled"),
     "seal.enabled": _("Seal enabled again"),
     "seal.revoked": _("Seal revoked"),
+    "contract.created": _("Contract uploaded"),
+    "contract.updated": _("Contract draft changed"),
 }
 
 
