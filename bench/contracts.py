@@ -77,7 +77,7 @@ def child_upload() -> dict:
         from chop.orgs.access import SESSION_KEY
 
         user, company = _company()
-        data = _pages(2, padding=49 * MB)
+        pdf = [_pages(2, padding=49 * MB)]
         client = Client()
         client.force_login(user)
         session = client.session
@@ -88,10 +88,9 @@ def child_upload() -> dict:
             name = "big.pdf"
 
             def read(self):
-                return data
+                return pdf.pop()  # the body holds the only copy once it is built
 
         body = encode_multipart("BoUnDaRy", {"title": "50 MB", "file": Upload()})
-        del data
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         tracemalloc.start()
         resp = client.generic(
