@@ -56,7 +56,11 @@ def _pages(n: int, **kw) -> bytes:
 
     texts = {
         i: [
-            (60, 780 - 18 * k, f"Clause {k}: the parties agree that line {k} of page {i + 1} binds.")
+            (
+                60,
+                780 - 18 * k,
+                f"Clause {k}: the parties agree that line {k} of page {i + 1} binds.",
+            )
             for k in range(40)
         ]
         for i in range(n)
