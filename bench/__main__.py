@@ -8,7 +8,7 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "studio", "pdfsign"]
+MODULES = ["sealart", "studio", "pdfsign", "contracts"]
 
 
 def main(argv: list[str]) -> int:

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Refreshes and compiles the zh_Hans catalogues. Apps with their own catalogue (accounts, seals,
-# verification) are processed without project settings, so their strings stay in <app>/locale;
+# verification, contracts) are processed without project settings, so their strings stay in <app>/locale;
 # the project catalogue (src/chop/locale) covers templates/, views.py, orgs and audit.
 set -euo pipefail
 cd "$(dirname "$0")/../src/chop"
 RUN="${RUN:-uv run --frozen}"
-OWN=(accounts seals verification)
+OWN=(accounts seals verification contracts)
 ENGINES=(sealart pdfsign pki identity)
 for app in "${OWN[@]}"; do
   (cd "$app" && env -u DJANGO_SETTINGS_MODULE $RUN django-admin makemessages -l zh_Hans --no-obsolete \

@@ -59,6 +59,9 @@ main() {
     need_cmd softhsm2-util softhsm2
     need_cmd msgfmt gettext
     need_cmd certutil libnss3-tools  # pdfsig's trust store in the PAdES tests
+    # Contract uploads convert Word/ODT/RTF with LibreOffice when present; the tests convert for
+    # real. `make run` works without it (the upload page then asks for a PDF).
+    need_cmd soffice libreoffice-writer-nogui
   fi
 
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -257,7 +257,16 @@ STORAGES = {
 # (chop.security.UploadLimitMiddleware by Content-Length, LimitedUploadHandler while streaming).
 # Each form then checks its files' own limits (chop.uploads). Media are never served statically:
 # files go out only through views that check permission (chop.uploads.file_response).
-CHOP_MAX_UPLOAD_BYTES = env.int("CHOP_MAX_UPLOAD_BYTES", default=30 * 1024 * 1024)
+# Contract documents: a PDF up to CHOP_CONTRACT_MAX_BYTES and CHOP_CONTRACT_MAX_PAGES; Word, ODT and
+# RTF are converted by LibreOffice (CHOP_SOFFICE, found on PATH when empty) within
+# CHOP_CONVERT_TIMEOUT_SECONDS. The request cap follows the contract limit (plus the form around it).
+CHOP_CONTRACT_MAX_BYTES = env.int("CHOP_CONTRACT_MAX_BYTES", default=50 * 1024 * 1024)
+CHOP_CONTRACT_MAX_PAGES = env.int("CHOP_CONTRACT_MAX_PAGES", default=2000)
+CHOP_CONVERT_TIMEOUT_SECONDS = env.int("CHOP_CONVERT_TIMEOUT_SECONDS", default=60)
+CHOP_SOFFICE = env("CHOP_SOFFICE", default="")
+CHOP_MAX_UPLOAD_BYTES = env.int(
+    "CHOP_MAX_UPLOAD_BYTES", default=max(30 * 1024 * 1024, CHOP_CONTRACT_MAX_BYTES + 1024 * 1024)
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # form fields without the files
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 DATA_UPLOAD_MAX_NUMBER_FILES = 10

@@ -10,7 +10,8 @@ goes through here, so the rules of PRODUCT.md §7 hold in one place:
   (an HTML page after the PNG's IEND, EXIF with its GPS position) while keeping what an operator
   needs to read (pixels, turned upright by the EXIF orientation first);
 - a PDF is kept byte for byte (it may carry signatures the reader must see) but refused when it
-  could act on its own: JavaScript, an OpenAction, additional actions (/AA), launch actions,
+  could act on its own: JavaScript, an OpenAction (other than a plain destination), additional
+  actions (/AA), launch actions,
   embedded or attached files, and encryption of any kind, owner-password-only included (pdfium
   opens those without a password, so a password check alone lets them through);
 - ``file_response`` serves a stored file with ``nosniff``, a ``sandbox`` CSP with nothing allowed,
@@ -22,9 +23,11 @@ Django-aware (ValidationError, ContentFile, responses) but no models: callers ke
 from __future__ import annotations
 
 import io
+import os
 import secrets
 import warnings
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -214,18 +217,20 @@ def _pdf_refusal(reason: str) -> ValidationError:
     return ValidationError(messages[reason], code=f"pdf_{reason}")
 
 
-def check_pdf(data: bytes) -> None:
+def check_pdf(data: bytes | BinaryIO) -> None:
     """Refuse a PDF that is encrypted or could run, launch or carry anything; see module doc.
 
     pyHanko's reader parses the structure (names with ``#xx`` escapes, object streams), then every
     object reachable from the trailer is visited, so a key hidden in a compressed object stream or
-    a page's annotation is found as well as one in the catalogue.
+    a page's annotation is found as well as one in the catalogue. ``data`` may be a seekable
+    binary file: the reader then reads objects from it on demand instead of holding the bytes.
     """
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.reader import PdfFileReader
 
+    stream = io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(stream, strict=False)
         trailer = reader.trailer_view
     except Exception:
         raise _pdf_refusal("unreadable") from None
@@ -249,7 +254,7 @@ def check_pdf(data: bytes) -> None:
                 raise _pdf_refusal("complex")
             if isinstance(obj, generic.DictionaryObject):
                 for name, value in obj.items():
-                    if name in _ACTIVE_KEYS and not (name == "/XFA" and _empty(value)):
+                    if name in _ACTIVE_KEYS and not _harmless(name, value):
                         raise _pdf_refusal(_ACTIVE_KEYS[name])
                     if name in ("/S", "/Subtype", "/Type") and value in _ACTIVE_TYPES:
                         raise _pdf_refusal(_ACTIVE_TYPES[value])
@@ -260,6 +265,21 @@ def check_pdf(data: bytes) -> None:
         raise
     except Exception:
         raise _pdf_refusal("unreadable") from None
+
+
+def _harmless(name: str, value) -> bool:
+    """An empty /XFA, or an /OpenAction that is only a destination (an array: "open at page 1,
+    fit width", as LibreOffice writes in every PDF it exports). An action dictionary is not."""
+    if name == "/XFA":
+        return _empty(value)
+    if name == "/OpenAction":
+        from pyhanko.pdf_utils import generic
+
+        try:
+            return isinstance(value.get_object(), generic.ArrayObject)
+        except Exception:
+            return False
+    return False
 
 
 def _empty(value) -> bool:
@@ -279,10 +299,27 @@ def clean_pdf(f, *, max_bytes: int = 10 * MB, max_pages: int = 20) -> ContentFil
 
 def _checked_pdf(data: bytes, max_pages: int) -> ContentFile:
     check_pdf(data)
+    _pdf_pages(data, max_pages)
+    return ContentFile(data, name=random_name(PDF))
+
+
+def check_pdf_file(path: str | os.PathLike, *, max_pages: int) -> int:
+    """``check_pdf`` and the page limit for a PDF on disk (a large upload's temporary file),
+    read from the file as needed rather than loaded whole; returns the page count."""
+    with open(path, "rb") as fh:
+        if detect(fh.read(16)) is not PDF:
+            raise ValidationError(_("Upload a PDF."), code="type")
+        fh.seek(0)
+        check_pdf(fh)
+    return _pdf_pages(os.fspath(path), max_pages)
+
+
+def _pdf_pages(src: bytes | str, max_pages: int) -> int:
+    """Open with pdfium (a path is read lazily); refuse no pages or more than ``max_pages``."""
     import pypdfium2 as pdfium
 
     try:
-        doc = pdfium.PdfDocument(data)
+        doc = pdfium.PdfDocument(src)
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower():
             raise _pdf_refusal("encrypted") from None
@@ -299,7 +336,7 @@ def _checked_pdf(data: bytes, max_pages: int) -> ContentFile:
             % {"n": pages, "max": max_pages},
             code="pdf_pages",
         )
-    return ContentFile(data, name=random_name(PDF))
+    return pages
 
 
 def clean_image_or_pdf(

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +25,7 @@ urlpatterns = [
     path("", include("chop.orgs.urls")),
     path("", include("chop.seals.urls")),
     path("", include("chop.verification.urls")),
-    path("contracts/", login_required(views.coming("contracts")), name="contracts"),
+    path("", include("chop.contracts.urls")),
     path("members/", orgs_views.members, name="members"),
     path("records/", records_views.records, name="records"),
 ]

@@ -119,6 +119,23 @@ def _b_signature(b) -> int:
     return b["signature"].pk
 
 
+def _b_contract(b) -> int:
+    """B's draft contract with version 1 and its page previews (as an upload leaves it)."""
+    from chop.contracts import documents, previews
+    from tests.contracts.conftest import pdf_file, pdf_pages
+
+    if "contract" not in b:
+        b["contract"] = documents.create_draft(
+            company=b["company"], user=b["owner"], title=SECRET, upload=pdf_file(pdf_pages(2))
+        )
+        previews.render_version(b["contract"].current_version())
+    return b["contract"].pk
+
+
+def _b_contract_page(b) -> dict:
+    return {"pk": _b_contract(b), "number": 1, "page": 1}
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -139,6 +156,12 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "signature_image": lambda b: {"pk": _b_signature(b)},
     "seal_upload_status": lambda b: {"pk": _b_upload(b)},
     "seal_upload_photo": lambda b: {"pk": _b_upload(b)},
+    "contract_detail": lambda b: {"pk": _b_contract(b)},
+    "contract_edit": lambda b: {"pk": _b_contract(b)},
+    "contract_previews": lambda b: {"pk": _b_contract(b)},
+    "contract_page": lambda b: {"pk": _b_contract(b), "page": 1},
+    "contract_page_image": lambda b: {**_b_contract_page(b), "size": "thumb"},
+    "contract_version_download": lambda b: {"pk": _b_contract(b), "number": 1},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -177,6 +200,7 @@ NO_ID_ROUTES = {
     "records": "active space",
     "seals": "active space",
     "contracts": "active space",
+    "contract_new": "active space (a member of it may start a draft; personal space: 403)",
 }
 NO_ID_NAMESPACES = {
     "accounts": "the person's own account pages",

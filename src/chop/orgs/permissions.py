@@ -188,3 +188,29 @@ def can_regenerate_official_seal(m: Membership | None) -> bool:
     from .models import Company
 
     return can_manage_seals(m) and m is not None and m.company.status == Company.Status.VERIFIED
+
+
+def can_create_contract(m: Membership | None) -> bool:
+    """Start a contract draft for the company: any member. A draft stamps nothing; which seal may
+    be used is decided when signing (seal users, keepers, owners and administrators use the
+    company's active seals; members may not). Personal contracts are not offered yet."""
+    return m is not None
+
+
+def can_view_contract(m: Membership | None, contract, user=None) -> bool:
+    """See a contract, its pages and every version: the members of its company; a person's own
+    contract (no company) only its creator. Participants from other companies come later, and
+    only when it is their turn or after completion."""
+    if contract.company_id is None:
+        return user is not None and contract.created_by_id == user.pk
+    return m is not None and m.company_id == contract.company_id
+
+
+def can_edit_contract_draft(m: Membership | None, contract, user=None) -> bool:
+    """Change a draft's title, number, type, deadline, copy recipients and order: its creator,
+    and the company's owner and administrators. Nothing is editable once it is sent."""
+    if not can_view_contract(m, contract, user) or contract.state != "draft":
+        return False
+    if user is not None and contract.created_by_id == user.pk:
+        return True
+    return _role(m) in {Role.OWNER, Role.ADMIN}

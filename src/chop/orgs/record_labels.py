@@ -41,6 +41,8 @@ ACTION_LABELS = {
     "seal.extracted": _("Seal cut out of the uploaded photo"),
     "seal.extraction_failed": _("No seal could be cut out of the uploaded photo"),
     "seal.certificate_bound": _("Signature bound to the person certificate"),
+    "contract.created": _("Contract uploaded"),
+    "contract.updated": _("Contract draft changed"),
 }
 
 

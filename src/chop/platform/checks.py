@@ -9,6 +9,8 @@ check and the app cannot disagree about what is valid.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -35,6 +37,9 @@ POSITIVE_INTS = (
     "CHOP_INVITES_PER_COMPANY_PER_DAY",
     "CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE",
     "CHOP_MAX_UPLOAD_BYTES",
+    "CHOP_CONTRACT_MAX_BYTES",
+    "CHOP_CONTRACT_MAX_PAGES",
+    "CHOP_CONVERT_TIMEOUT_SECONDS",
 )
 
 
@@ -102,4 +107,29 @@ def check_limits(app_configs=None, **kwargs) -> list[Error]:
                     id="chop.E005",
                 )
             )
+    return errors
+
+
+@register()
+def check_contract_limits(app_configs=None, **kwargs) -> list[Error]:
+    """A contract limit above the request cap could never be reached: the 413 comes first."""
+    errors: list[Error] = []
+    cap, contract = settings.CHOP_MAX_UPLOAD_BYTES, settings.CHOP_CONTRACT_MAX_BYTES
+    if isinstance(cap, int) and isinstance(contract, int) and cap < contract:
+        errors.append(
+            Error(
+                f"CHOP_MAX_UPLOAD_BYTES ({cap}) is below CHOP_CONTRACT_MAX_BYTES ({contract}).",
+                hint="Raise CHOP_MAX_UPLOAD_BYTES to at least the contract limit plus 1 MB.",
+                id="chop.E020",
+            )
+        )
+    soffice = settings.CHOP_SOFFICE
+    if soffice and not Path(soffice).is_file():
+        errors.append(
+            Error(
+                f"CHOP_SOFFICE is {soffice!r}, which is not a file.",
+                hint="Point it at LibreOffice's soffice, or leave it empty to look on PATH.",
+                id="chop.E021",
+            )
+        )
     return errors

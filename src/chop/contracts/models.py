@@ -1,0 +1,172 @@
+"""Contracts and their documents.
+
+A ``Contract`` is what people sign together: its draft fields (title, number, type, deadline, copy
+recipients, signing order) and its state. Its document is a list of ``DocumentVersion`` rows:
+version 1 is the uploaded (or converted) PDF, and every later signing act adds the next version as
+a new file. Files are never modified or deleted, so every version stays downloadable and each
+signature can be checked against the bytes it signed; the current version is the highest number.
+
+Page previews are files at a deterministic place in storage,
+``contracts/previews/<version id>/<width>/<page>.png`` (see ``previews``), rendered by a
+background task; the version row carries the task's progress (``preview_state``,
+``preview_done`` of ``page_count``) and each page's displayed size, so pages can be laid out
+before their images arrive.
+
+A contract belongs to the company that started it. A person's own contracts (the personal space)
+will have no company and are reached through ``created_by``; the fields already allow it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+DEFAULT_DEADLINE_DAYS = 30
+MAX_DEADLINE_DAYS = 90
+
+
+def default_deadline() -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=DEFAULT_DEADLINE_DAYS)
+
+
+def document_path(version: DocumentVersion, filename: str) -> str:
+    """``contracts/<contract id>/<random>.pdf``: the stored name says nothing about the file's
+    original name and cannot be guessed; the folder groups a contract's versions."""
+    return f"contracts/{version.contract_id}/{secrets.token_hex(16)}.pdf"
+
+
+class ContractState(models.TextChoices):
+    # Only drafts exist for now; the others are the transition table's states (PRODUCT.md §4).
+    DRAFT = "draft", _("Draft")
+    SIGNING = "signing", _("Signing")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+
+
+class SigningOrder(models.TextChoices):
+    SEQUENTIAL = "sequential", _("In order")
+    PARALLEL = "parallel", _("All at once")
+
+
+class Contract(models.Model):
+    State = ContractState
+    Order = SigningOrder
+
+    company = models.ForeignKey(
+        "orgs.Company",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contracts",
+        help_text="The initiating company; empty for a person's own contract (personal space).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contracts_created"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    number = models.CharField(_("contract number"), max_length=64, blank=True)
+    # Free text for now; grants (PRODUCT.md §3) will match on it, so it is indexed.
+    contract_type = models.CharField(_("contract type"), max_length=64, blank=True, db_index=True)
+    deadline = models.DateField(_("signing deadline"), default=default_deadline)
+    # 抄送: normalised mobile numbers and e-mail addresses told about the signed contract.
+    copy_recipients = models.JSONField(_("copy to"), default=list, blank=True)
+    state = models.CharField(
+        max_length=16, choices=ContractState.choices, default=ContractState.DRAFT
+    )
+    order = models.CharField(
+        max_length=16, choices=SigningOrder.choices, default=SigningOrder.SEQUENTIAL
+    )
+    state_reason = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        indexes = [models.Index(fields=["company", "state", "-updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ContractState.values),
+                name="contract_state_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(order__in=SigningOrder.values),
+                name="contract_order_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
+
+    def current_version(self) -> DocumentVersion | None:
+        """The newest version: the document as it stands now."""
+        return self.versions.order_by("-number").first()
+
+
+class DocumentVersion(models.Model):
+    class Reason(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        CONVERTED = "converted", _("Converted to PDF")
+        SIGNED = "signed", _("Signed")
+
+    class Previews(models.TextChoices):
+        PENDING = "pending", _("Preparing")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    file = models.FileField(upload_to=document_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    page_count = models.PositiveIntegerField()
+    # [[width, height], ...] of each displayed page in PDF points (CropBox, after /Rotate).
+    page_sizes = models.JSONField(default=list)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.UPLOADED)
+    # What the reason needs to be read: the original file name, later the signer's name.
+    note = models.CharField(max_length=200, blank=True)
+    source_format = models.CharField(max_length=8, default="pdf")  # pdf, docx, doc, odt, rtf
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    preview_state = models.CharField(
+        max_length=8, choices=Previews.choices, default=Previews.PENDING
+    )
+    preview_done = models.PositiveIntegerField(default=0)  # pages rendered at every width
+
+    class Meta:
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="version_number_unique"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="version_number_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} v{self.number}"
+
+    @property
+    def preview_percent(self) -> int:
+        if not self.page_count:
+            return 0
+        return min(100, round(100 * self.preview_done / self.page_count))
+
+    def page_size(self, page: int) -> tuple[float, float]:
+        """Displayed size of 1-based ``page`` in points (A4 if unknown)."""
+        try:
+            w, h = self.page_sizes[page - 1]
+            return float(w), float(h)
+        except (IndexError, TypeError, ValueError):
+            return 595.0, 842.0

@@ -1,0 +1,42 @@
+"""Background work for contracts (django-tasks): page previews.
+
+A version's previews are rendered by ``render_previews`` after the transaction that stored the
+version commits, so the upload request returns as soon as the file is safe; the contract page
+polls the version's progress. The task takes an id and re-reads the row: a task that runs late
+finds the version as it is, and one that runs twice skips the pages already stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from django.db import transaction
+from django_tasks import task
+
+from . import previews
+from .models import DocumentVersion
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def render_previews(version_id: int) -> int:
+    version = DocumentVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return 0
+    return previews.render_version(version)
+
+
+def enqueue_previews(version: DocumentVersion) -> None:
+    """Queue the version's previews for when the current transaction commits."""
+    transaction.on_commit(partial(_enqueue, version.pk), robust=True)
+
+
+def _enqueue(version_id: int) -> None:
+    try:
+        render_previews.enqueue(version_id)
+    except Exception:
+        # The version is stored and downloadable; only its previews wait (the page says
+        # "preparing"). Running the task again for the id renders them.
+        log.exception("could not enqueue the previews of version %s", version_id)

@@ -1,0 +1,44 @@
+"""The contracts catalogue (src/chop/contracts/locale, zh_Hans) is complete and compiled, and the
+pages speak Chinese by default."""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+import chop.contracts
+from tests.orgs.test_i18n import po_entries
+
+CONTEXT = "contract document"  # the one msgctxt: "Pages" has another meaning in the project
+LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
+
+
+def test_every_contracts_string_is_translated_and_compiled(monkeypatch):
+    import tests.orgs.test_i18n as project
+
+    monkeypatch.setattr(project, "LOCALE", LOCALE)
+    entries = po_entries()
+    assert len(entries) > 50
+    assert [m for m, t in entries.items() if not t] == []
+    assert (
+        "fuzzy" not in LOCALE.joinpath("django.po").read_text(encoding="utf-8").split("\n\n", 1)[1]
+    )
+    with LOCALE.joinpath("django.mo").open("rb") as fh:
+        mo = gettext.GNUTranslations(fh)
+    for msgid, msgstr in entries.items():
+        assert msgstr in (
+            mo.gettext(msgid),
+            mo.ngettext(msgid, msgid, 1),
+            mo.pgettext(CONTEXT, msgid),
+        ), msgid
+
+
+@pytest.mark.django_db
+def test_the_upload_page_is_chinese_by_default(acme, login):
+    body = login(acme["member"], acme["company"]).get(reverse("contract_new")).content.decode()
+    assert "上传合同" in body and "合同名称" in body
+    body = login(acme["member"], acme["company"]).get(reverse("contracts")).content.decode()
+    assert "上传一份合同开始签署" in body
