@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from django.views.static import serve
 
@@ -15,20 +12,6 @@ from django.views.static import serve
 # ASCII colon ("姓名:"). Naming the string here puts it in the project catalogue, which takes
 # precedence, translated as the full-width "：".
 LABEL_SUFFIX = gettext_noop(":")
-
-
-def not_built(title: str, nav: str, intro: str = "", items: tuple = ()) -> Callable:
-    """A page for a section that is planned but not built yet: it says so plainly."""
-
-    def view(request: HttpRequest) -> HttpResponse:
-        return render(
-            request,
-            "placeholder.html",
-            {"title": title, "nav": nav, "intro": intro, "items": items},
-        )
-
-    view.__name__ = f"not_built_{nav}"
-    return view
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -47,26 +30,6 @@ def static_files(request: HttpRequest, path: str) -> HttpResponse:
     response = serve(request, path, document_root=settings.STATIC_ROOT)
     response["Cache-Control"] = "public, max-age=3600"
     return response
-
-
-PLACEHOLDERS = {
-    "contracts": {
-        "title": _("Contracts"),
-        "intro": _(
-            "Contract signing is not built yet. This page will list the company's contracts."
-        ),
-        "items": (
-            _("Upload a PDF and place seals and signatures on its pages"),
-            _("Single-page, multi-page and riding seals (骑缝章)"),
-            _("Signatures that any PDF reader can verify"),
-        ),
-    },
-}
-
-
-def coming(section: str) -> Callable:
-    """The page for ``section`` (``contracts``), a section that is not built: the page says so."""
-    return not_built(nav=section, **PLACEHOLDERS[section])
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -132,7 +132,7 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     assert "上海示例科技有限公司" in page.locator("h1").inner_text()
     both_widths(page, screenshot, "company-details-zh")
     page.locator(".mainnav").get_by_role("link", name="合同").click()
-    both_widths(page, screenshot, "contracts-coming-zh")
+    both_widths(page, screenshot, "contracts-list-zh")
 
     # --- the same pages in English ------------------------------------------------------------------
     page.goto(f"{base}/")
