@@ -10,7 +10,7 @@ from chop.contracts.models import Participant
 from chop.contracts.participants import ParticipantError
 from chop.contracts.states import TransitionError, move
 
-from .parties_support import USCC_B, USCC_C, make_draft, parties, three_party_draft, world  # noqa: F401
+from .parties_support import USCC_B, USCC_C, make_draft, parties, three_party_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,13 @@ def test_the_initiator_is_party_zero_with_its_stamper(world):
 def test_a_registered_company_is_found_by_name_and_uscc(world):
     contract = three_party_draft(world)
     b = parties(contract)[1]
-    assert (b.kind, b.company, b.name, b.uscc, b.contact) == ("company", world["b"], "乙方贸易有限公司", USCC_B, "")
+    assert (b.kind, b.company, b.name, b.uscc, b.contact) == (
+        "company",
+        world["b"],
+        "乙方贸易有限公司",
+        USCC_B,
+        "",
+    )
     assert b.is_registered
 
 
@@ -50,7 +56,11 @@ def test_a_company_with_the_wrong_name_is_not_the_registered_one(world):
 def test_an_unregistered_company_keeps_its_contact(world):
     contract = make_draft(world["a"], world["a_owner"])
     c = participants.add_company(
-        contract, by=world["a_owner"], name="丙方物流有限公司", uscc=USCC_C.lower(), contact=" 139 0000 2222 "
+        contract,
+        by=world["a_owner"],
+        name="丙方物流有限公司",
+        uscc=USCC_C.lower(),
+        contact=" 139 0000 2222 ",
     )
     assert (c.company, c.user, c.uscc, c.contact) == (None, None, USCC_C, "13900002222")
     assert not c.is_registered
@@ -64,7 +74,11 @@ def test_a_registered_company_operator_found_by_contact_must_be_its_member(world
     Membership.objects.create(company=world["b"], user=clerk, role=Role.SEAL_USER)
     contract = make_draft(world["a"], world["a_owner"])
     b = participants.add_company(
-        contract, by=world["a_owner"], name="乙方贸易有限公司", uscc=USCC_B, contact="Clerk@b.example.com"
+        contract,
+        by=world["a_owner"],
+        name="乙方贸易有限公司",
+        uscc=USCC_B,
+        contact="Clerk@b.example.com",
     )
     assert b.user == clerk
     contract2 = make_draft(world["a"], world["a_owner"])
@@ -76,7 +90,9 @@ def test_a_registered_company_operator_found_by_contact_must_be_its_member(world
 
 def test_a_person_is_found_by_email_or_phone_or_kept_for_an_invitation(world):
     contract = make_draft(world["a"], world["a_owner"])
-    p = participants.add_person(contract, by=world["a_owner"], name="张三", contact="ZhangSan@Example.com")
+    p = participants.add_person(
+        contract, by=world["a_owner"], name="张三", contact="ZhangSan@Example.com"
+    )
     assert p.user == world["person"]
     by_phone = participants.add_person(
         contract, by=world["a_owner"], name="老板", contact=world["b_owner"].phone
@@ -112,10 +128,14 @@ def test_bad_person_data_and_duplicates_are_refused(world):
         participants.add_person(contract, by=world["a_owner"], name="王五", contact="")
     assert err.value.code == "participant.no_contact"
     with pytest.raises(ParticipantError) as err:
-        participants.add_person(contract, by=world["a_owner"], name="张三", contact="zhangsan@example.com")
+        participants.add_person(
+            contract, by=world["a_owner"], name="张三", contact="zhangsan@example.com"
+        )
     assert err.value.code == "participant.duplicate"
     with pytest.raises(ParticipantError) as err:
-        participants.add_company(contract, by=world["a_owner"], name="乙方贸易有限公司", uscc=USCC_B)
+        participants.add_company(
+            contract, by=world["a_owner"], name="乙方贸易有限公司", uscc=USCC_B
+        )
     assert err.value.code == "participant.duplicate"
     assert contract.participants.count() == 3
 
@@ -141,7 +161,9 @@ def test_parties_change_only_in_a_draft(world):
     move(contract, "send")
     a, b, p = parties(contract)
     for change in (
-        lambda: participants.add_person(contract, by=world["a_owner"], name="王五", contact="13700003333"),
+        lambda: participants.add_person(
+            contract, by=world["a_owner"], name="王五", contact="13700003333"
+        ),
         lambda: participants.remove(b, by=world["a_owner"]),
         lambda: participants.reorder(contract, [p.pk, b.pk, a.pk], by=world["a_owner"]),
     ):
@@ -156,9 +178,13 @@ def test_changes_are_audited(world):
 
     contract = three_party_draft(world)
     actions = list(
-        AuditEvent.objects.filter(action__startswith="contract.party").values_list("action", flat=True)
+        AuditEvent.objects.filter(
+            action__startswith="contract.party", object_id=str(contract.pk)
+        ).values_list("action", flat=True)
     )
     assert actions.count("contract.party_added") == 3
+    event = AuditEvent.objects.filter(action="contract.party_added").last()
+    assert event.company == world["a"] and event.actor == world["a_owner"]
 
 
 def test_the_database_enforces_the_rules(world):
@@ -176,4 +202,6 @@ def test_the_database_enforces_the_rules(world):
         with pytest.raises(IntegrityError), transaction.atomic():
             Participant.objects.create(**base, **fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Participant.objects.create(contract=contract, name="", position=1, kind="person", contact="x")
+        Participant.objects.create(
+            contract=contract, name="", position=1, kind="person", contact="x"
+        )

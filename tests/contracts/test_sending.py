@@ -14,15 +14,7 @@ from chop.contracts.models import Contract, Participant
 from chop.contracts.sending import SendError
 from chop.contracts.states import TransitionError
 
-from .parties_support import (  # noqa: F401
-    USCC_C,
-    later,
-    make_draft,
-    parties,
-    sent,
-    three_party_draft,
-    world,
-)
+from .parties_support import USCC_C, later, make_draft, parties, three_party_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -157,10 +149,13 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(
     world, sent, django_capture_on_commit_callbacks
 ):
     contract = three_party_draft(world)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            sending.send(contract, by=world["a_owner"])
-            raise RuntimeError("the caller failed after sending")
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        sending.send(contract, by=world["a_owner"])
+        raise RuntimeError("the caller failed after sending")
     assert callbacks == [] and sent == []
     assert Contract.objects.get(pk=contract.pk).state == "draft"
     assert states_of(contract) == ["waiting"] * 3
@@ -231,7 +226,9 @@ def test_expiry_comes_after_the_deadline_day(world, sent, django_capture_on_comm
 
 
 def test_drafts_and_finished_contracts_never_expire(world):
-    draft = make_draft(world["a"], world["a_owner"], deadline=timezone.localdate() - datetime.timedelta(days=5))
+    draft = make_draft(
+        world["a"], world["a_owner"], deadline=timezone.localdate() - datetime.timedelta(days=5)
+    )
     assert sending.expire_due(later(1)) == 0
     assert Contract.objects.get(pk=draft.pk).state == "draft"
 
@@ -249,7 +246,9 @@ def test_manual_reminder_tells_whose_turn_it_is(world, sent, django_capture_on_c
     assert parties(contract)[0].last_reminded_at is not None
 
 
-def test_automatic_reminders_every_three_days_until_the_deadline(world, sent, django_capture_on_commit_callbacks):
+def test_automatic_reminders_every_three_days_until_the_deadline(
+    world, sent, django_capture_on_commit_callbacks
+):
     contract = three_party_draft(world)
     Contract.objects.filter(pk=contract.pk).update(
         deadline=timezone.localdate() + datetime.timedelta(days=10)
@@ -271,7 +270,9 @@ def test_the_clock_command_expires_and_reminds(world, sent):
 
     contract = three_party_draft(world)
     sending.send(contract, by=world["a_owner"], now=later(-4))
-    Contract.objects.filter(pk=contract.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=1))
+    Contract.objects.filter(pk=contract.pk).update(
+        deadline=timezone.localdate() - datetime.timedelta(days=1)
+    )
     other = three_party_draft(world)
     Participant.objects.filter(contract=other).delete()
     call_command("expire_contracts")  # the test settings run tasks immediately

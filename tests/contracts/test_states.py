@@ -9,7 +9,7 @@ from chop.contracts import states
 from chop.contracts.models import ContractState, ParticipantState
 from chop.contracts.states import CONTRACT_MOVES, PARTICIPANT_MOVES, TransitionError, move
 
-from .parties_support import make_draft, parties, sent, three_party_draft, world  # noqa: F401
+from .parties_support import make_draft, parties, three_party_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -90,8 +90,9 @@ def test_participant_move(world, state, action):
 def test_refusal_messages_are_translated(world):
     contract = make_draft(world["a"], world["a_owner"])
     move(contract, "revoke")
-    with translation.override("zh-hans"), pytest.raises(TransitionError) as err:
-        move(contract, "send")
+    with translation.override("zh-hans"):
+        with pytest.raises(TransitionError) as err:
+            move(contract, "send")
         message = str(err.value.message)
         revoked = str(ContractState.REVOKED.label)
     assert message.startswith("只有草稿"), message

@@ -11,7 +11,7 @@ from chop.contracts.models import Contract
 from chop.contracts.states import TransitionError
 from tests.concurrency import at_once, errors
 
-from .parties_support import make_draft, parties, sent, three_party_draft, world  # noqa: F401
+from .parties_support import make_draft, parties, three_party_draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,9 @@ N = 6
 
 def test_simultaneous_sends_send_once(world, sent):
     contract = three_party_draft(world)
-    results = at_once(N, lambda i: sending.send(Contract.objects.get(pk=contract.pk), by=world["a_owner"]))
+    results = at_once(
+        N, lambda i: sending.send(Contract.objects.get(pk=contract.pk), by=world["a_owner"])
+    )
     failed = errors(results)
     assert len(failed) == N - 1
     assert all(isinstance(e, TransitionError) and e.code == "send.not_draft" for e in failed)
@@ -37,7 +39,9 @@ def test_decline_and_revoke_at_once_make_one_move(world, sent):
     def act(i):
         if i % 2:
             return sending.decline(first, by=world["a_keeper"], reason=f"拒绝{i}")
-        return sending.revoke(Contract.objects.get(pk=contract.pk), by=world["a_owner"], reason=f"撤回{i}")
+        return sending.revoke(
+            Contract.objects.get(pk=contract.pk), by=world["a_owner"], reason=f"撤回{i}"
+        )
 
     results = at_once(N, act)
     assert len(errors(results)) == N - 1
@@ -53,7 +57,9 @@ def test_parallel_parties_signing_at_once_complete_the_contract_once(world, make
     contract = make_draft(world["a"], world["a_owner"], order="parallel")
     participants.add_initiator(contract, by=world["a_owner"])
     for i in range(N - 1):
-        participants.add_person(contract, by=world["a_owner"], name=f"签署人{i}", contact=f"1370000{i:04d}")
+        participants.add_person(
+            contract, by=world["a_owner"], name=f"签署人{i}", contact=f"1370000{i:04d}"
+        )
     sending.send(contract, by=world["a_owner"])
     everyone = parties(contract)
     assert len(everyone) == N
@@ -72,7 +78,10 @@ def test_adding_parties_at_once_keeps_positions_unique(world):
     results = at_once(
         N,
         lambda i: participants.add_person(
-            Contract.objects.get(pk=contract.pk), by=world["a_owner"], name=f"人{i}", contact=f"1360000{i:04d}"
+            Contract.objects.get(pk=contract.pk),
+            by=world["a_owner"],
+            name=f"人{i}",
+            contact=f"1360000{i:04d}",
         ),
     )
     assert errors(results) == []

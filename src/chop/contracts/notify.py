@@ -107,9 +107,7 @@ def your_turn(participant: Participant, *, reminder: bool = False) -> int:
         return _("Please sign %(title)s") % {"title": contract.title}
 
     def body():
-        text = _(
-            "%(initiator)s asks %(party)s to sign %(title)s before %(deadline)s: %(link)s"
-        ) % {
+        text = _("%(initiator)s asks %(party)s to sign %(title)s before %(deadline)s: %(link)s") % {
             "initiator": initiator,
             "party": participant.name,
             "title": contract.title,
