@@ -205,3 +205,20 @@ def test_the_database_enforces_the_rules(world):
         Participant.objects.create(
             contract=contract, name="", position=1, kind="person", contact="x"
         )
+
+
+def test_the_draft_page_lists_the_parties_in_order(world, login):
+    contract = make_draft(world["a"], world["a_owner"])
+    client = login(world["a_owner"], world["a"])
+    empty = client.get(f"/contracts/{contract.pk}/").content.decode()
+    assert 'data-testid="no-parties"' in empty
+    by = world["a_owner"]
+    participants.add_person(contract, by=by, name="张三", contact="13700005555")
+    participants.add_company(contract, by=by, name="乙方贸易有限公司", uscc=USCC_B)
+    participants.add_initiator(contract, by=by, stamper=world["a_keeper"])
+    html = client.get(f"/contracts/{contract.pk}/").content.decode()
+    listed = html[html.index('data-testid="parties"') :]
+    assert (
+        listed.index("甲方科技有限公司") < listed.index("张三") < listed.index("乙方贸易有限公司")
+    )
+    assert world["a_keeper"].display_name in listed

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 DEFAULT_DEADLINE_DAYS = 30
 MAX_DEADLINE_DAYS = 90
@@ -173,8 +174,8 @@ class DocumentVersion(models.Model):
 
 
 class ParticipantKind(models.TextChoices):
-    COMPANY = "company", _("Company")
-    PERSON = "person", _("Person")
+    COMPANY = "company", pgettext_lazy("contract party kind", "Company")
+    PERSON = "person", pgettext_lazy("contract party kind", "Person")
 
 
 class ParticipantState(models.TextChoices):
