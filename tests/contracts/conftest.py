@@ -85,3 +85,8 @@ def media_files(root: Path) -> list[str]:
     if not root.exists():
         return []
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+# Parties, a world of two companies and a person, and the captured outbox (states, participants
+# and sending tests).
+from .parties_support import sent, world  # noqa: E402, F401

@@ -12,7 +12,8 @@ from django.urls import reverse
 import chop.contracts
 from tests.orgs.test_i18n import po_entries
 
-CONTEXT = "contract document"  # the one msgctxt: "Pages" has another meaning in the project
+# msgctxts: "Pages" and the party kinds ("Company", "Person") have other meanings in the project
+CONTEXTS = ("contract document", "contract party kind")
 LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
@@ -32,7 +33,7 @@ def test_every_contracts_string_is_translated_and_compiled(monkeypatch):
         assert msgstr in (
             mo.gettext(msgid),
             mo.ngettext(msgid, msgid, 1),
-            mo.pgettext(CONTEXT, msgid),
+            *(mo.pgettext(c, msgid) for c in CONTEXTS),
         ), msgid
 
 

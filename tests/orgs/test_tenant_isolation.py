@@ -168,6 +168,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
 PUBLIC_BY_DESIGN = {
     "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
     "static_files": "collected static files, public to everyone",
+    "contract_invite": "a signed token sent only to the invited party; the page shows the "
+    "contract's title and parties' names, never the document, and asks them to register first",
     "signature_phone": "a 43-character secret shown only as the person's QR code, single-use "
     "and valid 10 minutes; holding it is the proof (only its hash is stored)",
     "pki": "the platform CA's certificates, CRLs, OCSP and TSA: public by design, named in every "

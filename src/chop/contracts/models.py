@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 DEFAULT_DEADLINE_DAYS = 30
 MAX_DEADLINE_DAYS = 90
@@ -170,3 +171,95 @@ class DocumentVersion(models.Model):
             return float(w), float(h)
         except (IndexError, TypeError, ValueError):
             return 595.0, 842.0
+
+
+class ParticipantKind(models.TextChoices):
+    COMPANY = "company", pgettext_lazy("contract party kind", "Company")
+    PERSON = "person", pgettext_lazy("contract party kind", "Person")
+
+
+class ParticipantState(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    TO_SIGN = "to_sign", _("To sign")
+    SIGNED = "signed", _("Signed")
+    DECLINED = "declined", _("Declined")
+
+
+class Participant(models.Model):
+    """A party that signs a contract, in signing order (``position`` 0 signs first in order).
+
+    A company party is a registered ``company`` (with ``user``, the member who stamps, when
+    known) or, not yet registered, a name and USCC with a ``contact`` to invite; a person party is
+    a registered ``user`` or a name with a ``contact``. ``contact`` is a normalised mobile number
+    or e-mail address (``chop.accounts.targets.parse_target``). States move only through
+    ``contracts.states`` (the transition table).
+    """
+
+    Kind = ParticipantKind
+    State = ParticipantState
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="participants")
+    position = models.PositiveIntegerField(_("signing order"))
+    kind = models.CharField(max_length=8, choices=ParticipantKind.choices)
+    company = models.ForeignKey(
+        "orgs.Company",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contract_parties",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="contract_parties",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    uscc = models.CharField(_("USCC"), max_length=18, blank=True)
+    contact = models.CharField(_("mobile number or e-mail"), max_length=254, blank=True)
+    state = models.CharField(
+        max_length=8, choices=ParticipantState.choices, default=ParticipantState.WAITING
+    )
+    decline_reason = models.CharField(max_length=500, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "position"], name="participant_position_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=ParticipantState.values),
+                name="participant_state_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ParticipantKind.values),
+                name="participant_kind_known",
+            ),
+            models.CheckConstraint(condition=~models.Q(name=""), name="participant_has_name"),
+            # An unregistered company is identified by its USCC.
+            models.CheckConstraint(
+                condition=models.Q(kind="person")
+                | models.Q(company__isnull=False)
+                | ~models.Q(uscc=""),
+                name="participant_company_identified",
+            ),
+            # A person is registered, or can be invited.
+            models.CheckConstraint(
+                condition=models.Q(kind="company")
+                | models.Q(user__isnull=False)
+                | ~models.Q(contact=""),
+                name="participant_person_reachable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} #{self.position} {self.name}"
+
+    @property
+    def is_registered(self) -> bool:
+        return self.user_id is not None if self.kind == "person" else self.company_id is not None

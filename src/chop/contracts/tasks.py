@@ -40,3 +40,20 @@ def _enqueue(version_id: int) -> None:
         # The version is stored and downloadable; only its previews wait (the page says
         # "preparing"). Running the task again for the id renders them.
         log.exception("could not enqueue the previews of version %s", version_id)
+
+
+@task()
+def expire_due_contracts() -> int:
+    """Expire contracts past their deadline (``sending.expire_due``); enqueued by
+    ``chop expire_contracts``."""
+    from . import sending
+
+    return sending.expire_due()
+
+
+@task()
+def send_contract_reminders() -> int:
+    """Remind parties whose turn it is, every 3 days (``sending.send_due_reminders``)."""
+    from . import sending
+
+    return sending.send_due_reminders()

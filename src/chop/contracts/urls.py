@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import invite, views
 
 urlpatterns = [
     path("contracts/", views.contract_list, name="contracts"),
@@ -21,4 +21,5 @@ urlpatterns = [
         views.contract_version_download,
         name="contract_version_download",
     ),
+    path("contracts/invite/<str:token>/", invite.contract_invite, name="contract_invite"),
 ]

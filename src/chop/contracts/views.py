@@ -137,6 +137,7 @@ def _detail_context(request, contract: Contract, form=None) -> dict:
         "versions": versions,
         "current": current,
         "type_suggestions": TYPE_SUGGESTIONS,
+        "parties": list(contract.participants.select_related("user").order_by("position")),
         **_pages_context(contract, current),
     }
 

@@ -214,3 +214,23 @@ def can_edit_contract_draft(m: Membership | None, contract, user=None) -> bool:
     if user is not None and contract.created_by_id == user.pk:
         return True
     return _role(m) in {Role.OWNER, Role.ADMIN}
+
+
+def can_manage_contract_parties(m: Membership | None, contract, user=None) -> bool:
+    """Add, remove and reorder a draft's parties, and send it: whoever may edit the draft."""
+    return can_edit_contract_draft(m, contract, user)
+
+
+def can_revoke_contract(m: Membership | None, contract, user=None) -> bool:
+    """Revoke a contract before it completes: its creator, and the initiating company's owner
+    and administrators (the people who could have sent it)."""
+    if not can_view_contract(m, contract, user) or contract.state not in {"draft", "signing"}:
+        return False
+    if user is not None and contract.created_by_id == user.pk:
+        return True
+    return _role(m) in {Role.OWNER, Role.ADMIN}
+
+
+def can_remind_contract(m: Membership | None, contract, user=None) -> bool:
+    """Send a manual reminder: any member of the initiating company while it is being signed."""
+    return can_view_contract(m, contract, user) and contract.state == "signing"

@@ -43,6 +43,16 @@ ACTION_LABELS = {
     "seal.certificate_bound": _("Signature bound to the person certificate"),
     "contract.created": _("Contract uploaded"),
     "contract.updated": _("Contract draft changed"),
+    "contract.party_added": _("Contract party added"),
+    "contract.party_removed": _("Contract party removed"),
+    "contract.parties_reordered": _("Contract signing order changed"),
+    "contract.sent": _("Contract sent for signing"),
+    "contract.party_signed": _("Contract signed by a party"),
+    "contract.completed": _("Contract completed"),
+    "contract.declined": _("Contract declined"),
+    "contract.revoked": _("Contract revoked"),
+    "contract.expired": _("Contract expired"),
+    "contract.reminded": _("Contract parties reminded"),
 }
 
 

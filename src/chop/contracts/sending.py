@@ -1,0 +1,261 @@
+"""Sending a contract and what follows: decline, revoke, signing progress, expiry, reminders.
+
+Each function is one transaction that locks the contract row (``states.move``), so two people
+acting at once make exactly one move; notifications are queued for after commit (``notify``).
+
+What ``send`` requires (decided here, issue 11 §4): the contract is a draft; it has at least two
+parties (a contract binds someone besides its initiator); a document version exists (previews
+may still be rendering: they do not change what is signed); the deadline is today or later (the
+deadline is a date, signable until its end); and every party can be reached (a registered user,
+a contact to invite, or a registered company with an owner or administrator).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chop.audit.events import record
+
+from . import notify
+from .models import Contract, ContractState, Participant, ParticipantState, SigningOrder
+from .states import TransitionError, lock_contract, move
+
+log = logging.getLogger(__name__)
+
+MIN_PARTIES = 2
+REMINDER_EVERY = datetime.timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+
+
+class SendError(TransitionError):
+    """The contract cannot be sent; ``problems`` lists every reason (each with its message)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(" ".join(str(p.message) for p in problems), code=problems[0].code)
+        self.problems = problems
+
+
+def send_problems(contract: Contract, *, today: datetime.date | None = None) -> list[Problem]:
+    """Everything that stops ``contract`` from being sent now (empty when it can be)."""
+    today = today or timezone.localdate()
+    problems: list[Problem] = []
+    if contract.state != ContractState.DRAFT:
+        problems.append(Problem("send.not_draft", _("Only a draft can be sent.")))
+    parties = list(contract.participants.select_related("user", "company"))
+    if len(parties) < MIN_PARTIES:
+        problems.append(
+            Problem("send.too_few_parties", _("Add at least one other party before sending."))
+        )
+    if not contract.versions.exists():
+        problems.append(Problem("send.no_document", _("Upload the document before sending.")))
+    if contract.deadline < today:
+        problems.append(
+            Problem("send.deadline_past", _("The signing deadline has passed: set a later one."))
+        )
+    for p in parties:
+        if not notify.reachable(p):
+            problems.append(
+                Problem(
+                    "send.unreachable",
+                    _("%(name)s cannot be reached: add a mobile number or e-mail.")
+                    % {"name": p.name},
+                )
+            )
+    return problems
+
+
+def _first_signers(contract: Contract) -> list[Participant]:
+    waiting = contract.participants.filter(state=ParticipantState.WAITING).order_by("position")
+    if contract.order == SigningOrder.PARALLEL:
+        return list(waiting)
+    first = waiting.first()
+    return [first] if first else []
+
+
+def _activate(parties: list[Participant], now: datetime.datetime) -> list[Participant]:
+    active = []
+    for p in parties:
+        fresh = move(p, "activate", invited_at=now)
+        notify.your_turn(fresh)
+        active.append(fresh)
+    return active
+
+
+def send(contract: Contract, *, by, now: datetime.datetime | None = None) -> Contract:
+    """Validate and send: draft → signing; the first party (in order) or every party (parallel)
+    becomes ``to_sign`` and is told. Raises :class:`SendError` with every problem."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = lock_contract(contract.pk)
+        problems = send_problems(locked, today=timezone.localdate(now))
+        if problems:
+            raise SendError(problems)
+        locked = move(locked, "send", sent_at=now, state_reason="")  # type: ignore[assignment]
+        active = _activate(_first_signers(locked), now)
+        record(
+            "contract.sent",
+            actor=by,
+            company=locked.company,
+            obj=locked,
+            order=locked.order,
+            parties=locked.participants.count(),
+            to_sign=[p.pk for p in active],
+        )
+    return locked
+
+
+def decline(participant: Participant, *, by, reason: str) -> Contract:
+    """The party whose turn it is declines: it and the contract become declined; the others are
+    told. A reason is required."""
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise TransitionError(_("Say why you decline."), code="decline.no_reason")
+    now = timezone.now()
+    with transaction.atomic():
+        contract = lock_contract(participant.contract_id)
+        party = move(participant, "decline", decline_reason=reason, acted_at=now)
+        contract = move(contract, "decline", state_reason=reason, finished_at=now)  # type: ignore[assignment]
+        notify.contract_ended(contract, skip=party)  # type: ignore[arg-type]
+        record(
+            "contract.declined",
+            actor=by,
+            company=contract.company,
+            obj=contract,
+            participant=party.pk,
+            reason=reason,
+        )
+    return contract
+
+
+def revoke(contract: Contract, *, by, reason: str) -> Contract:
+    """The initiator withdraws the contract before it completes (permission:
+    ``orgs.permissions.can_revoke_contract``). A reason is required; every party is told."""
+    reason = (reason or "").strip()[:500]
+    if not reason:
+        raise TransitionError(_("Say why you revoke the contract."), code="revoke.no_reason")
+    with transaction.atomic():
+        was_sent = lock_contract(contract.pk).state == ContractState.SIGNING
+        contract = move(contract, "revoke", state_reason=reason, finished_at=timezone.now())  # type: ignore[assignment]
+        if was_sent:
+            notify.contract_ended(contract)
+        record("contract.revoked", actor=by, company=contract.company, obj=contract, reason=reason)
+    return contract
+
+
+def mark_signed(participant: Participant, *, by=None) -> Contract:
+    """Record that ``participant`` signed (the signing page calls this inside its act): the next
+    waiting party becomes ``to_sign`` in order, or the contract completes when all have signed."""
+    now = timezone.now()
+    with transaction.atomic():
+        contract = lock_contract(participant.contract_id)
+        if contract.state != ContractState.SIGNING:
+            raise TransitionError(
+                _("This contract is not being signed."), code="sign.contract_not_signing"
+            )
+        party = move(participant, "sign", acted_at=now)
+        record(
+            "contract.party_signed",
+            actor=by,
+            company=contract.company,
+            obj=contract,
+            participant=party.pk,
+        )
+        if not contract.participants.exclude(state=ParticipantState.SIGNED).exists():
+            contract = move(contract, "complete", finished_at=now)  # type: ignore[assignment]
+            notify.contract_ended(contract)
+            record("contract.completed", actor=by, company=contract.company, obj=contract)
+        elif contract.order == SigningOrder.SEQUENTIAL:
+            _activate(_first_signers(contract), now)
+    return contract
+
+
+def expire_due(now: datetime.datetime | None = None) -> int:
+    """Move contracts still being signed after their deadline day to expired; return how many.
+    Each contract is its own transaction, so one failure does not hold back the others, and a
+    contract signed or revoked meanwhile is skipped."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    ids = list(
+        Contract.objects.filter(state=ContractState.SIGNING, deadline__lt=today).values_list(
+            "pk", flat=True
+        )
+    )
+    done = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                contract = move(Contract(pk=pk), "expire", finished_at=now)
+                assert isinstance(contract, Contract)
+                if contract.deadline >= today:  # the deadline moved meanwhile
+                    raise TransitionError("", code="expire.not_due")
+                notify.contract_ended(contract)
+                record("contract.expired", actor=None, company=contract.company, obj=contract)
+            done += 1
+        except TransitionError:
+            continue
+    return done
+
+
+def remind(contract: Contract, *, by=None, now: datetime.datetime | None = None) -> int:
+    """Remind every party whose turn it is; return how many were reminded."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        contract = lock_contract(contract.pk)
+        if contract.state != ContractState.SIGNING:
+            raise TransitionError(
+                _("Only a contract being signed can be reminded."), code="remind.not_signing"
+            )
+        parties = list(
+            contract.participants.filter(state=ParticipantState.TO_SIGN).select_related(
+                "user", "company", "contract"
+            )
+        )
+        for p in parties:
+            notify.your_turn(p, reminder=True)
+        Participant.objects.filter(pk__in=[p.pk for p in parties]).update(last_reminded_at=now)
+        record(
+            "contract.reminded",
+            actor=by,
+            company=contract.company,
+            obj=contract,
+            participants=[p.pk for p in parties],
+            automatic=by is None,
+        )
+    return len(parties)
+
+
+def send_due_reminders(now: datetime.datetime | None = None) -> int:
+    """Remind, every 3 days until the deadline, the parties whose turn it is; return how many
+    contracts were reminded. A party's clock is its last reminder, or when its turn came."""
+    now = now or timezone.now()
+    cutoff = now - REMINDER_EVERY
+    due = (
+        Participant.objects.filter(
+            state=ParticipantState.TO_SIGN,
+            contract__state=ContractState.SIGNING,
+            contract__deadline__gte=timezone.localdate(now),
+        )
+        .exclude(last_reminded_at__gt=cutoff)
+        .exclude(last_reminded_at__isnull=True, invited_at__gt=cutoff)
+        .values_list("contract_id", flat=True)
+        .distinct()
+    )
+    done = 0
+    for contract_id in list(due):
+        try:
+            remind(Contract(pk=contract_id), now=now)
+            done += 1
+        except TransitionError:
+            continue
+    return done
