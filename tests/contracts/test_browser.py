@@ -93,8 +93,9 @@ def test_upload_previews_page_and_download(
         thumbs = page.locator("[data-testid=page-thumbs] img")
         thumbs.nth(4).wait_for()  # htmx polled and swapped the thumbnails in
         assert thumbs.count() == 5
+        # a function, not an expression: polling an expression needs eval, which the CSP forbids
         page.wait_for_function(
-            "[...document.querySelectorAll('[data-testid=page-thumbs] img')]"
+            "() => [...document.querySelectorAll('[data-testid=page-thumbs] img')]"
             ".every(i => i.complete && i.naturalWidth === 200)"
         )
         assert thumbs.first.get_attribute("loading") == "lazy"
@@ -116,7 +117,7 @@ def test_upload_previews_page_and_download(
             page.get_by_role("link", name="第 5 页").click()
         big = page.get_by_test_id("page-view").locator("img")
         page.wait_for_function(
-            "document.querySelector('[data-testid=page-view] img').naturalWidth === 1000"
+            "() => document.querySelector('[data-testid=page-view] img').naturalWidth === 1000"
         )
         assert big.get_attribute("width") == "1000"
         assert "第 5 页，共 5 页" in page.locator("h1").inner_text()
