@@ -100,8 +100,8 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
         page.locator('[data-state="pending"]').wait_for(timeout=10_000)  # htmx poll picks it up
         after = page.locator('img[data-testid="extracted"]')
         after.wait_for()
-        page.wait_for_function(
-            "document.querySelectorAll('.before-after img').length === 2 && "
+        page.wait_for_function(  # a function: polling an expression needs eval, which CSP forbids
+            "() => document.querySelectorAll('.before-after img').length === 2 && "
             "[...document.querySelectorAll('.before-after img')].every(i => i.complete && i.naturalWidth > 0)"
         )
         assert (
@@ -130,7 +130,7 @@ def test_keeper_uploads_operator_approves_keeper_sees_it_active(
         assert company.name in facts.inner_text() and company.uscc in facts.inner_text()
         assert old.code in op.locator(".replaces").inner_text()
         op.wait_for_function(
-            "[...document.querySelectorAll('.review-compare img, .docs img')].every(i => i.complete && i.naturalWidth > 0)"
+            "() => [...document.querySelectorAll('.review-compare img, .docs img')].every(i => i.complete && i.naturalWidth > 0)"
         )
         _both_sizes(op, shot, "review-page")
         with op.expect_navigation():
