@@ -1,4 +1,4 @@
-"""Adding, removing and reordering a draft's parties (issue 11 §2).
+"""Adding, removing and reordering a draft's parties (PRODUCT.md §4).
 
 Parties are found among registered companies (by name and USCC) and registered users (by mobile
 number or e-mail); whoever is not found keeps the contact given, and is invited when the contract

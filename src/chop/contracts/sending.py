@@ -3,7 +3,7 @@
 Each function is one transaction that locks the contract row (``states.move``), so two people
 acting at once make exactly one move; notifications are queued for after commit (``notify``).
 
-What ``send`` requires (decided here, issue 11 §4): the contract is a draft; it has at least two
+What ``send`` requires (decided here; PRODUCT.md §4): the contract is a draft; it has at least two
 parties (a contract binds someone besides its initiator); a document version exists (previews
 may still be rendering: they do not change what is signed); the deadline is today or later (the
 deadline is a date, signable until its end); and every party can be reached (a registered user,

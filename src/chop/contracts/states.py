@@ -1,4 +1,4 @@
-"""The one transition table of contracts and their participants (issue 11 §4).
+"""The one transition table of contracts and their participants (PRODUCT.md §4).
 
 contract:    draft → signing → completed | declined | revoked | expired
              (a draft may also be revoked: the initiator drops it before sending)
