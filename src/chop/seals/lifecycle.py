@@ -119,13 +119,13 @@ def _change(seal: Seal, action: str, *, by, reason: str, request) -> Seal:
                 .order_by("status", "pk")  # "active" sorts first
             )
             for old in replaced:
-                _write(old, S.REVOKED, REPLACED_REASON, now)
-                _record("seal.revoked", old, by, request, reason=old.status_reason)
+                write_state(old, S.REVOKED, REPLACED_REASON, now)
+                record_change("seal.revoked", old, by, request, reason=old.status_reason)
         if action in ("approve", "reject"):
             current.reviewed_by, current.reviewed_at = by, now
-        _write(current, ends, reason, now)
+        write_state(current, ends, reason, now)
         extra = {"replaces": ", ".join(old.code for old in replaced)} if replaced else {}
-        _record(audit_action, current, by, request, reason=reason, **extra)
+        record_change(audit_action, current, by, request, reason=reason, **extra)
     return current
 
 
@@ -137,7 +137,9 @@ def reason_display(reason: str) -> str:
     return reason
 
 
-def _write(seal: Seal, status: str, reason: str, now) -> None:
+def write_state(seal: Seal, status: str, reason: str, now) -> None:
+    """Set and save the state and its reason (and the revocation time). The caller holds the
+    row lock and records the change with :func:`record_change`."""
     seal.status = status
     seal.status_reason = reason
     if status == S.REVOKED:
@@ -145,7 +147,9 @@ def _write(seal: Seal, status: str, reason: str, now) -> None:
     seal.save()
 
 
-def _record(action: str, seal: Seal, by, request, **data) -> None:
+def record_change(action: str, seal: Seal, by, request, **data) -> None:
+    """The audit event of a state change: the seal, its kind, code and new state, and ``data``
+    (empty values left out)."""
     record(
         action,
         request=request,

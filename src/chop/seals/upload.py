@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from chop.audit.events import record
 from chop.uploads import PNG, random_name
 
+from . import lifecycle
 from .models import Certificate, Seal
 
 log = logging.getLogger(__name__)
@@ -306,20 +307,14 @@ def _fail(seal_id: int, code: str, err) -> str:
             return "skipped"
         with translation.override(settings.LANGUAGE_CODE):
             reason = str(explain_failure(code, err))
-        current.status = Seal.Status.REVOKED
-        current.status_reason = reason[:300]
-        current.revoked_at = timezone.now()
         options = (current.spec or {}).get("upload") or {}
         current.spec = {**(current.spec or {}), "upload": {**options, "error": code}}
-        current.save()
-        record(
+        lifecycle.write_state(current, Seal.Status.REVOKED, reason[:300], timezone.now())
+        lifecycle.record_change(
             "seal.extraction_failed",
-            actor=None,
-            company=current.company,
-            obj=current,
-            kind=current.kind,
-            code=current.code,
-            state=current.status,
+            current,
+            None,
+            None,
             error=code,
             reason=current.status_reason,
         )
