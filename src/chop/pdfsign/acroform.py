@@ -10,6 +10,7 @@ from pyhanko.pdf_utils import generic
 
 from .annots import has_signatures
 from .document import InputDocument
+from .errors import PdfSignError
 from .formfill import needs_appearances, refresh_appearances
 from .increment import Increment, serialize
 
@@ -43,6 +44,24 @@ def docmdp_permission(doc: InputDocument) -> int | None:
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     return None
+
+
+def refuse_if_certified(doc: InputDocument) -> None:
+    """Refuse a document its author certified (DocMDP): with no changes allowed at all, or
+    allowing only the signature fields it already has. Chop adds its own field, which every
+    validator would report as a forbidden change. Shared by signing and the upload precheck."""
+    mdp = docmdp_permission(doc)
+    if mdp == 1:
+        raise PdfSignError(
+            "this document is certified with no changes allowed; it cannot be signed again",
+            code="certified_no_changes",
+        )
+    if mdp is not None:
+        raise PdfSignError(
+            "this document is certified by its author (DocMDP) and only allows signing "
+            "the signature fields it already has; Chop cannot add a seal to it",
+            code="certified_document",
+        )
 
 
 # what an /AcroForm dictionary may hold (ISO 32000-2, 12.7.3); a shared dictionary is copied

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .acroform import docmdp_permission
+from .acroform import refuse_if_certified
 from .document import InputDocument
-from .errors import PdfSignError
 from .sinks import open_src
 
 __all__ = ["Signable", "check_signable"]
@@ -38,18 +37,7 @@ def check_signable(src: Any) -> Signable:
     try:
         stream.seek(0)
         doc = InputDocument(stream)
-        mdp = docmdp_permission(doc)
-        if mdp == 1:
-            raise PdfSignError(
-                "this document is certified with no changes allowed; it cannot be signed again",
-                code="certified_no_changes",
-            )
-        if mdp is not None:
-            raise PdfSignError(
-                "this document is certified by its author (DocMDP) and only allows signing "
-                "the signature fields it already has; Chop cannot add a seal to it",
-                code="certified_document",
-            )
+        refuse_if_certified(doc)
         return Signable(doc.page_count, [page.display_size for page in doc.pages])
     finally:
         if opened:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pyhanko.pdf_utils import misc
 
-from .acroform import add_field, docmdp_permission, existing_field_names
+from .acroform import add_field, existing_field_names, refuse_if_certified
 from .annots import indirect_annotations
 from .appearance import add_seal_resources, add_widgets, list_on_pages
 from .byterange import fill_contents, patch_byte_range, signature_dictionary, timestamp_size
@@ -210,20 +210,7 @@ def sign(
                 code="field_name_taken",
                 field_name=field_name,
             )
-        mdp = docmdp_permission(doc)
-        if mdp == 1:
-            raise PdfSignError(
-                "this document is certified with no changes allowed; it cannot be signed again",
-                code="certified_no_changes",
-            )
-        if mdp is not None:
-            # a certification signature only permits signing fields that already exist; Chop
-            # adds its own field, which every validator would report as a forbidden change
-            raise PdfSignError(
-                "this document is certified by its author (DocMDP) and only allows signing "
-                "the signature fields it already has; Chop cannot add a seal to it",
-                code="certified_document",
-            )
+        refuse_if_certified(doc)
         placements = layout_marks(
             doc,
             list(marks),
