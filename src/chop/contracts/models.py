@@ -263,3 +263,175 @@ class Participant(models.Model):
     @property
     def is_registered(self) -> bool:
         return self.user_id is not None if self.kind == "person" else self.company_id is not None
+
+
+class PositionForm(models.TextChoices):
+    SINGLE = "single", _("One page")
+    MULTI = "multi", _("Several pages")
+    RIDING = "riding", _("Riding seal")
+    KEYWORD = "keyword", _("By keyword")
+
+
+class Occurrence(models.TextChoices):
+    FIRST = "first", _("First hit")
+    LAST = "last", _("Last hit")
+    ALL = "all", _("Every hit")
+
+
+class Edge(models.TextChoices):
+    RIGHT = "right", _("Right edge")
+    LEFT = "left", _("Left edge")
+    TOP = "top", _("Top edge")
+    BOTTOM = "bottom", _("Bottom edge")
+
+
+class Position(models.Model):
+    """A designated place (指定位置) for one participant's mark, set by the initiator on a draft.
+
+    Coordinates are millimetres on the page **as displayed** (after /CropBox and /Rotate), from
+    its top-left corner: the coordinates ``chop.pdfsign`` takes, so a position becomes a mark
+    without conversion (``positions.marks_for``). ``x_mm``/``y_mm`` are the seal's top-left
+    corner; ``size_mm`` its width (empty: the seal's own size). A party with no positions is
+    non-designated (不指定位置): the signer places the seal on the signing page.
+
+    Which fields a form uses: single ``page, x_mm, y_mm``; multi ``pages, x_mm, y_mm``; riding
+    ``edge, along_mm`` (centre along the edge, empty = middle), ``pages``; keyword ``keyword,
+    occurrence, dx_mm, dy_mm``. ``with_date`` prints the signing date under the seal (not for
+    riding seals, whose strips carry no date).
+    """
+
+    Form = PositionForm
+    Occurrence = Occurrence
+    Edge = Edge
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="positions")
+    form = models.CharField(_("form"), max_length=8, choices=PositionForm.choices)
+    page = models.PositiveIntegerField(_("page"), null=True, blank=True)
+    pages = models.CharField(_("pages"), max_length=200, blank=True)
+    x_mm = models.FloatField(null=True, blank=True)
+    y_mm = models.FloatField(null=True, blank=True)
+    size_mm = models.FloatField(_("size (mm)"), null=True, blank=True)
+    edge = models.CharField(_("edge"), max_length=8, choices=Edge.choices, blank=True)
+    along_mm = models.FloatField(null=True, blank=True)
+    keyword = models.CharField(_("keyword"), max_length=100, blank=True)
+    occurrence = models.CharField(
+        _("which hits"), max_length=8, choices=Occurrence.choices, default=Occurrence.FIRST
+    )
+    dx_mm = models.FloatField(default=0.0)
+    dy_mm = models.FloatField(default=0.0)
+    with_date = models.BooleanField(_("date under the seal"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["participant", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(form__in=PositionForm.values), name="position_form_known"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(form="single")
+                | models.Q(page__gte=1, x_mm__isnull=False, y_mm__isnull=False),
+                name="position_single_placed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(form="multi")
+                | (~models.Q(pages="") & models.Q(x_mm__isnull=False, y_mm__isnull=False)),
+                name="position_multi_placed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(form="riding") & models.Q(edge="")
+                | models.Q(form="riding", edge__in=Edge.values),
+                name="position_riding_edge",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(form="keyword") | ~models.Q(keyword=""),
+                name="position_keyword_given",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(size_mm__isnull=True) | models.Q(size_mm__gt=0),
+                name="position_size_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.form}"
+
+
+class IntentMethod(models.TextChoices):
+    PASSWORD = "password", _("Signing password")
+    SMS = "sms", _("Code by SMS")
+    EMAIL = "email", _("Code by e-mail")
+
+
+class SigningPassword(models.Model):
+    """A person's signing password (签署密码): set once, separate from the login password,
+    stored as an Argon2 hash (``django.contrib.auth.hashers``). It confirms intent to sign."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing_password"
+    )
+    password = models.CharField(max_length=200)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"signing password of {self.user_id}"
+
+
+class SigningIntent(models.Model):
+    """One confirmation of intent (意愿认证): a signer proved, by ``method``, that they mean to
+    sign for ``participant``. One act consumes it (``used_at``, set by a conditional UPDATE, so
+    one confirmation never signs twice); it lapses at ``expires_at``."""
+
+    Method = IntentMethod
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="intents")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(max_length=8, choices=IntentMethod.choices)
+    confirmed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "user", "-confirmed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=IntentMethod.values), name="intent_method_known"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"intent {self.method} for {self.participant_id}"
+
+
+class SigningAct(models.Model):
+    """One signing act: one participant's marks and one PAdES signature, written as one
+    incremental revision that became ``version``. What the stamping records and the evidence
+    report read: who signed, with which seal and certificate, how intent was confirmed, which
+    pages carry marks, and the document's fingerprint before (``base_sha256``) and after."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="acts")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="acts")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    seal = models.ForeignKey("seals.Seal", on_delete=models.PROTECT, related_name="acts")
+    certificate_serial = models.CharField(max_length=64)
+    version = models.OneToOneField(DocumentVersion, on_delete=models.PROTECT, related_name="act")
+    base_sha256 = models.CharField(max_length=64)
+    field_name = models.CharField(max_length=100)
+    level = models.CharField(max_length=8)  # B-B, B-T, ...
+    intent_method = models.CharField(max_length=8, choices=IntentMethod.choices)
+    intent_at = models.DateTimeField()
+    marks = models.JSONField(default=list)  # [{form, page|pages, x_mm, ...}] as stamped
+    pages = models.JSONField(default=list)  # 1-based pages that carry a mark
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "signed_at", "pk"]
+        constraints = [
+            # One act per party: a retried request cannot sign twice.
+            models.UniqueConstraint(fields=["participant"], name="one_act_per_participant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} act by {self.participant}"

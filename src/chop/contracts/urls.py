@@ -1,6 +1,6 @@
 """Contract pages. Ids use the ``<id:...>`` converter (chop.converters): out of range is a 404."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import invite, views
 
@@ -22,4 +22,7 @@ urlpatterns = [
         name="contract_version_download",
     ),
     path("contracts/invite/<str:token>/", invite.contract_invite, name="contract_invite"),
+    path("", include("chop.contracts.parties_urls")),
+    path("", include("chop.contracts.positions_urls")),
+    path("", include("chop.contracts.signing_urls")),
 ]

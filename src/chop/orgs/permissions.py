@@ -234,3 +234,32 @@ def can_revoke_contract(m: Membership | None, contract, user=None) -> bool:
 def can_remind_contract(m: Membership | None, contract, user=None) -> bool:
     """Send a manual reminder: any member of the initiating company while it is being signed."""
     return can_view_contract(m, contract, user) and contract.state == "signing"
+
+
+def can_place_positions(m: Membership | None, contract, user=None) -> bool:
+    """Place, move and remove designated positions on a draft: whoever may edit the draft."""
+    return can_edit_contract_draft(m, contract, user)
+
+
+def can_use_company_seals(m: Membership | None) -> bool:
+    """Stamp with the company's active seals: seal users, keepers, owners and administrators;
+    members may not (until grants and approvals let them)."""
+    return can_stamp_without_approval(m)
+
+
+def can_sign_for(m: Membership | None, participant, user) -> bool:
+    """Act for ``participant`` (sign or decline) when it is its turn: for a person party, that
+    person; for a company party, a member of that company who may stamp (``m`` is the user's
+    membership in the party's company) and, when the initiator named the member who stamps,
+    that member or the company's owner."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if participant.kind == "person":
+        return participant.user_id is not None and participant.user_id == user.pk
+    if participant.company_id is None or m is None or m.company_id != participant.company_id:
+        return False
+    if not can_use_company_seals(m):
+        return False
+    if participant.user_id is not None and participant.user_id != user.pk:
+        return _role(m) == Role.OWNER
+    return True
