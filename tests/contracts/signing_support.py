@@ -17,15 +17,19 @@ PERSON_ID = "11010519491231002X"
 
 
 def upload(company, creator, *, pages: int = 2, texts=None, title="采购合同"):
-    from chop.contracts import documents
+    from chop.contracts import documents, previews
 
     data = make_pdf(pages, texts=texts)
-    return documents.create_draft(
+    contract = documents.create_draft(
         company=company,
         user=creator,
         title=title,
         upload=SimpleUploadedFile("合同.pdf", data, content_type="application/pdf"),
     )
+    version = contract.current_version()
+    if version.preview_state != "ready":  # the on-commit task has not run in this test
+        previews.render_version(version)
+    return contract
 
 
 def add_party(contract, *, company=None, user=None, name=None, position=None):

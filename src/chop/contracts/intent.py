@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -36,6 +36,9 @@ MAX_LENGTH = 128
 MAX_FAILURES = 5
 FAILURE_WINDOW = 15 * 60  # seconds
 CHANNELS = ("sms", "email")
+# Always Argon2, whatever PASSWORD_HASHERS lists first: the signing password is the product's
+# promise (PRODUCT.md §4), not a site setting.
+ARGON2 = Argon2PasswordHasher()
 
 
 class IntentError(Exception):
@@ -69,6 +72,13 @@ def _locked_message(retry_after: int) -> str:
     ) % {"minutes": minutes}
 
 
+def _matches(password: str, encoded: str) -> bool:
+    try:
+        return ARGON2.verify(password, encoded)
+    except (ValueError, TypeError):  # not an Argon2 hash: never matches
+        return False
+
+
 def check_signing_password(user, password: str) -> None:
     """Return quietly if ``password`` is the user's signing password; else raise
     :class:`IntentError`. Every wrong guess counts; past the limit nothing is checked."""
@@ -81,7 +91,7 @@ def check_signing_password(user, password: str) -> None:
         raise IntentError(
             _("Set a signing password first, or confirm with a code."), code="password.unset"
         )
-    if password and check_password(password, row.password):
+    if password and _matches(password, row.password):
         return
     hit = ratelimit.hit(key, limit=MAX_FAILURES, window=FAILURE_WINDOW)
     left = max(0, MAX_FAILURES - hit.count)
@@ -123,7 +133,7 @@ def set_signing_password(user, new: str, *, old: str | None = None, request=None
     changed = SigningPassword.objects.filter(user=user).exists()
     SigningPassword.objects.update_or_create(
         user=user,
-        defaults={"password": make_password(new, hasher="argon2"), "updated_at": timezone.now()},
+        defaults={"password": make_password(new, hasher=ARGON2), "updated_at": timezone.now()},
     )
     ratelimit.clear(_failure_key(user))
     record(

@@ -263,3 +263,12 @@ def can_sign_for(m: Membership | None, participant, user) -> bool:
     if participant.user_id is not None and participant.user_id != user.pk:
         return _role(m) == Role.OWNER
     return True
+
+
+def can_see_version_as_signer(m: Membership | None, participant, version, user) -> bool:
+    """See the pages of ``version`` on the signing page: whoever may act for ``participant``
+    while it is its turn, and only version 1, the document as it was sent. A later signer never
+    sees the copy earlier signers have stamped (PRODUCT.md §4): they did not agree to share it."""
+    if participant.state != "to_sign" or version.contract_id != participant.contract_id:
+        return False
+    return version.number == 1 and can_sign_for(m, participant, user)
