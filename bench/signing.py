@@ -51,7 +51,11 @@ def _pdf() -> bytes:
 
     texts = {
         i: [
-            (60, 780 - 18 * k, f"Clause {k}: the parties agree that line {k} of page {i + 1} binds.")
+            (
+                60,
+                780 - 18 * k,
+                f"Clause {k}: the parties agree that line {k} of page {i + 1} binds.",
+            )
             for k in range(40)
         ]
         for i in range(PAGES)
@@ -110,7 +114,9 @@ def child_act() -> dict:
                 uscc="91440300MA5G2PLX9T",
                 contact="13900000009",
             )
-            Position.objects.create(participant=party, form="single", page=PAGES, x_mm=120, y_mm=220)
+            Position.objects.create(
+                participant=party, form="single", page=PAGES, x_mm=120, y_mm=220
+            )
             contract.state = "signing"
             contract.save(update_fields=["state"])
             now = timezone.now()

@@ -10,7 +10,6 @@ import pytest
 from chop.contracts import signing
 from chop.contracts.models import DocumentVersion, Position, SigningAct, SigningIntent
 from chop.contracts.signing import FreeMark, SigningError
-from tests.seals.conftest import verified_company  # noqa: F401
 
 from .signing_support import (
     add_party,
@@ -20,7 +19,6 @@ from .signing_support import (
     pdf_serials,
     pyhanko_report,
     send,
-    signing_world,  # noqa: F401
     upload,
 )
 
@@ -82,8 +80,12 @@ def test_two_parties_in_order_complete_the_contract_and_both_signatures_stay_val
 ):
     w = signing_world
     contract, pa, pb = two_party_contract(w)
-    signing.sign(pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"]))
-    signing.sign(pb, by=w["b_owner"], seal=official_seal(w["b"]), intent=confirmed(pb, w["b_owner"]))
+    signing.sign(
+        pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+    )
+    signing.sign(
+        pb, by=w["b_owner"], seal=official_seal(w["b"]), intent=confirmed(pb, w["b_owner"])
+    )
     contract.refresh_from_db()
     assert contract.state == "completed"
     assert list(contract.versions.values_list("number", flat=True)) == [1, 2, 3]
@@ -131,7 +133,9 @@ def test_refusals_write_nothing(signing_world, django_capture_on_commit_callback
 
     def refused(party, user, seal, code, intent=True):
         with pytest.raises(SigningError) as err:
-            signing.sign(party, by=user, seal=seal, intent=confirmed(party, user) if intent else None)
+            signing.sign(
+                party, by=user, seal=seal, intent=confirmed(party, user) if intent else None
+            )
         assert err.value.code == code, err.value.message
         assert err.value.message
 
@@ -183,7 +187,9 @@ def test_a_keyword_that_is_not_there_is_explained_and_nothing_is_kept(signing_wo
     contract, pa, _pb = two_party_contract(w, positions=False)
     Position.objects.create(participant=pa, form="keyword", keyword="不存在的关键字")
     with pytest.raises(SigningError) as err:
-        signing.sign(pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"]))
+        signing.sign(
+            pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+        )
     assert err.value.code.startswith("engine.")
     assert "不存在的关键字" in err.value.message
     assert contract.versions.count() == 1
@@ -222,7 +228,9 @@ def test_a_crash_mid_act_leaves_the_previous_version_current(signing_world, monk
 
         monkeypatch.setattr(DocumentVersion, "save", boom)
     with pytest.raises(Crash):
-        signing.sign(pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"]))
+        signing.sign(
+            pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+        )
     assert contract.current_version().number == 1
     assert contract.versions.count() == 1
     assert set(_stored_files(default_storage, contract)) == before  # no orphan half-file
@@ -248,7 +256,9 @@ def test_a_crash_after_the_version_row_deletes_its_file(signing_world, monkeypat
 
     monkeypatch.setattr(sending, "mark_signed", boom)
     with pytest.raises(RuntimeError):
-        signing.sign(pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"]))
+        signing.sign(
+            pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+        )
     assert contract.versions.count() == 1
     assert set(_stored_files(default_storage, contract)) == before
 

@@ -13,10 +13,8 @@ from django.utils import timezone
 from chop.audit.models import AuditEvent
 from chop.contracts import intent
 from chop.contracts.models import Position, SigningAct, SigningIntent, SigningPassword
-from tests.seals.conftest import verified_company  # noqa: F401
 
-from .signing_support import add_party, confirmed, official_seal, send, signing_world  # noqa: F401
-from .signing_support import upload
+from .signing_support import add_party, confirmed, official_seal, send, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +71,9 @@ def test_set_then_change_the_signing_password(make_user, login):
     r = client.post(url, {"old": "sign-it-1", "new": "sign-it-2", "again": "sign-it-2"})
     assert r.status_code == 302
     intent.check_signing_password(user, "sign-it-2")
-    actions = list(AuditEvent.objects.filter(action__startswith="account.signing_password").order_by("pk"))
+    actions = list(
+        AuditEvent.objects.filter(action__startswith="account.signing_password").order_by("pk")
+    )
     assert [a.action for a in actions] == [
         "account.signing_password_set",
         "account.signing_password_changed",
@@ -221,14 +221,21 @@ def test_only_whoever_signs_now_reaches_the_page_and_version_one(signing_world, 
         reverse("contract_sign_seal_image", args=[contract.pk, official_seal(w["a"]).pk]),
     ]
     # B's turn has not come; A's plain member may not stamp; a stranger is nobody here.
-    for user, company in ((w["b_owner"], w["b"]), (w["a_member"], w["a"]), (make_user("路人"), None)):
+    for user, company in (
+        (w["b_owner"], w["b"]),
+        (w["a_member"], w["a"]),
+        (make_user("路人"), None),
+    ):
         client = login(user, company)
         for url in urls:
             assert client.get(url).status_code == 404, (user, url)
     keeper = login(w["a_keeper"], w["a"])
     for url in urls:
         assert keeper.get(url).status_code == 200, url
-    assert keeper.get(reverse("contract_sign_page_image", args=[contract.pk, 3, "page"])).status_code == 404
+    assert (
+        keeper.get(reverse("contract_sign_page_image", args=[contract.pk, 3, "page"])).status_code
+        == 404
+    )
     # after A signs, B sees version 1, not A's stamped version 2
     confirmed(pa, w["a_keeper"])
     keeper.post(urls[0], {"party": pa.pk, "seal": official_seal(w["a"]).pk})
@@ -236,7 +243,9 @@ def test_only_whoever_signs_now_reaches_the_page_and_version_one(signing_world, 
     b = login(w["b_owner"], w["b"])
     page = b.get(urls[0])
     assert page.status_code == 200
-    assert reverse("contract_sign_page_image", args=[contract.pk, 1, "page"]) in page.content.decode()
+    assert (
+        reverse("contract_sign_page_image", args=[contract.pk, 1, "page"]) in page.content.decode()
+    )
     image = b.get(urls[1])
     assert image.status_code == 200
     from chop.contracts import previews
@@ -259,4 +268,4 @@ def test_the_permission_for_signer_pages_is_version_one_and_the_party_s_turn(sig
     assert not permissions.can_see_version_as_signer(mb, pb, v1, w["b_owner"])  # waiting
     pa.state = "signed"
     assert not permissions.can_see_version_as_signer(m, pa, v1, w["a_keeper"])
-    _ = timezone  # noqa: F841
+    _ = timezone

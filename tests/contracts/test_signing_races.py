@@ -12,10 +12,18 @@ import pytest
 from chop.contracts import signing
 from chop.contracts.models import SigningAct
 from tests.concurrency import at_once, errors
-from tests.seals.conftest import verified_company  # noqa: F401
 
-from .signing_support import add_party, confirmed, latest_file, official_seal, pdf_serials
-from .signing_support import pyhanko_report, root_pem, send, upload
+from .signing_support import (
+    add_party,
+    confirmed,
+    latest_file,
+    official_seal,
+    pdf_serials,
+    pyhanko_report,
+    root_pem,
+    send,
+    upload,
+)
 
 N = 20
 
@@ -25,16 +33,16 @@ def test_twenty_parties_signing_at_once_all_end_up_in_the_final_pdf(
     verified_company, make_user, nss_db, tmp_path
 ):
     owners = [make_user(f"老板{i}") for i in range(N)]
-    companies = [
-        verified_company(f"并发测试第{i}有限公司", owner=owners[i]) for i in range(N)
-    ]
+    companies = [verified_company(f"并发测试第{i}有限公司", owner=owners[i]) for i in range(N)]
     contract = upload(companies[0], owners[0], pages=2)
     contract.order = "parallel"
     contract.save()
-    parties = [add_party(contract, company=c, user=o) for c, o in zip(companies, owners)]
+    parties = [
+        add_party(contract, company=c, user=o) for c, o in zip(companies, owners, strict=True)
+    ]
     send(contract, owners[0])
     seals = [official_seal(c) for c in companies]
-    intents = [confirmed(p, o) for p, o in zip(parties, owners)]
+    intents = [confirmed(p, o) for p, o in zip(parties, owners, strict=True)]
     for p in parties:
         p.refresh_from_db()
         assert p.state == "to_sign"
@@ -45,7 +53,9 @@ def test_twenty_parties_signing_at_once_all_end_up_in_the_final_pdf(
             by=owners[i],
             seal=seals[i],
             intent=intents[i],
-            free=[signing.FreeMark(page=1 + i % 2, x_mm=10 + (i % 5) * 38, y_mm=20 + (i // 5) * 60)],
+            free=[
+                signing.FreeMark(page=1 + i % 2, x_mm=10 + (i % 5) * 38, y_mm=20 + (i // 5) * 60)
+            ],
         )
 
     results = at_once(N, act)

@@ -206,13 +206,9 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
         "choices": choices,
         "chosen": chosen,
         "designated": party.positions.exists(),
-        "boxes": [
-            {**b, "seal": pk} for pk, boxes in boxes_by_seal.items() for b in boxes
-        ],
+        "boxes": [{**b, "seal": pk} for pk, boxes in boxes_by_seal.items() for b in boxes],
         "layout_error": layout_error,
-        "free_json": json.dumps(
-            [{"page": f.page, "x_mm": f.x_mm, "y_mm": f.y_mm} for f in free]
-        ),
+        "free_json": json.dumps([{"page": f.page, "x_mm": f.x_mm, "y_mm": f.y_mm} for f in free]),
         "has_password": intent.has_password(user),
         "phone": bool(user.phone),
         "email": bool(user.email),
@@ -258,7 +254,10 @@ def contract_sign(request, pk: int):
                 code_sent={"channel": channel, "masked": issued.masked},
             ),
         )
-    seal = next((c["seal"] for c in _seal_choices(party, request.user) if str(c["seal"].pk) == seal_id), None)
+    seal = next(
+        (c["seal"] for c in _seal_choices(party, request.user) if str(c["seal"].pk) == seal_id),
+        None,
+    )
     if seal is None:
         return _again(
             request, contract, parties, party, seal_id, _("Choose the seal to sign with.")
