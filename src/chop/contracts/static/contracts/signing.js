@@ -100,17 +100,16 @@ function drawFree(focusIndex) {
     box.className = "sign-box free";
     box.tabIndex = 0;
     box.dataset.index = String(index);
-    box.dataset.testid = "free-mark";
     box.setAttribute("data-testid", "free-mark");
     box.setAttribute("role", "button");
     box.setAttribute("aria-describedby", "free-help");
-    box.setAttribute("aria-label", `${document.documentElement.lang.startsWith("zh") ? "印章" : "Seal"} ${index + 1}`);
+    box.setAttribute("aria-label", `${list.dataset.labelSeal} ${index + 1}`);
     box.append(sealImage(seal));
     const remove = document.createElement("button");
     remove.type = "button";
     remove.className = "remove secondary";
     remove.textContent = "×";
-    remove.setAttribute("aria-label", document.documentElement.lang.startsWith("zh") ? "移除" : "Remove");
+    remove.setAttribute("aria-label", list.dataset.labelRemove);
     remove.addEventListener("click", (event) => {
       event.stopPropagation();
       marks.splice(index, 1);
