@@ -269,3 +269,92 @@ def test_the_permission_for_signer_pages_is_version_one_and_the_party_s_turn(sig
     pa.state = "signed"
     assert not permissions.can_see_version_as_signer(m, pa, v1, w["a_keeper"])
     _ = timezone
+
+
+def test_a_forgotten_signing_password_is_replaced_with_a_code(make_user, login):
+    user = make_user("钱七")
+    intent.set_signing_password(user, "old-sign-pass")
+    client = login(user)
+    url = reverse("signing_password")
+    r = client.post(url, {"action": "send_reset", "channel": "sms"})
+    assert r.status_code == 200 and 'name="code"' in r.content.decode()
+    code = outbox_codes(user.phone)[-1]
+    wrong = "000000" if code != "000000" else "111111"
+    r = client.post(
+        url,
+        {
+            "action": "reset",
+            "channel": "sms",
+            "code": wrong,
+            "new": "new-pass-1",
+            "again": "new-pass-1",
+        },
+    )
+    assert r.status_code == 400
+    intent.check_signing_password(user, "old-sign-pass")  # unchanged
+    r = client.post(
+        url,
+        {
+            "action": "reset",
+            "channel": "sms",
+            "code": code,
+            "new": "new-pass-1",
+            "again": "new-pass-1",
+        },
+    )
+    assert r.status_code == 302
+    intent.check_signing_password(user, "new-pass-1")
+    event = AuditEvent.objects.filter(action="account.signing_password_changed").get()
+    assert event.data.get("by_code") is True
+
+
+def test_keyword_positions_are_shown_at_their_hit(signing_world, login):
+    from chop import pdfsign as ps
+
+    w = signing_world
+    contract = upload(w["a"], w["a_owner"], pages=2, texts={1: [(330, 200, "甲方（盖章）")]})
+    pa = add_party(contract, company=w["a"], user=w["a_keeper"])
+    add_party(contract, company=w["b"])
+    Position.objects.create(participant=pa, form="keyword", keyword="甲方（盖章）")
+    send(contract, w["a_owner"])
+    html = login(w["a_keeper"], w["a"]).get(reverse("contract_sign", args=[contract.pk]))
+    html = html.content.decode()
+    import re
+
+    boxes = re.findall(
+        r'class="sign-box" data-seal="\d+" data-x="([\d.]+)" data-y="([\d.]+)" '
+        r'data-w="([\d.]+)" data-h="([\d.]+)"',
+        html,
+    )
+    assert len(boxes) == 1, html
+    x, y, bw, bh = map(float, boxes[0])
+    with contract.versions.get(number=1).file.open("rb") as fh:
+        (hit,) = ps.find_keyword(fh.read(), "甲方（盖章）")
+    assert hit.page == 2
+    # the seal is centred on the hit (user space: y up from the bottom of an A4 page)
+    cx_mm = (hit.rect[0] + hit.rect[2]) / 2 * 25.4 / 72
+    cy_mm = (841.89 - (hit.rect[1] + hit.rect[3]) / 2) * 25.4 / 72
+    assert x + bw / 2 == pytest.approx(cx_mm, abs=0.5)
+    assert y + bh / 2 == pytest.approx(cy_mm, abs=0.5)
+    assert 'data-page="2"' in html
+
+
+def test_the_signatures_report_is_cached_by_fingerprint(signing_world, monkeypatch):
+    from chop import pdfsign as ps
+    from chop.contracts import signatures, signing
+
+    w = signing_world
+    contract, pa, _pb = sent_contract(w)
+    signing.sign(
+        pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+    )
+    version = contract.current_version()
+    first = signatures.report(version)
+    assert len(first) == 1 and first[0]["ok"] and first[0]["party"] == "甲方科技有限公司"
+    assert first[0]["timestamped"]
+
+    def no_second_check(*a, **kw):
+        raise AssertionError("verified again")
+
+    monkeypatch.setattr(ps, "verify", no_second_check)
+    assert signatures.report(version) == first

@@ -108,11 +108,7 @@ def check_signing_password(user, password: str) -> None:
     )
 
 
-def set_signing_password(user, new: str, *, old: str | None = None, request=None) -> None:
-    """Set or change the user's signing password. Changing one asks for the old one (checked
-    and counted like any guess). Raises :class:`IntentError` with what is wrong."""
-    if has_password(user):
-        check_signing_password(user, old or "")
+def _check_new(user, new: str) -> None:
     if len(new or "") < MIN_LENGTH:
         raise IntentError(
             ngettext(
@@ -130,6 +126,9 @@ def set_signing_password(user, new: str, *, old: str | None = None, request=None
             _("Choose a signing password different from your login password."),
             code="password.same_as_login",
         )
+
+
+def _store(user, new: str, *, request=None, reset: bool = False) -> None:
     changed = SigningPassword.objects.filter(user=user).exists()
     SigningPassword.objects.update_or_create(
         user=user,
@@ -142,7 +141,39 @@ def set_signing_password(user, new: str, *, old: str | None = None, request=None
         actor=user,
         company=None,
         obj=user,
+        **({"by_code": True} if reset else {}),
     )
+
+
+def set_signing_password(user, new: str, *, old: str | None = None, request=None) -> None:
+    """Set or change the user's signing password. Changing one asks for the old one (checked
+    and counted like any guess). Raises :class:`IntentError` with what is wrong."""
+    if has_password(user):
+        check_signing_password(user, old or "")
+    _check_new(user, new)
+    _store(user, new, request=request)
+
+
+def send_reset_code(user, channel: str, *, request=None) -> otp.Issued:
+    """A one-time code to the user's own phone or e-mail, for setting a new signing password
+    without the old one (forgotten)."""
+    target = _target_or_error(user, channel)
+    try:
+        return otp.issue_code(target, otp.Purpose.CONFIRM, request=request)
+    except otp.OtpError as exc:
+        raise IntentError(str(exc), code="code.not_sent") from None
+
+
+def reset_signing_password(user, channel: str, code: str, new: str, *, request=None) -> None:
+    """Set a new signing password after proving, by a code, that the account's phone or
+    mailbox is at hand: the same proof the code confirmation of an act asks for."""
+    _check_new(user, new)
+    target = _target_or_error(user, channel)
+    try:
+        otp.verify_code(target, otp.Purpose.CONFIRM, code)
+    except otp.OtpError as exc:
+        raise IntentError(str(exc), code="code.wrong") from None
+    _store(user, new, request=request, reset=True)
 
 
 # --- confirmations --------------------------------------------------------------------------

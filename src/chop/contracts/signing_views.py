@@ -22,6 +22,7 @@ from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
 from chop.orgs import permissions
@@ -225,6 +226,7 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
 # --- the views ------------------------------------------------------------------------------
 
 
+@sensitive_post_parameters("password", "code")
 @login_required
 def contract_sign(request, pk: int):
     contract, parties = _signer_parties(request, pk)
@@ -343,33 +345,49 @@ def contract_sign_seal_image(request, pk: int, seal: int):
     return response
 
 
+@sensitive_post_parameters("old", "new", "again", "code")
 @login_required
 def signing_password(request):
-    """Set the signing password, or change it (the old one is asked for)."""
-    has = intent.has_password(request.user)
-    error = ""
+    """Set the signing password, or change it (the old one is asked for), or set a new one
+    with a one-time code to the account's own phone or e-mail when the old one is forgotten."""
+    user = request.user
+    has = intent.has_password(user)
+    error, reset_error, code_sent = "", "", None
+    action = request.POST.get("action", "set")
+    channel = request.POST.get("channel", "")
     if request.method == "POST":
         new, again = request.POST.get("new", ""), request.POST.get("again", "")
-        if new != again:
-            error = _("The two new signing passwords differ.")
-        else:
-            try:
-                intent.set_signing_password(
-                    request.user, new, old=request.POST.get("old") if has else None, request=request
+        try:
+            if action == "send_reset" and has:
+                code_sent = {
+                    "channel": channel,
+                    "masked": intent.send_reset_code(user, channel, request=request).masked,
+                }
+            elif action == "reset" and has:
+                if new != again:
+                    raise intent.IntentError(
+                        _("The two new signing passwords differ."), code="password.differ"
+                    )
+                intent.reset_signing_password(
+                    user, channel, request.POST.get("code", ""), new, request=request
                 )
-            except intent.IntentError as exc:
-                error = exc.message
+                return _password_saved(request, changed=True)
             else:
-                messages.success(
-                    request,
-                    _("Your signing password is changed.")
-                    if has
-                    else _("Your signing password is set."),
+                if new != again:
+                    raise intent.IntentError(
+                        _("The two new signing passwords differ."), code="password.differ"
+                    )
+                intent.set_signing_password(
+                    user, new, old=request.POST.get("old") if has else None, request=request
                 )
-                back = request.POST.get("next", "")
-                if back.startswith("/contracts/") and "//" not in back:
-                    return redirect(back)
-                return redirect("signing_password")
+                return _password_saved(request, changed=has)
+        except intent.IntentError as exc:
+            if action in ("send_reset", "reset"):
+                reset_error = exc.message
+                if action == "reset":
+                    code_sent = {"channel": channel, "masked": ""}
+            else:
+                error = exc.message
     elif request.method != "GET":
         return HttpResponseNotAllowed(["GET", "POST"])
     return render(
@@ -378,8 +396,26 @@ def signing_password(request):
         {
             "has_password": has,
             "error": error,
+            "reset_error": reset_error,
+            "code_sent": code_sent,
+            "phone": bool(user.phone),
+            "email": bool(user.email),
             "min_length": intent.MIN_LENGTH,
-            "next": request.GET.get("next") or request.POST.get("next", ""),
+            "next": _safe_next(request.GET.get("next") or request.POST.get("next", "")),
         },
-        status=400 if error else 200,
+        status=400 if error or reset_error else 200,
     )
+
+
+def _safe_next(back: str) -> str:
+    """Only a path back to a contract page of this site (never another host)."""
+    return back if back.startswith("/contracts/") and "//" not in back else ""
+
+
+def _password_saved(request, *, changed: bool):
+    messages.success(
+        request,
+        _("Your signing password is changed.") if changed else _("Your signing password is set."),
+    )
+    back = _safe_next(request.POST.get("next", ""))
+    return redirect(back) if back else redirect("signing_password")
