@@ -182,7 +182,7 @@ def reset_signing_password(user, channel: str, code: str, new: str, *, request=N
 def _check_party(participant: Participant, user) -> Participant:
     from .access import parties_for
 
-    fresh = Participant.objects.select_related("contract").get(pk=participant.pk)
+    fresh = Participant.objects.select_related("contract", "company").get(pk=participant.pk)
     if fresh.pk not in {p.pk for p in parties_for(user, fresh.contract, state="to_sign")}:
         raise IntentError(_("It is not your turn to sign for this party."), code="not_your_turn")
     return fresh
@@ -201,7 +201,8 @@ def _create(participant: Participant, user, method: str, ip: str | None) -> Sign
     record(
         "contract.intent_confirmed",
         actor=user,
-        company=participant.contract.company,
+        # whose records show it: the party's company, as for the act itself
+        company=participant.company if participant.company_id else participant.contract.company,
         obj=participant.contract,
         participant=participant.pk,
         method=method,

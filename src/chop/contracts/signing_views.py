@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
 from chop.orgs import permissions
+from chop.orgs.access import enter_space
 from chop.uploads import file_response, harden_file_headers
 
 from . import intent, previews, signing
@@ -231,6 +232,9 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
 def contract_sign(request, pk: int):
     contract, parties = _signer_parties(request, pk)
     party = _party(request, parties)
+    if party.company_id is not None and request.method == "GET":
+        # The seals offered are the party's company's: the page is shown in that space.
+        enter_space(request, party.company, signing.membership(request.user, party.company_id))
     if request.method == "GET":
         return render(request, "contracts/sign.html", _context(request, contract, parties, party))
     if request.method != "POST":
