@@ -115,18 +115,38 @@ def designated_boxes(version: DocumentVersion, party: Participant, seal) -> tupl
     except ps.PdfSignError as exc:
         return [], explain(exc)
     boxes = []
+    strip_no, strips = 0, 0
     for pl in placements:
         x, y, w, h = _display_rect(pl.page, pl.rect)
-        boxes.append(
-            {
-                "page": pl.page.index + 1,
-                "x": round(x, 2),
-                "y": round(y, 2),
-                "w": round(w, 2),
-                "h": round(h, 2),
-                "kind": pl.kind,
-            }
-        )
+        box = {
+            "page": pl.page.index + 1,
+            "x": round(x, 2),
+            "y": round(y, 2),
+            "w": round(w, 2),
+            "h": round(h, 2),
+            "kind": pl.kind,
+        }
+        if pl.kind == "riding":
+            # Which slice of the seal this strip shows, as the engine cuts it (equal strips per
+            # page group; see chop.pdfsign.layout): the page draws the seal through the strip.
+            page_w, page_h = (v * MM_PER_PT for v in pl.page.display_size)
+            # a left/right strip has the seal's full height, a top/bottom one its full width
+            vertical = h * look.width_mm >= w * look.height_mm
+            if vertical:
+                extent = look.width_mm * h / look.height_mm
+            else:
+                extent = look.height_mm * w / look.width_mm
+            if strips == 0 or strip_no >= strips:
+                strips, strip_no = max(1, round(extent / max(w if vertical else h, 0.01))), 0
+            k, n = strip_no, strips
+            strip_no += 1
+            if vertical:
+                idx = k if x + w / 2 > page_w / 2 else n - 1 - k
+                box.update(sx=round(idx * w, 2), sy=0.0, sw=round(w * n, 2), sh=round(h, 2))
+            else:
+                idx = n - 1 - k if y + h / 2 < page_h / 2 else k
+                box.update(sx=0.0, sy=round(idx * h, 2), sw=round(w, 2), sh=round(h * n, 2))
+        boxes.append(box)
     return boxes, ""
 
 

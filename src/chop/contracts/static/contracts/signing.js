@@ -54,7 +54,17 @@ function showDesignated() {
       box.replaceChildren();
       if (!mine) continue;
       place(box, sheet, +box.dataset.x, +box.dataset.y, +box.dataset.w, +box.dataset.h);
-      if (!box.classList.contains("riding")) box.append(sealImage(seal));
+      const img = sealImage(seal);
+      if (box.classList.contains("riding")) {
+        // the strip shows its slice of the seal, as the engine cuts it
+        const w = +box.dataset.w;
+        const h = +box.dataset.h;
+        img.style.width = `${(100 * +box.dataset.sw) / w}%`;
+        img.style.height = `${(100 * +box.dataset.sh) / h}%`;
+        img.style.left = `${(-100 * +box.dataset.sx) / w}%`;
+        img.style.top = `${(-100 * +box.dataset.sy) / h}%`;
+      }
+      box.append(img);
     }
   }
 }
