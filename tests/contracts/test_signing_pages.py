@@ -358,3 +358,48 @@ def test_the_signatures_report_is_cached_by_fingerprint(signing_world, monkeypat
 
     monkeypatch.setattr(ps, "verify", no_second_check)
     assert signatures.report(version) == first
+
+
+def test_riding_strips_carry_their_slice_of_the_seal(signing_world):
+    from chop.contracts import signing
+    from chop.contracts.signing_views import designated_boxes
+
+    w = signing_world
+    contract, pa, _pb = sent_contract(w, designated=False)
+    Position.objects.create(participant=pa, form="riding", edge="right", pages="all")
+    seal = official_seal(w["a"])
+    look = signing.appearance(seal)
+    boxes, problem = designated_boxes(contract.versions.get(number=1), pa, seal)
+    assert problem == "" and [b["page"] for b in boxes] == [1, 2]
+    first, second = boxes
+    assert first["w"] == pytest.approx(look.width_mm / 2, abs=0.05)
+    assert first["sw"] == pytest.approx(look.width_mm, abs=0.05)
+    # page 1 shows the seal's left half, page 2 its right half, both at the right edge
+    assert (first["sx"], second["sx"]) == (0.0, pytest.approx(look.width_mm / 2, abs=0.05))
+    assert first["x"] + first["w"] == pytest.approx(210, abs=0.5)
+
+
+def test_the_signing_page_in_english(signing_world, login):
+    w = signing_world
+    contract, _pa, _pb = sent_contract(w)
+    client = login(w["a_keeper"], w["a"])
+    html = client.get(
+        reverse("contract_sign", args=[contract.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Confirm that you mean to sign" in html and "The document as sent" in html
+
+
+def test_the_signed_version_gets_its_previews_after_commit(
+    signing_world, django_capture_on_commit_callbacks
+):
+    from chop.contracts import signing
+
+    w = signing_world
+    contract, pa, _pb = sent_contract(w)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        signing.sign(
+            pa, by=w["a_keeper"], seal=official_seal(w["a"]), intent=confirmed(pa, w["a_keeper"])
+        )
+        assert contract.current_version().preview_state == "pending"
+    assert callbacks
+    assert contract.current_version().preview_state == "ready"
