@@ -2,7 +2,7 @@
 versions, one page at reading size, and the files (previews, every version) behind permission.
 
 Every look-up starts from ``_reachable``: contracts of the companies the user belongs to, their
-own personal ones, and sent contracts where they belong to a party. Anything else is a 404,
+own personal ones, and contracts sent to a party they belong to. Anything else is a 404,
 whatever the method, before any other check, so another company's contract is never confirmed
 to exist. A contract opened from a link while another space is active switches to the contract's
 space (as seal pages do); a party's member switches to the party's space instead. What a party
@@ -54,7 +54,7 @@ def _reachable(user):
     return Contract.objects.filter(
         Q(company__in=companies)
         | Q(company__isnull=True, created_by=user)
-        | (Q(pk__in=party_of) & ~Q(state=Contract.State.DRAFT))
+        | (Q(pk__in=party_of) & ~Q(state=Contract.State.DRAFT) & Q(sent_at__isnull=False))
     )
 
 

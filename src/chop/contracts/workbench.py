@@ -63,7 +63,8 @@ def contracts(space: Space) -> QuerySet[Contract]:
     if space.company is not None:
         party_of = party_of.filter(kind=ParticipantKind.COMPANY)
     return Contract.objects.filter(
-        space.started() | (Q(pk__in=party_of.values("contract")) & ~Q(state=C.DRAFT))
+        space.started()
+        | (Q(pk__in=party_of.values("contract")) & ~Q(state=C.DRAFT) & Q(sent_at__isnull=False))
     )
 
 

@@ -269,11 +269,12 @@ def can_view_contract_as_party(m: Membership | None, participant, user) -> bool:
     """Open a contract's page as one of its parties (PRODUCT.md §4): for a person party, that
     person; for a company party, any member of that company (``m`` is the user's membership in
     the party's company), since the contract concerns the whole company even when one member
-    stamps. Only once the contract is sent: a draft stays the initiator's. What a party may see
-    of the document is ``can_see_document_as_party``."""
+    stamps. Only once the contract was sent: a draft, and a draft revoked before sending, stay
+    the initiator's. What a party may see of the document is ``can_see_document_as_party``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
-    if participant.contract.state == "draft":
+    contract = participant.contract
+    if contract.state == "draft" or contract.sent_at is None:
         return False
     if participant.kind == "person":
         return participant.user_id is not None and participant.user_id == user.pk
