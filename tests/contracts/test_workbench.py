@@ -34,7 +34,7 @@ def desk(world, make_user, sent):
     plain = make_user("甲方员工")
     Membership.objects.create(company=world["a"], user=plain, role=Role.MEMBER)
     by = world["a_owner"]
-    draft = make_draft(world["a"], by, title="草稿合同", number="HT-001")
+    make_draft(world["a"], by, title="草稿合同", number="HT-001")
     a_turn = three_party_draft(world)
     Contract.objects.filter(pk=a_turn.pk).update(title="甲方待签合同", number="HT-002")
     sending.send(a_turn, by=by)
