@@ -254,3 +254,26 @@ def test_the_list_includes_sent_party_contracts_but_never_drafts(deal, login, se
     assert b_owner.get(reverse("contract_detail", args=[other_draft.pk])).status_code == 404
     c_listing = login(deal["c_owner"], deal["c"]).get(reverse("contracts")).content.decode()
     assert "保密采购合同" not in c_listing
+
+
+def test_a_draft_revoked_before_sending_stays_the_initiators(deal, login, sent):
+    contract = deal["contract"]
+    sending.revoke(contract, by=deal["a_owner"], reason="不发了")
+    detail = reverse("contract_detail", args=[contract.pk])
+    assert login(deal["b_owner"], deal["b"]).get(detail).status_code == 404
+    assert login(deal["person"]).get(detail).status_code == 404
+    assert login(deal["a_owner"], deal["a"]).get(detail).status_code == 200
+
+
+def test_parties_of_an_ended_contract_who_never_signed_read_did_not_sign(deal, login, sent):
+    contract = deal["contract"]
+    sending.send(contract, by=deal["a_owner"])
+    sending.decline(parties(contract)[0], by=deal["a_keeper"], reason="不签")
+    body = (
+        login(deal["a_owner"], deal["a"])
+        .get(reverse("contract_detail", args=[contract.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        .content.decode()
+    )
+    # B and the person, still waiting when it ended, are not shown as if they could still sign
+    assert body.count("Did not sign") == 2 and ">Waiting<" not in body
+    assert "Declined: 不签" in body

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from chop.accounts.targets import parse_target
 from chop.explain import explain
@@ -20,6 +22,7 @@ from chop.orgs import permissions
 
 from . import access, sending
 from .models import Contract, ParticipantState
+from .states import FINAL_CONTRACT_STATES
 
 REASON_MAX = 500
 
@@ -137,7 +140,7 @@ class PersonPartyForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"),
+        label=pgettext_lazy("contract", "Reason"),
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("Give a reason: every party is told it.")},
@@ -160,6 +163,14 @@ def masked_contact(value: str) -> str:
         return "***"
 
 
+def sign_url(pk: int) -> str:
+    """The signing page when it is installed (it is its own part of the app), else ""."""
+    try:
+        return reverse("contract_sign", args=[pk])
+    except NoReverseMatch:
+        return ""
+
+
 def parties_context(request, contract: Contract, bound: dict | None = None) -> dict:
     """What ``contracts/_parties.html`` needs: the parties (contacts masked for anyone but the
     initiator), the forms for whoever may manage them, why the draft cannot be sent yet, and
@@ -175,6 +186,7 @@ def parties_context(request, contract: Contract, bound: dict | None = None) -> d
     manage = initiator and permissions.can_manage_contract_parties(m, contract, user)
     ctx: dict = {
         "parties": parties,
+        "ended": contract.state in FINAL_CONTRACT_STATES,
         "can_manage_parties": manage,
         "can_revoke": initiator and permissions.can_revoke_contract(m, contract, user),
         "can_remind": initiator and permissions.can_remind_contract(m, contract, user),
@@ -182,6 +194,8 @@ def parties_context(request, contract: Contract, bound: dict | None = None) -> d
         if contract.state == Contract.State.SIGNING
         else [],
     }
+    if ctx["declinable"]:
+        ctx["sign_url"] = sign_url(contract.pk)
     if contract.state == Contract.State.SIGNING:
         reminded = [p.last_reminded_at for p in parties if p.last_reminded_at]
         ctx["last_reminded"] = max(reminded) if reminded else None

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chop.audit.events import record
@@ -178,10 +178,7 @@ def contract_list(request):
 
 def _sign_url(pk: int) -> str:
     """The signing page when it is installed, else the contract page (which links to it)."""
-    try:
-        return reverse("contract_sign", args=[pk])
-    except NoReverseMatch:
-        return reverse("contract_detail", args=[pk])
+    return party_forms_module.sign_url(pk) or reverse("contract_detail", args=[pk])
 
 
 @login_required
