@@ -123,6 +123,8 @@ def test_the_privacy_matrix_through_a_whole_signing(deal, login, sent):
         assert _urls(contract, 1)["image"].replace("thumb", "page") in page
         body = client.get(detail).content.decode()
         assert 'data-testid="download-v1"' in body and 'data-testid="download-v2"' not in body
+        thumbs = client.get(reverse("contract_previews", args=[contract.pk])).content.decode()
+        assert _urls(contract, 1)["image"] in thumbs and "/versions/2/" not in thumbs
     assert not _sees(person, contract, 1)  # still waiting
     assert _sees(a_owner, contract, 2)
 
@@ -145,6 +147,9 @@ def test_the_privacy_matrix_through_a_whole_signing(deal, login, sent):
         assert resp.status_code == 200
         assert b"".join(resp.streaming_content) == final.file.open("rb").read()
     assert _sees(a_owner, contract, 2) and _sees(a_owner, contract, 3)
+    # after completion a party reads the final version's pages
+    thumbs = person.get(reverse("contract_previews", args=[contract.pk])).content.decode()
+    assert _urls(contract, final.number)["image"] in thumbs
     assert _status(c_owner, detail) == 404 and _status(c_owner, signed_url) == 404
 
 
@@ -167,7 +172,7 @@ def test_the_signed_pdf_is_an_attachment_named_after_the_title(deal, login, sent
     assert 'data-testid="download-signed"' in body
     resp = client.get(reverse("contract_signed_download", args=[contract.pk]))
     disposition = resp["Content-Disposition"]
-    assert disposition.startswith("attachment;")
+    assert disposition.startswith(f'attachment; filename="contract-{contract.pk}-signed.pdf";')
     assert "filename*=UTF-8''%E4%BF%9D%E5%AF%86%E9%87%87%E8%B4%AD%E5%90%88%E5%90%8C-signed.pdf" in (
         disposition
     )

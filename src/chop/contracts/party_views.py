@@ -318,19 +318,24 @@ def contract_signed_download(request, pk: int):
     if latest is None or latest.number < 2:
         raise Http404
     version = _version(contract, latest.number)
-    return signed_pdf_response(version.file.open("rb"), f"{contract.title}-signed.pdf")
+    return signed_pdf_response(
+        version.file.open("rb"),
+        f"{contract.title}-signed.pdf",
+        fallback=f"{_ascii_stem(contract.number) or f'contract-{contract.pk}'}-signed.pdf",
+    )
 
 
-def signed_pdf_response(fh, filename: str):
-    """A PDF as an attachment named ``filename``: an ASCII fallback name and the real one in
-    RFC 5987 ``filename*`` (Chinese titles survive every browser), with the hardened headers of
-    every served file (nosniff, sandbox CSP)."""
+def _ascii_stem(text: str) -> str:
+    return "".join(ch for ch in text if ch.isascii() and (ch.isalnum() or ch in "-_"))[:80]
+
+
+def signed_pdf_response(fh, filename: str, *, fallback: str):
+    """A PDF as an attachment named ``filename`` in RFC 5987 ``filename*`` (Chinese titles
+    survive), with the ASCII ``fallback`` for old clients, and the hardened headers of every
+    served file (nosniff, sandbox CSP)."""
     from django.http import FileResponse
 
     response = FileResponse(fh, content_type="application/pdf")
-    fallback = "".join(
-        ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename
-    )
     response["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
     )
