@@ -83,7 +83,8 @@ def _open(request, pk: int) -> Contract:
         raise Http404
     active = getattr(request, "company", None)
     active_id = active.pk if active is not None else None
-    party, m = next(
+    # the party's space: the active one when it is one of theirs, else their first party's
+    _party, m = next(
         ((p, m) for p, m in found if (p.company_id if p.kind == "company" else None) == active_id),
         found[0],
     )
