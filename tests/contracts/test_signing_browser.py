@@ -70,7 +70,7 @@ def test_designated_party_signs_with_its_password(
     try:
         page.goto(f"{live_server.url}/contracts/{contract.pk}/")
         with page.expect_navigation():
-            page.get_by_test_id("go-sign").click()
+            page.get_by_test_id("sign-link").click()
         page.wait_for_function(
             "() => document.querySelectorAll('.sign-box.shown').length === 3"
             " && [...document.querySelectorAll('.sign-sheet img')].every(i => i.complete)"
@@ -145,7 +145,7 @@ def test_free_placement_and_a_code(signing_world, browser, live_server, screensh
         _shoot(page, screenshot, f"sign-free-{size}")
         with page.expect_navigation():
             page.get_by_test_id("sign-submit").click()
-        # B's owner cannot open A's contract page yet: the list, with the message
+        assert page.url.endswith(f"/contracts/{contract.pk}/")
         assert "已代表乙方贸易有限公司完成签署" in page.locator(".messages").inner_text()
     finally:
         context.close()

@@ -8,11 +8,6 @@ urlpatterns = [
     path("account/signing-password/", signing_views.signing_password, name="signing_password"),
     path("contracts/<id:pk>/sign/", signing_views.contract_sign, name="contract_sign"),
     path(
-        "contracts/<id:pk>/sign/pages/<id:page>/<slug:size>.png",
-        signing_views.contract_sign_page_image,
-        name="contract_sign_page_image",
-    ),
-    path(
         "contracts/<id:pk>/sign/seals/<id:seal>.png",
         signing_views.contract_sign_seal_image,
         name="contract_sign_seal_image",

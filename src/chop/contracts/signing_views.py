@@ -4,8 +4,9 @@ The signing page is reached by whoever acts for a party whose turn it is
 (``access.parties_for(user, contract, state="to_sign")``); for anyone else every URL here is a
 404, before any other check. It shows version 1 of the document, never a later one: a signer
 sees what was sent, not the copy earlier signers have stamped (the act itself is still built on
-the latest version). The page images and seal pictures it needs are served by views here, under
-the same rule, so the contract's own pages keep their own access rule.
+the latest version). Its page images are the contract's own (``contract_page_image`` of version
+1, which a party may see at its turn: ``permissions.can_see_version_as_party``); the pictures of
+the seals it offers are served here, to whoever may choose them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,9 +25,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
-from chop.orgs import permissions
 from chop.orgs.access import enter_space
-from chop.uploads import file_response, harden_file_headers
+from chop.uploads import harden_file_headers
 
 from . import intent, previews, signing
 from .access import parties_for
@@ -64,18 +63,6 @@ def _party(request, parties: list[Participant]) -> Participant:
 def _first_version(contract: Contract) -> DocumentVersion:
     version = contract.versions.filter(number=1).first()
     if version is None:
-        raise Http404
-    return version
-
-
-def _may_see(request, contract: Contract, parties: list[Participant]) -> DocumentVersion:
-    version = _first_version(contract)
-    if not any(
-        permissions.can_see_version_as_signer(
-            signing.membership(request.user, p.company_id), p, version, request.user
-        )
-        for p in parties
-    ):
         raise Http404
     return version
 
@@ -238,9 +225,6 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
         "method": request.POST.get("method") or ("password" if intent.has_password(user) else ""),
         "confirmed": intent.current(party, user),
         "error": error,
-        "can_view_contract": permissions.can_view_contract(
-            signing.membership(user, contract.company_id), contract, user
-        ),
     }
 
 
@@ -305,11 +289,7 @@ def contract_sign(request, pk: int):
         _("Signed for %(party)s. The signed document is the contract's newest version.")
         % {"party": party.name},
     )
-    if permissions.can_view_contract(
-        signing.membership(request.user, contract.company_id), contract, request.user
-    ):
-        return redirect("contract_detail", pk=contract.pk)
-    return redirect("contracts")
+    return redirect("contract_detail", pk=contract.pk)
 
 
 def _confirm(request, party: Participant, ip) -> SigningIntent | None:
@@ -330,20 +310,6 @@ def _again(request, contract, parties, party, seal_id, error: str):
         _context(request, contract, parties, party, seal_id=seal_id, error=error),
         status=400,
     )
-
-
-@login_required
-def contract_sign_page_image(request, pk: int, page: int, size: str):
-    """A page image of version 1, for the signer (see the module docstring)."""
-    contract, parties = _signer_parties(request, pk)
-    version = _may_see(request, contract, parties)
-    width = previews.WIDTHS.get(size)
-    if width is None or not 1 <= page <= version.page_count:
-        raise Http404
-    name = previews.preview_name(version.pk, width, page)
-    if not default_storage.exists(name):
-        raise Http404
-    return file_response(default_storage.open(name, "rb"), download_name=f"page-{page}")
 
 
 @login_required
