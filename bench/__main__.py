@@ -8,7 +8,7 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "studio", "pdfsign", "contracts"]
+MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing"]
 
 
 def main(argv: list[str]) -> int:

@@ -89,4 +89,8 @@ def media_files(root: Path) -> list[str]:
 
 # Parties, a world of two companies and a person, and the captured outbox (states, participants
 # and sending tests).
+# The signing tests: verified companies with their seals and certificates (signing_support).
+from tests.seals.conftest import verified_company  # noqa: E402, F401
+
 from .parties_support import sent, world  # noqa: E402, F401
+from .signing_support import signing_world  # noqa: E402, F401

@@ -146,6 +146,34 @@ def _b_contract_page(b) -> dict:
     return {"pk": _b_contract(b), "number": 1, "page": 1}
 
 
+def _b_signing(b) -> int:
+    """B's contract being signed, with B's own party to sign now (its owner stamps): the signing
+    pages answer B's owner, and nobody of A."""
+    from chop.contracts import documents, previews
+    from chop.contracts.models import Participant
+    from tests.contracts.conftest import pdf_file, pdf_pages
+
+    if "signing" not in b:
+        contract = documents.create_draft(
+            company=b["company"], user=b["owner"], title=SECRET, upload=pdf_file(pdf_pages(1))
+        )
+        previews.render_version(contract.current_version())
+        Participant.objects.create(
+            contract=contract,
+            position=0,
+            kind="company",
+            company=b["company"],
+            user=b["owner"],
+            name=SECRET,
+            uscc="91310000MA1FL8XQ3K",
+            state="to_sign",
+        )
+        contract.state = "signing"
+        contract.save(update_fields=["state"])
+        b["signing"] = contract
+    return b["signing"].pk
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -182,6 +210,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "contract_remind": lambda b: {"pk": _b_contract(b)},
     "contract_decline": lambda b: {"pk": _b_contract(b)},
     "contract_signed_download": lambda b: {"pk": _b_contract(b)},
+    "contract_sign": lambda b: {"pk": _b_signing(b)},
+    "contract_sign_seal_image": lambda b: {"pk": _b_signing(b), "seal": _b_seal(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -223,6 +253,7 @@ NO_ID_ROUTES = {
     "seals": "active space",
     "contracts": "active space",
     "contract_new": "active space (a member of it may start a draft; personal space: 403)",
+    "signing_password": "the person's own signing password (set or change; nothing of a company)",
 }
 NO_ID_NAMESPACES = {
     "accounts": "the person's own account pages",

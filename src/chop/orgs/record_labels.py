@@ -53,6 +53,11 @@ ACTION_LABELS = {
     "contract.revoked": _("Contract revoked"),
     "contract.expired": _("Contract expired"),
     "contract.reminded": _("Contract parties reminded"),
+    # the signing page (contracts signing part)
+    "contract.intent_confirmed": _("Intent to sign confirmed"),
+    "contract.signed": _("Contract signed (seal stamped)"),
+    "account.signing_password_set": _("Signing password set"),
+    "account.signing_password_changed": _("Signing password changed"),
 }
 
 

@@ -1,0 +1,313 @@
+"""The signing act (PRODUCT.md §4): one party's marks and one PAdES B-T signature, written as one
+incremental revision that becomes the contract's next version.
+
+Everything is decided and written in one transaction that holds the contract's row lock
+(``states.lock_contract``; on SQLite the IMMEDIATE transaction's write lock): parties signing at
+once queue there, and each act reads the version that is current when its turn comes, so no
+signature is built on a copy another act has already replaced. Inside it: the party is still
+``to_sign`` and the user may act for it; the seal is usable and the party's; one confirmation
+of intent is consumed; the current file is copied out, signed, stored as the next version; the
+act row, the seal's use count, the party's move (``sending.mark_signed``) and the audit record
+follow. Any failure rolls all of it back, and the file already written for the new version is
+deleted again, so the previous version stays current and no row points at a half-made file.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from chop import pdfsign as ps
+from chop.audit.events import record
+from chop.explain import explain
+from chop.orgs import permissions
+from chop.orgs.models import Membership
+from chop.seals.models import Seal
+
+from . import documents, intent, positions, sending
+from .models import Contract, DocumentVersion, Participant, SigningAct, SigningIntent
+from .states import TransitionError, lock_contract
+
+log = logging.getLogger(__name__)
+
+LEVEL = "B-T"
+MAX_FREE_MARKS = 20
+
+
+class SigningError(Exception):
+    """The act was refused or failed; nothing was written. ``message`` is for the signer."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class FreeMark:
+    """A seal placed on the signing page by a non-designated party: the seal's top-left corner
+    in displayed-page millimetres (the engine's coordinates)."""
+
+    page: int
+    x_mm: float
+    y_mm: float
+
+
+# --- which seals a party may use ------------------------------------------------------------
+
+
+def membership(user, company_id: int | None) -> Membership | None:
+    if company_id is None or user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.filter(user=user, company_id=company_id).first()
+
+
+def usable_seals(participant: Participant, user) -> QuerySet[Seal]:
+    """The seals ``user`` may stamp with for ``participant``: for a company party, the
+    company's usable seals (not someone else's personal legal-representative seal) when the
+    user may use company seals; for a person party, the user's own usable seals and signatures
+    that carry a person certificate."""
+    usable = Seal.objects.usable().select_related("certificate")
+    if participant.kind == Participant.Kind.PERSON:
+        if participant.user_id is None or user is None or participant.user_id != user.pk:
+            return usable.none()
+        return usable.filter(owner=user, certificate__user=user).order_by("kind", "pk")
+    if not permissions.can_use_company_seals(membership(user, participant.company_id)):
+        return usable.none()
+    return (
+        usable.filter(company_id=participant.company_id)
+        .filter(Q(owner__isnull=True) | Q(owner=user))
+        .order_by("kind", "pk")
+    )
+
+
+# --- how a seal looks on the page -----------------------------------------------------------
+
+_appearances: dict[tuple[int, str], ps.SealAppearance] = {}
+_appearances_lock = threading.Lock()
+
+
+def appearance(seal: Seal) -> ps.SealAppearance:
+    """The seal as the engine draws it: vector from its drawing spec when it has one, else its
+    image at its physical size. Cached per seal and its last change."""
+    key = (seal.pk, seal.updated_at.isoformat() if seal.updated_at else "")
+    with _appearances_lock:
+        cached = _appearances.get(key)
+    if cached is not None:
+        return cached
+    made = _make_appearance(seal)
+    with _appearances_lock:
+        if len(_appearances) > 256:
+            _appearances.clear()
+        _appearances[key] = made
+    return made
+
+
+def _make_appearance(seal: Seal) -> ps.SealAppearance:
+    from chop.seals import exports
+
+    spec = exports.spec_of(seal)
+    if spec is not None:
+        try:
+            from chop.sealart import render
+
+            return ps.SealAppearance.from_drawing(render(spec))
+        except Exception:  # a stored spec that no longer draws: use the image
+            log.warning("seal %s: drawing spec does not render; stamping its image", seal.pk)
+    from PIL import Image
+
+    with seal.image.open("rb") as fh:
+        png = fh.read()
+    import io
+
+    with Image.open(io.BytesIO(png)) as img:
+        w_mm, h_mm = exports.physical_size_mm(seal, img)
+    return ps.SealAppearance.from_png(png, w_mm, h_mm)
+
+
+# --- the act --------------------------------------------------------------------------------
+
+
+def field_name(participant: Participant) -> str:
+    """One signature field per party: a retried or concurrent act cannot reuse another's."""
+    return f"chop-party-{participant.pk}"
+
+
+def _free_marks(
+    free: Iterable[FreeMark], version: DocumentVersion, look: ps.SealAppearance
+) -> list:
+    marks = []
+    for f in list(free)[: MAX_FREE_MARKS + 1]:
+        if len(marks) >= MAX_FREE_MARKS:
+            raise SigningError(
+                _("Place at most %(n)d seals.") % {"n": MAX_FREE_MARKS}, code="free.too_many"
+            )
+        if not 1 <= int(f.page) <= version.page_count:
+            raise SigningError(_("That page is not in the document."), code="free.page")
+        w_pt, h_pt = version.page_size(int(f.page))
+        w_mm, h_mm = w_pt * 25.4 / 72, h_pt * 25.4 / 72
+        if not (0 <= f.x_mm <= w_mm - 1 and 0 <= f.y_mm <= h_mm - 1):
+            raise SigningError(_("Place the seal on the page."), code="free.outside")
+        marks.append(ps.SingleMark(look, page=int(f.page), x_mm=float(f.x_mm), y_mm=float(f.y_mm)))
+    return marks
+
+
+def _refuse(message: str, code: str) -> SigningError:
+    return SigningError(message, code=code)
+
+
+def sign(
+    participant: Participant,
+    *,
+    by,
+    seal: Seal,
+    intent: SigningIntent | None,
+    free: Iterable[FreeMark] = (),
+    ip: str | None = None,
+) -> SigningAct:
+    """Sign for ``participant`` as ``by`` with ``seal``, consuming ``intent``; return the act.
+
+    Raises :class:`SigningError` (translated message, nothing written) when the act is not
+    allowed or the engine refuses the document.
+    """
+    with tempfile.TemporaryDirectory(prefix="chop-sign-") as work:
+        stored: list[DocumentVersion] = []
+        try:
+            with transaction.atomic():
+                return _sign_locked(
+                    participant, by, seal, intent, list(free), ip, Path(work), stored
+                )
+        except BaseException:
+            for version in stored:
+                try:
+                    version.file.delete(save=False)
+                except Exception:
+                    log.exception("could not delete the file of an unsaved version")
+            raise
+
+
+def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored) -> SigningAct:
+    contract: Contract = lock_contract(participant.contract_id)
+    party = Participant.objects.select_related("company", "user").get(pk=participant.pk)
+    if contract.state != Contract.State.SIGNING:
+        raise _refuse(_("This contract is not being signed."), "contract_not_signing")
+    if party.state != Participant.State.TO_SIGN:
+        raise _refuse(_("It is not this party's turn to sign."), "not_your_turn")
+    if not permissions.can_sign_for(membership(by, party.company_id), party, by):
+        raise _refuse(_("You may not sign for this party."), "not_allowed")
+    chosen = usable_seals(party, by).filter(pk=seal.pk).first()
+    if chosen is None:
+        raise _refuse(
+            _("This seal cannot be used for this party: choose one of the seals offered."),
+            "seal_unusable",
+        )
+    now = timezone.now()
+    if intent_row is None or not intent.consume(intent_row, party, by, now=now):
+        raise _refuse(
+            _("Confirm that you mean to sign (signing password or code) and try again."),
+            "intent_missing",
+        )
+    intent_row.refresh_from_db(fields=["method", "confirmed_at"])
+
+    current = contract.versions.order_by("-number").first()
+    if current is None:
+        raise _refuse(_("The contract has no document."), "no_document")
+    look = appearance(chosen)
+    placed = list(party.positions.all())
+    if placed:
+        marks = positions.marks_for(placed, look)
+        described = [positions.describe(p) for p in placed]
+    else:
+        marks = _free_marks(free, current, look)
+        if not marks:
+            raise _refuse(_("Place your seal on a page first."), "free.none")
+        described = [
+            {"form": "single", "page": f.page, "x_mm": f.x_mm, "y_mm": f.y_mm, "free": True}
+            for f in free
+        ]
+
+    source = documents.copy_to(current, work / "base.pdf")
+    output = work / "signed.pdf"
+    cert = chosen.certificate
+    from chop.pki.tsa import timestamper_for
+    from chop.seals.issuance import platform_ca
+
+    ca = platform_ca()
+    reason = _("Contract signing %(number)s") % {"number": contract.number or contract.title}
+    try:
+        result = ps.sign(
+            source,
+            output,
+            signer=ca.signer(int(cert.serial)),
+            marks=marks,
+            options=ps.SignOptions(
+                timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
+                level=LEVEL,
+                field_name=field_name(party),
+                reason=reason[:200],
+            ),
+        )
+    except ps.PdfSignError as exc:
+        raise _refuse(explain(exc), f"engine.{exc.code}") from None
+    sha256, size = documents.file_sha256(output)
+    prepared = documents.Prepared(
+        output,
+        sha256,
+        size,
+        current.page_count,
+        [tuple(s) for s in current.page_sizes],
+        "pdf",
+    )
+    version = documents.add_version(
+        contract,
+        prepared,
+        by=by,
+        reason=DocumentVersion.Reason.SIGNED,
+        note=(by.display_name if party.kind == Participant.Kind.PERSON else party.name)[:200],
+        stored=stored,
+    )
+    act = SigningAct.objects.create(
+        contract=contract,
+        participant=party,
+        signer=by,
+        seal=chosen,
+        certificate_serial=str(cert.serial),
+        version=version,
+        base_sha256=current.sha256,
+        field_name=result.field_name,
+        level=result.level,
+        intent_method=intent_row.method,
+        intent_at=intent_row.confirmed_at,
+        marks=described,
+        pages=sorted(set(result.pages)),
+        signed_at=now,
+        ip=ip or None,
+    )
+    Seal.objects.filter(pk=chosen.pk).update(use_count=F("use_count") + 1)
+    try:
+        sending.mark_signed(party, by=by)
+    except TransitionError as exc:
+        raise _refuse(str(exc.message), exc.code) from None
+    record(
+        "contract.signed",
+        actor=by,
+        company=party.company if party.company_id else contract.company,
+        obj=contract,
+        participant=party.pk,
+        version=version.number,
+        seal=chosen.code,
+        certificate=cert.serial_hex,
+        intent=intent_row.method,
+        pages=act.pages,
+    )
+    return act

@@ -1,0 +1,411 @@
+"""The signing page and the signing password page (PRODUCT.md §4).
+
+The signing page is reached by whoever acts for a party whose turn it is
+(``access.parties_for(user, contract, state="to_sign")``); for anyone else every URL here is a
+404, before any other check. It shows version 1 of the document, never a later one: a signer
+sees what was sent, not the copy earlier signers have stamped (the act itself is still built on
+the latest version). Its page images are the contract's own (``contract_page_image`` of version
+1, which a party may see at its turn: ``permissions.can_see_version_as_party``); the pictures of
+the seals it offers are served here, to whoever may choose them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from chop.audit.events import client_ip
+from chop.orgs.access import enter_space
+from chop.uploads import harden_file_headers
+
+from . import intent, previews, signing
+from .access import parties_for
+from .models import Contract, DocumentVersion, Participant, SigningIntent
+
+log = logging.getLogger(__name__)
+
+MM_PER_PT = 25.4 / 72
+SEAL_PREVIEW_PX = 240
+
+
+# --- who is here ----------------------------------------------------------------------------
+
+
+def _signer_parties(request, pk: int) -> tuple[Contract, list[Participant]]:
+    """The contract and the parties the user may sign for now; 404 when there are none."""
+    contract = get_object_or_404(Contract.objects.select_related("company", "created_by"), pk=pk)
+    parties = parties_for(request.user, contract, state=Participant.State.TO_SIGN)
+    if contract.state != Contract.State.SIGNING or not parties:
+        raise Http404
+    return contract, parties
+
+
+def _party(request, parties: list[Participant]) -> Participant:
+    wanted = request.POST.get("party") or request.GET.get("party")
+    if wanted:
+        for p in parties:
+            if str(p.pk) == str(wanted):
+                return p
+        raise Http404
+    return parties[0]
+
+
+def _first_version(contract: Contract) -> DocumentVersion:
+    version = contract.versions.filter(number=1).first()
+    if version is None:
+        raise Http404
+    return version
+
+
+# --- what the page shows --------------------------------------------------------------------
+
+
+def _display_rect(page, rect) -> tuple[float, float, float, float]:
+    """A user-space rectangle as (x, y, w, h) in displayed-page millimetres."""
+    u0, v0 = page.to_display(rect[0], rect[1])
+    u1, v1 = page.to_display(rect[2], rect[3])
+    x, y = min(u0, u1), min(v0, v1)
+    return (x * MM_PER_PT, y * MM_PER_PT, abs(u1 - u0) * MM_PER_PT, abs(v1 - v0) * MM_PER_PT)
+
+
+def designated_boxes(version: DocumentVersion, party: Participant, seal) -> tuple[list, str]:
+    """Where the party's positions put ``seal`` on the pages: the engine's own layout (keyword
+    positions resolved to their hits, riding seals cut into their strips), or an explanation
+    when it cannot be laid out (e.g. a keyword missing from the document)."""
+    placed = list(party.positions.all())
+    if not placed:
+        return [], ""
+    from chop import pdfsign as ps
+    from chop.explain import explain
+    from chop.pdfsign.document import InputDocument
+    from chop.pdfsign.layout import layout_marks
+
+    from . import positions
+
+    look = signing.appearance(seal)
+    marks = positions.marks_for(placed, look)
+    try:
+        with version.file.open("rb") as fh:
+            data = fh.read()
+        doc = InputDocument(io.BytesIO(data))
+        placements = layout_marks(doc, marks, timezone.now(), keyword_source=data)
+    except ps.PdfSignError as exc:
+        return [], explain(exc)
+    boxes = []
+    strip_no, strips = 0, 0
+    for pl in placements:
+        x, y, w, h = _display_rect(pl.page, pl.rect)
+        box = {
+            "page": pl.page.index + 1,
+            "x": round(x, 2),
+            "y": round(y, 2),
+            "w": round(w, 2),
+            "h": round(h, 2),
+            "kind": pl.kind,
+        }
+        if pl.kind == "riding":
+            # Which slice of the seal this strip shows, as the engine cuts it (equal strips per
+            # page group; see chop.pdfsign.layout): the page draws the seal through the strip.
+            page_w, page_h = (v * MM_PER_PT for v in pl.page.display_size)
+            # a left/right strip has the seal's full height, a top/bottom one its full width
+            vertical = h * look.width_mm >= w * look.height_mm
+            if vertical:
+                extent = look.width_mm * h / look.height_mm
+            else:
+                extent = look.height_mm * w / look.width_mm
+            if strips == 0 or strip_no >= strips:
+                strips, strip_no = max(1, round(extent / max(w if vertical else h, 0.01))), 0
+            k, n = strip_no, strips
+            strip_no += 1
+            if vertical:
+                idx = k if x + w / 2 > page_w / 2 else n - 1 - k
+                box.update(sx=round(idx * w, 2), sy=0.0, sw=round(w * n, 2), sh=round(h, 2))
+            else:
+                idx = n - 1 - k if y + h / 2 < page_h / 2 else k
+                box.update(sx=0.0, sy=round(idx * h, 2), sw=round(w, 2), sh=round(h * n, 2))
+        boxes.append(box)
+    return boxes, ""
+
+
+def _seal_choices(party: Participant, user) -> list[dict]:
+    out = []
+    for seal in signing.usable_seals(party, user):
+        try:
+            look = signing.appearance(seal)
+        except Exception:  # a seal whose picture cannot be read is not offered
+            log.exception("seal %s cannot be drawn", seal.pk)
+            continue
+        out.append(
+            {
+                "seal": seal,
+                "w_mm": round(look.width_mm, 2),
+                "h_mm": round(look.height_mm, 2),
+            }
+        )
+    return out
+
+
+def _pages(contract: Contract, version: DocumentVersion) -> list[dict]:
+    if version.preview_state != DocumentVersion.Previews.READY:
+        return []
+    pages = []
+    for number in range(1, version.page_count + 1):
+        w_pt, h_pt = version.page_size(number)
+        width, height = previews.image_size(version, number, previews.PAGE)
+        pages.append(
+            {
+                "number": number,
+                "w_mm": round(w_pt * MM_PER_PT, 2),
+                "h_mm": round(h_pt * MM_PER_PT, 2),
+                "width": width,
+                "height": height,
+            }
+        )
+    return pages
+
+
+def parse_free(raw: str | None) -> list[signing.FreeMark]:
+    """The free placements the page's script posts: a JSON list of {page, x_mm, y_mm}."""
+    if not raw:
+        return []
+    try:
+        data = json.loads(raw)
+        marks = [
+            signing.FreeMark(int(d["page"]), float(d["x_mm"]), float(d["y_mm"]))
+            for d in data[: signing.MAX_FREE_MARKS + 1]
+        ]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return []
+    return [m for m in marks if math.isfinite(m.x_mm) and math.isfinite(m.y_mm)]
+
+
+def _context(request, contract, parties, party, *, seal_id=None, error="", code_sent=None):
+    version = _first_version(contract)
+    choices = _seal_choices(party, request.user)
+    chosen = None
+    for c in choices:
+        if seal_id is not None and str(c["seal"].pk) == str(seal_id):
+            chosen = c
+    if chosen is None and choices:
+        chosen = choices[0]
+    boxes_by_seal, layout_error = {}, ""
+    for c in choices:
+        boxes, problem = designated_boxes(version, party, c["seal"])
+        boxes_by_seal[c["seal"].pk] = boxes
+        layout_error = layout_error or problem
+    user = request.user
+    free = parse_free(request.POST.get("free")) if request.method == "POST" else []
+    return {
+        "nav": "contracts",
+        "contract": contract,
+        "party": party,
+        "parties": parties,
+        "version": version,
+        "pages": _pages(contract, version),
+        "choices": choices,
+        "chosen": chosen,
+        "designated": party.positions.exists(),
+        "boxes": [{**b, "seal": pk} for pk, boxes in boxes_by_seal.items() for b in boxes],
+        "layout_error": layout_error,
+        "free_json": json.dumps([{"page": f.page, "x_mm": f.x_mm, "y_mm": f.y_mm} for f in free]),
+        "has_password": intent.has_password(user),
+        "phone": bool(user.phone),
+        "email": bool(user.email),
+        "code_sent": code_sent,
+        "method": request.POST.get("method") or ("password" if intent.has_password(user) else ""),
+        "confirmed": intent.current(party, user),
+        "error": error,
+    }
+
+
+# --- the views ------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("password", "code")
+@login_required
+def contract_sign(request, pk: int):
+    contract, parties = _signer_parties(request, pk)
+    party = _party(request, parties)
+    if party.company_id is not None and request.method == "GET":
+        # The seals offered are the party's company's: the page is shown in that space.
+        enter_space(request, party.company, signing.membership(request.user, party.company_id))
+    if request.method == "GET":
+        return render(request, "contracts/sign.html", _context(request, contract, parties, party))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    seal_id = request.POST.get("seal")
+    action = request.POST.get("action", "sign")
+    ip = client_ip(request)
+    if action in ("send_sms", "send_email"):
+        channel = "sms" if action == "send_sms" else "email"
+        try:
+            issued = intent.send_code(party, request.user, channel, request=request)
+        except intent.IntentError as exc:
+            return _again(request, contract, parties, party, seal_id, exc.message)
+        return render(
+            request,
+            "contracts/sign.html",
+            _context(
+                request,
+                contract,
+                parties,
+                party,
+                seal_id=seal_id,
+                code_sent={"channel": channel, "masked": issued.masked},
+            ),
+        )
+    seal = next(
+        (c["seal"] for c in _seal_choices(party, request.user) if str(c["seal"].pk) == seal_id),
+        None,
+    )
+    if seal is None:
+        return _again(
+            request, contract, parties, party, seal_id, _("Choose the seal to sign with.")
+        )
+    try:
+        confirmation = _confirm(request, party, ip)
+        signing.sign(
+            party,
+            by=request.user,
+            seal=seal,
+            intent=confirmation,
+            free=parse_free(request.POST.get("free")),
+            ip=ip,
+        )
+    except (intent.IntentError, signing.SigningError) as exc:
+        return _again(request, contract, parties, party, seal_id, exc.message)
+    messages.success(
+        request,
+        _("Signed for %(party)s. The signed document is the contract's newest version.")
+        % {"party": party.name},
+    )
+    return redirect("contract_detail", pk=contract.pk)
+
+
+def _confirm(request, party: Participant, ip) -> SigningIntent | None:
+    """A confirmation of intent for this act: the password or code in the form, else one made
+    a moment ago that no act has used yet."""
+    method = request.POST.get("method", "")
+    if method == "password" and request.POST.get("password"):
+        return intent.confirm_by_password(party, request.user, request.POST["password"], ip)
+    if method in ("sms", "email") and request.POST.get("code"):
+        return intent.confirm_by_code(party, request.user, method, request.POST["code"], ip)
+    return intent.current(party, request.user)
+
+
+def _again(request, contract, parties, party, seal_id, error: str):
+    return render(
+        request,
+        "contracts/sign.html",
+        _context(request, contract, parties, party, seal_id=seal_id, error=error),
+        status=400,
+    )
+
+
+@login_required
+def contract_sign_seal_image(request, pk: int, seal: int):
+    """A small picture of a seal the signer may choose here."""
+    contract, parties = _signer_parties(request, pk)
+    for party in parties:
+        found = signing.usable_seals(party, request.user).filter(pk=seal).first()
+        if found is not None and found.image:
+            break
+    else:
+        raise Http404
+    from PIL import Image
+
+    with found.image.open("rb") as fh, Image.open(fh) as img:
+        img.load()
+        small = img.convert("RGBA")
+    small.thumbnail((SEAL_PREVIEW_PX, SEAL_PREVIEW_PX), Image.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "PNG", optimize=True)
+    response = harden_file_headers(HttpResponse(out.getvalue(), content_type="image/png"))
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@sensitive_post_parameters("old", "new", "again", "code")
+@login_required
+def signing_password(request):
+    """Set the signing password, or change it (the old one is asked for), or set a new one
+    with a one-time code to the account's own phone or e-mail when the old one is forgotten."""
+    user = request.user
+    has = intent.has_password(user)
+    error, reset_error, code_sent = "", "", None
+    action = request.POST.get("action", "set")
+    channel = request.POST.get("channel", "")
+    if request.method == "POST":
+        new, again = request.POST.get("new", ""), request.POST.get("again", "")
+        try:
+            if action == "send_reset" and has:
+                code_sent = {
+                    "channel": channel,
+                    "masked": intent.send_reset_code(user, channel, request=request).masked,
+                }
+            elif action == "reset" and has:
+                if new != again:
+                    raise intent.IntentError(
+                        _("The two new signing passwords differ."), code="password.differ"
+                    )
+                intent.reset_signing_password(
+                    user, channel, request.POST.get("code", ""), new, request=request
+                )
+                return _password_saved(request, changed=True)
+            else:
+                if new != again:
+                    raise intent.IntentError(
+                        _("The two new signing passwords differ."), code="password.differ"
+                    )
+                intent.set_signing_password(
+                    user, new, old=request.POST.get("old") if has else None, request=request
+                )
+                return _password_saved(request, changed=has)
+        except intent.IntentError as exc:
+            if action in ("send_reset", "reset"):
+                reset_error = exc.message
+                if action == "reset":
+                    code_sent = {"channel": channel, "masked": ""}
+            else:
+                error = exc.message
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "contracts/signing_password.html",
+        {
+            "has_password": has,
+            "error": error,
+            "reset_error": reset_error,
+            "code_sent": code_sent,
+            "phone": bool(user.phone),
+            "email": bool(user.email),
+            "min_length": intent.MIN_LENGTH,
+            "next": _safe_next(request.GET.get("next") or request.POST.get("next", "")),
+        },
+        status=400 if error or reset_error else 200,
+    )
+
+
+def _safe_next(back: str) -> str:
+    """Only a path back to a contract page of this site (never another host)."""
+    return back if back.startswith("/contracts/") and "//" not in back else ""
+
+
+def _password_saved(request, *, changed: bool):
+    messages.success(
+        request,
+        _("Your signing password is changed.") if changed else _("Your signing password is set."),
+    )
+    back = _safe_next(request.POST.get("next", ""))
+    return redirect(back) if back else redirect("signing_password")
