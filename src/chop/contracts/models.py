@@ -42,13 +42,14 @@ def document_path(version: DocumentVersion, filename: str) -> str:
 
 
 class ContractState(models.TextChoices):
-    # Only drafts exist for now; the others are the transition table's states (PRODUCT.md §4).
-    DRAFT = "draft", _("Draft")
-    SIGNING = "signing", _("Signing")
-    COMPLETED = "completed", _("Completed")
-    DECLINED = "declined", _("Declined")
-    REVOKED = "revoked", _("Revoked")
-    EXPIRED = "expired", _("Expired")
+    # The transition table's states (PRODUCT.md §4). Labels carry a context: the seals app's
+    # catalogue comes first and says 已吊销 for a revoked *seal*, which a contract is not.
+    DRAFT = "draft", pgettext_lazy("contract state", "Draft")
+    SIGNING = "signing", pgettext_lazy("contract state", "Signing")
+    COMPLETED = "completed", pgettext_lazy("contract state", "Completed")
+    DECLINED = "declined", pgettext_lazy("contract state", "Declined")
+    REVOKED = "revoked", pgettext_lazy("contract state", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("contract state", "Expired")
 
 
 class SigningOrder(models.TextChoices):
@@ -118,9 +119,9 @@ class Contract(models.Model):
 
 class DocumentVersion(models.Model):
     class Reason(models.TextChoices):
-        UPLOADED = "uploaded", _("Uploaded")
-        CONVERTED = "converted", _("Converted to PDF")
-        SIGNED = "signed", _("Signed")
+        UPLOADED = "uploaded", pgettext_lazy("version reason", "Uploaded")
+        CONVERTED = "converted", pgettext_lazy("version reason", "Converted to PDF")
+        SIGNED = "signed", pgettext_lazy("version reason", "Signed")
 
     class Previews(models.TextChoices):
         PENDING = "pending", _("Preparing")
@@ -179,10 +180,10 @@ class ParticipantKind(models.TextChoices):
 
 
 class ParticipantState(models.TextChoices):
-    WAITING = "waiting", _("Waiting")
-    TO_SIGN = "to_sign", _("To sign")
-    SIGNED = "signed", _("Signed")
-    DECLINED = "declined", _("Declined")
+    WAITING = "waiting", pgettext_lazy("party state", "Waiting")
+    TO_SIGN = "to_sign", pgettext_lazy("party state", "To sign")
+    SIGNED = "signed", pgettext_lazy("party state", "Signed")
+    DECLINED = "declined", pgettext_lazy("party state", "Declined")
 
 
 class Participant(models.Model):
