@@ -162,6 +162,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "contract_page": lambda b: {"pk": _b_contract(b), "page": 1},
     "contract_page_image": lambda b: {**_b_contract_page(b), "size": "thumb"},
     "contract_version_download": lambda b: {"pk": _b_contract(b), "number": 1},
+    "contract_positions": lambda b: {"pk": _b_contract(b)},
+    "contract_positions_find": lambda b: {"pk": _b_contract(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
