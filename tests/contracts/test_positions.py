@@ -151,10 +151,15 @@ def test_messages_are_chinese_by_default(world):
 def test_every_form_round_trips(world):
     contract = draft(world, texts={2: [(330, 200, "甲方（盖章）")]})
     multi = add(contract, form="multi", pages="1-2, 3", x_mm=150, y_mm=240, size_mm=30)
-    riding = add(contract, form="riding", pages="all", edge="right", along_mm=100)
+    riding = add(contract, form="riding", pages="全部", edge="right", along_mm=100)
     kw = add(contract, 1, form="keyword", keyword="甲方(盖章)", occurrence="last", dx_mm=5)
     assert (multi.pages, multi.size_mm) == ("1-2,3", 30)
-    assert (riding.edge, riding.along_mm, riding.with_date) == ("right", 100.0, False)
+    assert (riding.pages, riding.edge, riding.along_mm, riding.with_date) == (
+        "all",
+        "right",
+        100.0,
+        False,
+    )
     assert (kw.keyword, kw.occurrence, kw.dx_mm, kw.dy_mm) == ("甲方(盖章)", "last", 5.0, 0.0)
     # riding seals carry no date, whatever was sent
     r2 = add(contract, form="riding", edge="left", with_date="1")

@@ -171,6 +171,12 @@ def _flag(value) -> bool:
     return str(value).strip().lower() in {"1", "true", "on", "yes"} if value is not None else False
 
 
+def _spec(data: dict) -> str:
+    """The page ranges as typed, "all" when empty (全部 is how a Chinese user says it)."""
+    spec = str(data.get("pages") or "").strip().lower().replace(" ", "").replace("，", ",")
+    return "all" if spec in ("", "全部", "所有") else spec
+
+
 def _pages(spec: str, page_count: int) -> list[int]:
     try:
         return ps.parse_page_ranges(spec, page_count)
@@ -254,9 +260,9 @@ def clean(participant, version, data: dict) -> dict:
             pages = [int(page)]
             out["page"] = int(page)
         else:
-            spec = str(data.get("pages") or "").strip().lower() or "all"
+            spec = _spec(data)
             pages = _pages(spec, count)
-            out["pages"] = spec.replace(" ", "")
+            out["pages"] = spec
         for p in pages:
             _check_box(version, p, x, y, size, height)
         out.update(x_mm=x, y_mm=y)
@@ -264,7 +270,7 @@ def clean(participant, version, data: dict) -> dict:
         edge = str(data.get("edge") or Position.Edge.RIGHT)
         if edge not in Position.Edge.values:
             raise PositionError(_("Choose an edge."), code="position.edge", field="edge")
-        spec = str(data.get("pages") or "").strip().lower() or "all"
+        spec = _spec(data)
         pages = _pages(spec, count)
         if len(pages) < 2:
             raise PositionError(
@@ -288,7 +294,7 @@ def clean(participant, version, data: dict) -> dict:
                         code="position.along",
                         field="along_mm",
                     )
-        out.update(edge=edge, pages=spec.replace(" ", ""), along_mm=along)
+        out.update(edge=edge, pages=spec, along_mm=along)
     else:
         keyword = str(data.get("keyword") or "").strip()
         if not keyword:
