@@ -148,7 +148,7 @@ function fill(p) {
   if (!form) return;
   setField("position", p ? p.id : "");
   const party = form.elements.participant;
-  party.disabled = Boolean(p);
+  party.disabled = false; // another party while a position is selected starts a new position
   if (p) {
     party.value = String(p.participant);
     for (const r of form.querySelectorAll("input[name=form]")) r.checked = r.value === p.form;
@@ -161,8 +161,6 @@ function fill(p) {
     setField("size_mm", p.size_mm);
     setField("with_date", p.with_date);
   }
-  const heading = document.getElementById("pos-panel-h");
-  if (heading && heading.dataset.new === undefined) heading.dataset.new = heading.textContent;
   showGroups();
 }
 
@@ -577,12 +575,27 @@ if (form) {
     chip?.ghost?.remove();
     chip = null;
   });
+  form.elements.participant.disabled = false;
   form.addEventListener("change", (e) => {
     if (e.target.name === "form") showGroups();
+    if (e.target.name === "participant" && selected !== null) {
+      const party = e.target.value;
+      selected = null;
+      fill(null);
+      e.target.value = party;
+      render();
+    }
   });
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     save(values());
   });
   form.querySelector("[data-action=find]").addEventListener("click", findKeyword);
+  form.querySelector("[data-action=new]").addEventListener("click", (e) => {
+    e.preventDefault();
+    selected = null;
+    fill(null);
+    showError("");
+    render();
+  });
 }
