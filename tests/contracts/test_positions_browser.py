@@ -95,6 +95,14 @@ def _box_mm(page, position_id: int) -> dict:
 
 
 def _shoot(screenshot, page, name):
+    """A full-page screenshot once every preview has loaded (they are lazy: scroll past each)."""
+    for el in page.locator(".pos-page").all():
+        el.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pos-page img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)"
+    )
+    page.evaluate("() => window.scrollTo(0, 0)")
     path = screenshot(page, name)
     if SHOTS.parent.exists():
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -202,6 +210,17 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
         assert page.get_by_test_id("legend").locator("li").count() == 3
         page.get_by_test_id("pos-page-5").scroll_into_view_if_needed()
         _shoot(screenshot, page, "positions-editor-desktop")
+
+        # Delete on a selected box removes the position (B becomes non-designated)
+        page.locator(f'.pos-box[data-position="{kw.pk}"]').focus()
+        page.keyboard.press("Delete")
+        until(page, lambda: not Position.objects.filter(pk=kw.pk).exists(), "the removal")
+        row = page.locator(f'.pos-party-row[data-party="{b.pk}"]')
+        page.wait_for_function(
+            "(id) => !document.querySelector(`.pos-party-row[data-party='${id}'] .pos-none`).hidden",
+            arg=b.pk,
+        )
+        assert "签署方自行放置" in row.inner_text()
         assert not errors, errors
     finally:
         ctx.close()

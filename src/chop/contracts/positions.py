@@ -562,6 +562,10 @@ def _riding_boxes(position: Position, version, size: float) -> list[dict]:
     return out
 
 
+def _pages_text(spec: str) -> str:
+    return _("all pages") if spec in ("", "all") else _("pages %(pages)s") % {"pages": spec}
+
+
 def label(position: Position) -> str:
     """A short line saying where the position is, for the lists and the audit."""
     size = _fmt(position.size_mm or default_size(position.participant))
@@ -572,15 +576,15 @@ def label(position: Position) -> str:
             "y": _fmt(position.y_mm or 0),
         }
     elif position.form == PositionForm.MULTI:
-        text = _("Pages %(pages)s, %(x)s mm from the left, %(y)s mm from the top") % {
-            "pages": _("all") if position.pages == "all" else position.pages,
+        text = _("%(pages)s, %(x)s mm from the left, %(y)s mm from the top") % {
+            "pages": _pages_text(position.pages),
             "x": _fmt(position.x_mm or 0),
             "y": _fmt(position.y_mm or 0),
         }
     elif position.form == PositionForm.RIDING:
-        text = _("Riding seal on the %(edge)s, pages %(pages)s") % {
+        text = _("Riding seal on the %(edge)s, %(pages)s") % {
             "edge": Position.Edge(position.edge or "right").label,
-            "pages": _("all") if position.pages == "all" else position.pages,
+            "pages": _pages_text(position.pages),
         }
         if position.along_mm is not None:
             text += _(", centre at %(along)s mm") % {"along": _fmt(position.along_mm)}

@@ -114,7 +114,9 @@ function renderList() {
         del.addEventListener("click", () => remove(p.id));
         li.append(del);
         li.addEventListener("click", (e) => {
-          if (!e.target.closest("button")) select(p.id);
+          if (e.target.closest("button")) return;
+          select(p.id);
+          root.querySelector(`.pos-box[data-position="${p.id}"]`)?.scrollIntoView({ block: "center" });
         });
       }
       return li;
