@@ -341,8 +341,12 @@ def test_form_post_places_and_json_moves_and_removes(world, login):
     pos = Position.objects.get()
     assert (pos.participant_id, pos.x_mm, pos.y_mm) == (party(contract, 1).pk, 12, 34)
     # a bad one: the form comes back with the message, nothing stored
-    resp = client.post(url, {"participant": party(contract).pk, "form": "single", "page": 9})
+    resp = client.post(
+        url, {"participant": party(contract).pk, "form": "single", "page": 9, "x_mm": 1, "y_mm": 1}
+    )
     assert resp.status_code == 400 and Position.objects.count() == 1
+    body = resp.content.decode()
+    assert "请选择第 1 至 3 页中的一页。" in body
     # the editor's module: JSON in, JSON out
     resp = client.post(
         url,

@@ -41,11 +41,23 @@ def _draft(world):
     return contract, a, b, p
 
 
-def until(page, check, what: str, timeout: float = 10.0):
+def mark(page) -> str:
+    """When the editor last drew a saved answer (its data-saved stamp)."""
+    return page.evaluate("() => document.getElementById('pos-editor').dataset.saved || ''")
+
+
+def until(page, check, what: str, *, since: str | None = None, timeout: float = 10.0):
+    """Wait until ``check()`` (a database read) is true; with ``since`` (a ``mark``), also until
+    the editor has drawn the server's answer, so the next step acts on the new boxes."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         result = check()
         if result:
+            if since is not None:
+                page.wait_for_function(
+                    "(m) => (document.getElementById('pos-editor').dataset.saved || '') !== m",
+                    arg=since,
+                )
             return result
         page.wait_for_timeout(100)
     raise AssertionError(f"timed out waiting for {what}")
@@ -119,12 +131,15 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
         chip = page.get_by_test_id("place-chip").bounding_box()
         box = target.bounding_box()
         page.mouse.move(chip["x"] + 20, chip["y"] + 10)
+        m = mark(page)
         page.mouse.down()
         page.mouse.move(chip["x"] - 40, chip["y"] + 40, steps=5)
         drop = (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
         page.mouse.move(*drop, steps=10)
         page.mouse.up()
-        pos = until(page, lambda: Position.objects.filter(participant=a).first(), "the drop")
+        pos = until(
+            page, lambda: Position.objects.filter(participant=a).first(), "the drop", since=m
+        )
         assert pos.form == "single" and pos.page == 2
         k = box["width"] / positions.page_size_mm(contract.current_version(), 2)[0]
         # the seal is centred where it was dropped (then snapped: centre line, 1 mm grid)
@@ -136,6 +151,7 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
         sb = seal.bounding_box()
         start = (sb["x"] + sb["width"] / 2, sb["y"] + sb["height"] / 2)
         page.mouse.move(*start)
+        m = mark(page)
         page.mouse.down()
         page.mouse.move(start[0] + 25 * k, start[1] + 30 * k, steps=8)
         page.mouse.up()
@@ -144,12 +160,14 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
             page,
             lambda: ((p := Position.objects.get(pk=pos.pk)).x_mm != before[0] and p,)[0],
             "the move",
+            since=m,
         )
         assert abs(pos.x_mm - before[0] - 25) <= 1.5 and abs(pos.y_mm - before[1] - 30) <= 1.5
         assert pos.page == 2
 
         # keyboard: 3 × → (1 mm each), Shift+↓ (5 mm); saved after a short pause
         seal = page.locator(f'.pos-box[data-position="{pos.pk}"]')
+        m = mark(page)
         seal.focus()
         for _ in range(3):
             page.keyboard.press("ArrowRight")
@@ -158,6 +176,7 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
             page,
             lambda: ((p := Position.objects.get(pk=pos.pk)).y_mm == pos.y_mm + 5 and p,)[0],
             "the keyboard nudge",
+            since=m,
         )
         assert moved.x_mm == pos.x_mm + 3
 
@@ -172,8 +191,11 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
             "() => document.querySelector('.pos-hit').closest('.pos-page').dataset.page"
         )
         assert hit_page == "5"
+        m = mark(page)
         page.get_by_test_id("save-position").click()
-        kw = until(page, lambda: Position.objects.filter(participant=b).first(), "the keyword")
+        kw = until(
+            page, lambda: Position.objects.filter(participant=b).first(), "the keyword", since=m
+        )
         assert (kw.form, kw.keyword) == ("keyword", "乙方（盖章）")
 
         # a riding seal for A across all pages, centred 150 mm from the top
@@ -183,12 +205,19 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
         page.check("input[name=form][value=riding]")
         page.fill("#pos-pages-spec", "all")
         page.fill("#pos-along", "150")
+        m = mark(page)
         page.get_by_test_id("save-position").click()
         riding = until(
-            page, lambda: Position.objects.filter(participant=a, form="riding").first(), "riding"
+            page,
+            lambda: Position.objects.filter(participant=a, form="riding").first(),
+            "riding",
+            since=m,
         )
         assert (riding.edge, riding.pages, riding.along_mm) == ("right", "all", 150.0)
-        assert page.locator(f'.pos-box[data-position="{riding.pk}"]').count() == 5
+        page.wait_for_function(
+            "(id) => document.querySelectorAll(`.pos-box[data-position='${id}']`).length === 5",
+            arg=riding.pk,
+        )
 
         # an error from the server is shown beside the panel, nothing stored
         page.fill("#pos-along", "5")
@@ -243,13 +272,69 @@ def test_phone_tap_places_and_page_fits(world, browser, live_server, screenshot)
         target = page.get_by_test_id("pos-page-1")
         target.scroll_into_view_if_needed()
         tb = target.bounding_box()
+        m = mark(page)
         target.tap(position={"x": tb["width"] * 0.3, "y": tb["height"] * 0.8})
-        placed = until(page, lambda: Position.objects.filter(participant=p).first(), "the tap")
+        placed = until(
+            page, lambda: Position.objects.filter(participant=p).first(), "the tap", since=m
+        )
         assert placed.page == 1 and placed.size_mm == positions.PERSON_SIZE_MM
         k = tb["width"] / 210
         assert abs(placed.x_mm + 10 - tb["width"] * 0.3 / k) <= 2.5
         page.get_by_test_id("pos-page-5").scroll_into_view_if_needed()
         _shoot(screenshot, page, "positions-editor-phone")
+        assert not errors, errors
+    finally:
+        ctx.close()
+
+
+def test_move_between_pages_and_drag_riding_along_the_edge(world, browser, live_server):
+    """A viewport tall enough for two pages: a box dragged from page 1 onto page 2 moves there;
+    a riding seal's strips follow the pointer along the edge."""
+    contract, a, b, _p = _draft(world)
+    by = world["a_owner"]
+    single = positions.add(
+        contract, b, {"form": "single", "page": 1, "x_mm": 100, "y_mm": 200}, by=by
+    )
+    riding = positions.add(
+        contract, a, {"form": "riding", "pages": "1-3", "edge": "right", "along_mm": 100}, by=by
+    )
+    ctx, page, errors = _open(browser, live_server, world, contract, (1280, 2400))
+    try:
+        k = page.get_by_test_id("pos-page-1").bounding_box()["width"] / 210
+        sb = page.locator(f'.pos-box[data-position="{single.pk}"]').bounding_box()
+        p2 = page.get_by_test_id("pos-page-2").bounding_box()
+        page.mouse.move(sb["x"] + 5, sb["y"] + 5)
+        m = mark(page)
+        page.mouse.down()
+        # the box's top-left to 57 mm, 33 mm of page 2 (grabbed 5 px inside it)
+        page.mouse.move(p2["x"] + 57 * k + 5, p2["y"] + 33 * k + 5, steps=12)
+        page.mouse.up()
+        moved = until(
+            page,
+            lambda: (p := Position.objects.get(pk=single.pk)).page == 2 and p,
+            "the move to page 2",
+            since=m,
+        )
+        assert abs(moved.x_mm - 57) <= 1 and abs(moved.y_mm - 33) <= 1, (moved.x_mm, moved.y_mm)
+        drawn = _box_mm(page, single.pk)
+        assert drawn["page"] == 2 and abs(drawn["x"] - moved.x_mm) < 0.5
+
+        strip = page.locator(f'.pos-box[data-position="{riding.pk}"]').first.bounding_box()
+        page.mouse.move(strip["x"] + strip["width"] / 2, strip["y"] + strip["height"] / 2)
+        m = mark(page)
+        page.mouse.down()
+        page.mouse.move(
+            strip["x"] + strip["width"] / 2, strip["y"] + strip["height"] / 2 + 37 * k, steps=8
+        )
+        page.mouse.up()
+        dragged = until(
+            page,
+            lambda: (p := Position.objects.get(pk=riding.pk)).along_mm != 100 and p,
+            "the riding drag",
+            since=m,
+        )
+        assert abs(dragged.along_mm - 137) <= 1.5, dragged.along_mm
+        assert dragged.edge == "right" and dragged.pages == "1-3"
         assert not errors, errors
     finally:
         ctx.close()

@@ -295,20 +295,22 @@ function pageAt(x, y) {
 }
 
 function onBoxDown(e) {
-  const box = e.target.closest(".pos-box");
-  if (!box || e.button > 0) return;
-  const p = find(Number(box.dataset.position));
+  const touched = e.target.closest(".pos-box");
+  if (!touched || e.button > 0) return;
+  const p = find(Number(touched.dataset.position));
   if (!p) return;
-  if (selected !== p.id) select(p.id);
-  if (box.classList.contains("pos-fixed")) return;
+  const index = touched.dataset.index;
+  if (selected !== p.id) select(p.id); // draws the boxes again: look the box up afresh
+  const box = root.querySelector(`.pos-box[data-position="${p.id}"][data-index="${index}"]`);
+  if (!box || box.classList.contains("pos-fixed")) return;
   e.preventDefault();
   const el = box.closest(".pos-page");
   const scale = pxPerMm(el);
   const rect = box.getBoundingClientRect();
-  const b = p.boxes[Number(box.dataset.index)];
+  const b = p.boxes[Number(index)];
   drag = {
     p,
-    box: root.querySelector(`.pos-box[data-position="${p.id}"][data-index="${box.dataset.index}"]`),
+    box,
     page: el,
     startX: e.clientX,
     startY: e.clientY,
