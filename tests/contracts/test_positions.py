@@ -421,3 +421,19 @@ def test_detail_page_summarises_positions(world, login):
     assert reverse("contract_positions", args=[contract.pk]) in body
     assert body.count('data-testid="positions-summary"') == 1
     assert "签署时由签署方" in body or "signer places" in body  # B has no position
+
+
+def test_editor_speaks_english_too(world, login, settings):
+    contract = draft(world, texts={2: [(330, 200, "甲方（盖章）")]})
+    add(contract, form="single", page=2, x_mm=30, y_mm=40, with_date=True)
+    add(contract, 1, form="keyword", keyword="甲方（盖章）", occurrence="all")
+    client = login(world["a_owner"], world["a"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = client.get(reverse("contract_positions", args=[contract.pk])).content.decode()
+    assert "Place seals" in body and "Riding seal" in body
+    assert "Page 2, 30 mm from the left, 40 mm from the top · 40 mm · with the date" in body
+    assert "hits in the document: 1" in body
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    body = client.get(reverse("contract_positions", args=[contract.pk])).content.decode()
+    assert "第 2 页，距左 30 毫米，距顶 40 毫米 · 40 毫米 · 含日期" in body
+    assert "文档中匹配 1 处" in body

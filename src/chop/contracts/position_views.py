@@ -72,6 +72,9 @@ def positions_data(contract, version, parties: list[Participant]) -> list[dict]:
             boxes=positions.boxes(position, version, hits) if version else [],
             label=positions.label(position),
         )
+        if position.form == Position.Form.KEYWORD and position.keyword in hits:
+            data["hits"] = len(hits[position.keyword])
+            data["label"] += _(" · hits in the document: %(n)s") % {"n": data["hits"]}
         out.append(data)
     return out
 
@@ -148,9 +151,6 @@ def _editor(request, contract, *, form_data: dict | None = None, error=None, sta
     by_party = {p.pk: [d for d in placed if d["participant"] == p.pk] for p in parties}
     for p in parties:
         p.placed = by_party[p.pk]  # type: ignore[attr-defined]
-    find = None
-    if request.method == "GET" and request.GET.get("find") and version is not None:
-        find = _find(request, version)
     return render(
         request,
         "contracts/positions.html",
@@ -165,7 +165,6 @@ def _editor(request, contract, *, form_data: dict | None = None, error=None, sta
             "can_place": can_place,
             "f": form_data,
             "error": error,
-            "find": find,
             "forms": Position.Form.choices,
             "edges": Position.Edge.choices,
             "occurrences": Position.Occurrence.choices,

@@ -229,6 +229,7 @@ async function save(data) {
   }
   positions = answer.json.positions;
   if (answer.json.position) selected = answer.json.position;
+  for (const old of root.querySelectorAll(".pos-hit, .pos-preview")) old.remove();
   fill(find(selected));
   render();
   root.dataset.saved = String(Date.now());
@@ -562,6 +563,7 @@ async function findKeyword() {
 // --- wiring -------------------------------------------------------------------------------------
 
 root.classList.add("pos-editor-js");
+for (const el of document.querySelectorAll(".pos-js-only")) el.hidden = false; // need this module
 render();
 showGroups();
 root.addEventListener("pointerdown", onBoxDown);
