@@ -250,6 +250,18 @@ def test_drag_nudge_keyword_riding_and_reload(world, browser, live_server, scree
             arg=b.pk,
         )
         assert "签署方自行放置" in row.inner_text()
+
+        # the contract page sums the positions up and links to the editor
+        page.goto(f"{live_server.url}/contracts/{contract.pk}/")
+        summary = page.get_by_test_id("positions-summary")
+        assert "骑缝章" in summary.inner_text() and "第 2 页" in summary.inner_text()
+        summary.scroll_into_view_if_needed()
+        path = screenshot(page, "contract-positions-summary-desktop")
+        if SHOTS.parent.exists():
+            shutil.copy(path, SHOTS / "contract-positions-summary-desktop.png")
+        with page.expect_navigation():
+            page.get_by_test_id("place-seals").click()
+        assert page.url.endswith(f"/contracts/{contract.pk}/positions/")
         assert not errors, errors
     finally:
         ctx.close()
@@ -282,6 +294,13 @@ def test_phone_tap_places_and_page_fits(world, browser, live_server, screenshot)
         assert abs(placed.x_mm + 10 - tb["width"] * 0.3 / k) <= 2.5
         page.get_by_test_id("pos-page-5").scroll_into_view_if_needed()
         _shoot(screenshot, page, "positions-editor-phone")
+        page.goto(f"{live_server.url}/contracts/{contract.pk}/")
+        page.get_by_test_id("positions-summary").scroll_into_view_if_needed()
+        overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, "the contract page scrolls sideways"
+        path = screenshot(page, "contract-positions-summary-phone")
+        if SHOTS.parent.exists():
+            shutil.copy(path, SHOTS / "contract-positions-summary-phone.png")
         assert not errors, errors
     finally:
         ctx.close()
