@@ -342,7 +342,9 @@ function onBoxMove(e) {
   if (p.form === "riding") {
     const vertical = p.edge === "right" || p.edge === "left" || !p.edge;
     const length = vertical ? h : w;
-    const along = clamp(Math.round(vertical ? my : mx), p.size_mm / 2, length - p.size_mm / 2);
+    // the strip's start follows the pointer as grabbed; the seal's centre is half a seal further
+    const start = vertical ? my - drag.grabY : mx - drag.grabX;
+    const along = clamp(Math.round(start + p.size_mm / 2), p.size_mm / 2, length - p.size_mm / 2);
     drag.next = { along_mm: along };
     for (const other of root.querySelectorAll(`.pos-box[data-position="${p.id}"]`)) {
       const ob = p.boxes[Number(other.dataset.index)];
