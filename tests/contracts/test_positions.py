@@ -437,3 +437,29 @@ def test_editor_speaks_english_too(world, login, settings):
     body = client.get(reverse("contract_positions", args=[contract.pk])).content.decode()
     assert "第 2 页，距左 30 毫米，距顶 40 毫米 · 40 毫米 · 含日期" in body
     assert "文档中匹配 1 处" in body
+
+
+def test_without_script_a_position_is_changed_through_its_edit_link(world, login):
+    contract = draft(world)
+    pos = add(contract, form="multi", pages="1-2", x_mm=30, y_mm=40, size_mm=35)
+    client = login(world["a_owner"], world["a"])
+    url = reverse("contract_positions", args=[contract.pk])
+    body = client.get(url, {"edit": pos.pk}).content.decode()
+    assert f'name="position" value="{pos.pk}"' in body
+    assert 'value="1-2"' in body and 'name="x_mm" id="pos-x" step="0.1" value="30.0"' in body
+    assert 'value="multi" checked' in body
+    resp = client.post(
+        url,
+        {
+            "position": pos.pk,
+            "action": "save",
+            "form": "multi",
+            "pages": "2-3",
+            "x_mm": "31",
+            "y_mm": "40",
+            "size_mm": "35",
+        },
+    )
+    assert resp.status_code == 302
+    pos.refresh_from_db()
+    assert (pos.pages, pos.x_mm, pos.size_mm) == ("2-3", 31, 35)
