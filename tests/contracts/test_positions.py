@@ -255,6 +255,15 @@ def test_keyword_seals_follow_occurrence_and_offsets(world, occurrence, pages):
         assert abs(seal["y_mm"] + 20 - (centre_y - 5)) < 0.01
 
 
+def test_keyword_near_the_bottom_with_a_date_is_refused(world):
+    """The engine keeps the seal on the page but not the date under it: refused when placing."""
+    contract = draft(world, pages=1, texts={0: [(200, 20, "甲方（盖章）")]})
+    assert add(contract, form="keyword", keyword="甲方（盖章）").keyword == "甲方（盖章）"
+    err = refused(contract, form="keyword", keyword="甲方（盖章）", with_date="1")
+    assert err.code == "position.off_page"
+    assert add(contract, form="keyword", keyword="甲方（盖章）", with_date="1", dy_mm=-20).with_date
+
+
 def test_keyword_seal_near_the_edge_stays_on_the_page(world):
     contract = draft(world, pages=1, texts={0: [(20, 820, "甲方（盖章）")]})
     version = contract.current_version()

@@ -320,12 +320,16 @@ def clean(participant, version, data: dict) -> dict:
                 code="position.offset",
                 field="dx_mm",
             )
-        if not keyword_hits(version, keyword):
+        hits = keyword_hits(version, keyword)
+        if not hits:
             raise PositionError(
                 _("The text “%(keyword)s” is not in the document.") % {"keyword": keyword},
                 code="position.keyword_not_found",
                 field="keyword",
             )
+        # The engine keeps a seal at a hit on the page, but not the date line under it.
+        for seal in keyword_seals(hits, version, occurrence=occurrence, dx=dx, dy=dy, size=size):
+            _check_box(version, seal["page"], seal["x_mm"], seal["y_mm"], size, height)
         out.update(keyword=keyword, occurrence=occurrence, dx_mm=dx, dy_mm=dy)
     return out
 
