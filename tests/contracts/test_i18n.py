@@ -12,8 +12,9 @@ from django.urls import reverse
 import chop.contracts
 from tests.orgs.test_i18n import po_entries
 
-# msgctxts: "Pages" and the party kinds ("Company", "Person") have other meanings in the project
-CONTEXTS = ("contract document", "contract party kind")
+# msgctxts: "Pages" and the party kinds ("Company", "Person") have other meanings in the project;
+# so do "Decline" and "Reason" (a contract's, not an invitation's) and the list's "Pages"
+CONTEXTS = ("contract document", "contract party kind", "contract", "pagination")
 LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 

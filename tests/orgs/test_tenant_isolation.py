@@ -132,6 +132,16 @@ def _b_contract(b) -> int:
     return b["contract"].pk
 
 
+def _b_party(b) -> int:
+    """B's own party on B's draft (the parties card's remove and move take its id)."""
+    from chop.contracts import participants
+
+    if "party" not in b:
+        _b_contract(b)
+        b["party"] = participants.add_initiator(b["contract"], by=b["owner"])
+    return b["party"].pk
+
+
 def _b_contract_page(b) -> dict:
     return {"pk": _b_contract(b), "number": 1, "page": 1}
 
@@ -162,6 +172,16 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "contract_page": lambda b: {"pk": _b_contract(b), "page": 1},
     "contract_page_image": lambda b: {**_b_contract_page(b), "size": "thumb"},
     "contract_version_download": lambda b: {"pk": _b_contract(b), "number": 1},
+    "contract_party_initiator": lambda b: {"pk": _b_contract(b)},
+    "contract_party_company": lambda b: {"pk": _b_contract(b)},
+    "contract_party_person": lambda b: {"pk": _b_contract(b)},
+    "contract_party_remove": lambda b: {"pk": _b_contract(b), "party": _b_party(b)},
+    "contract_party_move": lambda b: {"pk": _b_contract(b), "party": _b_party(b)},
+    "contract_send": lambda b: {"pk": _b_contract(b)},
+    "contract_revoke": lambda b: {"pk": _b_contract(b)},
+    "contract_remind": lambda b: {"pk": _b_contract(b)},
+    "contract_decline": lambda b: {"pk": _b_contract(b)},
+    "contract_signed_download": lambda b: {"pk": _b_contract(b)},
     "contract_positions": lambda b: {"pk": _b_contract(b)},
     "contract_positions_find": lambda b: {"pk": _b_contract(b)},
 }

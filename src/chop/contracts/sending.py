@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 MIN_PARTIES = 2
 REMINDER_EVERY = datetime.timedelta(days=3)
+# A manual reminder within an hour of the last one (manual or automatic) is refused: the party
+# has just been told, and repeated messages read as pressure, or as spam to the carriers.
+MANUAL_REMINDER_GAP = datetime.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ def expire_due(now: datetime.datetime | None = None) -> int:
 
 
 def remind(contract: Contract, *, by=None, now: datetime.datetime | None = None) -> int:
-    """Remind every party whose turn it is; return how many were reminded."""
+    """Remind every party whose turn it is; return how many were reminded. A manual reminder
+    (``by`` given) within ``MANUAL_REMINDER_GAP`` of the last one is refused."""
     now = now or timezone.now()
     with transaction.atomic():
         contract = lock_contract(contract.pk)
@@ -223,6 +227,16 @@ def remind(contract: Contract, *, by=None, now: datetime.datetime | None = None)
                 "user", "company", "contract"
             )
         )
+        last = max((p.last_reminded_at for p in parties if p.last_reminded_at), default=None)
+        if by is not None and last is not None and last > now - MANUAL_REMINDER_GAP:
+            raise TransitionError(
+                _("The parties were reminded at %(time)s. You can remind them again from %(next)s.")
+                % {
+                    "time": timezone.localtime(last).strftime("%H:%M"),
+                    "next": timezone.localtime(last + MANUAL_REMINDER_GAP).strftime("%H:%M"),
+                },
+                code="remind.too_soon",
+            )
         for p in parties:
             notify.your_turn(p, reminder=True)
         Participant.objects.filter(pk__in=[p.pk for p in parties]).update(last_reminded_at=now)

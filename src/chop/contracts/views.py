@@ -1,10 +1,13 @@
 """The contract pages: the list, a new contract (upload), a draft's page with its previews and
 versions, one page at reading size, and the files (previews, every version) behind permission.
 
-Every look-up starts from ``_reachable``: contracts of the companies the user belongs to, and
-their own personal ones. Anything else is a 404, whatever the method, before any other check, so
-another company's contract is never confirmed to exist. A contract opened from a link while
-another space is active switches to the contract's space (as seal pages do).
+Every look-up starts from ``_reachable``: contracts of the companies the user belongs to, their
+own personal ones, and contracts sent to a party they belong to. Anything else is a 404,
+whatever the method, before any other check, so another company's contract is never confirmed
+to exist. A contract opened from a link while another space is active switches to the contract's
+space (as seal pages do); a party's member switches to the party's space instead. What a party
+sees of the document is ``access.Viewer`` (PRODUCT.md §4: their turn, after they acted, or after
+completion; never a half-signed version).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from chop.audit.events import record
@@ -25,9 +30,10 @@ from chop.orgs.access import enter_space
 from chop.orgs.models import Membership
 from chop.uploads import file_response
 
-from . import convert, documents, previews
+from . import access, convert, documents, previews, workbench
+from . import party_forms as party_forms_module
 from .forms import TYPE_SUGGESTIONS, DraftForm, NewContractForm
-from .models import Contract, DocumentVersion
+from .models import Contract, DocumentVersion, Participant
 
 STATE_BADGE = {
     Contract.State.DRAFT: "",
@@ -40,50 +46,140 @@ STATE_BADGE = {
 
 
 def _reachable(user):
+    companies = Membership.objects.filter(user=user).values("company")
+    party_of = Participant.objects.filter(
+        Q(kind=Participant.Kind.PERSON, user=user)
+        | Q(kind=Participant.Kind.COMPANY, company__in=companies)
+    ).values("contract")
     return Contract.objects.filter(
-        Q(company__in=Membership.objects.filter(user=user).values("company"))
+        Q(company__in=companies)
         | Q(company__isnull=True, created_by=user)
+        | (Q(pk__in=party_of) & ~Q(state=Contract.State.DRAFT) & Q(sent_at__isnull=False))
     )
+
+
+def _is_initiator(user, contract: Contract) -> bool:
+    if contract.company_id is None:
+        return contract.created_by_id == user.pk
+    return Membership.objects.filter(user=user, company_id=contract.company_id).exists()
 
 
 def _open(request, pk: int) -> Contract:
-    """The contract ``pk`` if the user may see it (404 otherwise), in its own space."""
+    """The contract ``pk`` if the user may see it (404 otherwise), in its own space (a party's
+    member: in the party's space). ``contract.viewer`` says what of it they may see."""
     contract = get_object_or_404(
         _reachable(request.user).select_related("company", "created_by"), pk=pk
     )
-    enter_space(request, contract.company)
-    if not permissions.can_view_contract(
-        getattr(request, "membership", None), contract, request.user
-    ):
+    if _is_initiator(request.user, contract):
+        enter_space(request, contract.company)
+        if not permissions.can_view_contract(
+            getattr(request, "membership", None), contract, request.user
+        ):
+            raise Http404
+        contract.viewer = access.Viewer(initiator=True)  # type: ignore[attr-defined]
+        return contract
+    found = access.party_memberships(request.user, contract)
+    if not found:
         raise Http404
+    active = getattr(request, "company", None)
+    active_id = active.pk if active is not None else None
+    # the party's space: the active one when it is one of theirs, else their first party's
+    _party, m = next(
+        ((p, m) for p, m in found if (p.company_id if p.kind == "company" else None) == active_id),
+        found[0],
+    )
+    enter_space(request, m.company if m is not None else None, m)
+    contract.viewer = access.Viewer(  # type: ignore[attr-defined]
+        initiator=False, parties=[p for p, _m in found]
+    )
     return contract
 
 
 def _version(contract: Contract, number: int) -> DocumentVersion:
-    return get_object_or_404(contract.versions, number=number)
+    """Version ``number`` if this viewer may see it; 404 otherwise (a party is not told that a
+    half-signed version exists)."""
+    version = get_object_or_404(contract.versions, number=number)
+    latest = contract.versions.order_by("-number").values_list("number", flat=True).first()
+    if not contract.viewer.sees_version(version, latest or 0):  # type: ignore[attr-defined]
+        raise Http404
+    return version
+
+
+def _shown_version(contract: Contract) -> DocumentVersion | None:
+    """The version whose pages this viewer reads: the current one for the initiator; for a
+    party the newest it may see (version 1, or the final one after completion), or None when
+    it may not see the document yet."""
+    viewer = contract.viewer  # type: ignore[attr-defined]
+    if not viewer.sees_document:
+        return None
+    visible = viewer.versions(contract)
+    return visible[0] if visible else None
 
 
 @login_required
 def contract_list(request):
+    """The workbench: tabs with counts, a search, pages of 25, and this month's statistics."""
     company = request.company
     m = getattr(request, "membership", None)
-    if company is not None:
-        contracts = Contract.objects.filter(company=company)
-    else:
-        contracts = Contract.objects.filter(company__isnull=True, created_by=request.user)
-    contracts = list(contracts.select_related("created_by")[:200])
+    space = workbench.Space(user=request.user, company=company, membership=m)
+    scope = workbench.contracts(space)
+    q = (request.GET.get("q") or "").strip()[:100]
+    tab = request.GET.get("tab") or "all"
+    if tab not in workbench.TABS:
+        tab = "all"
+    found = workbench.search(scope, q)
+    to_sign = workbench.to_sign_ids(space, found)
+    counts = workbench.counts(found, to_sign)
+    listed = found.filter(workbench.tab_filter(tab, to_sign)).select_related(
+        "created_by", "company"
+    )
+    page = Paginator(listed.order_by("-updated_at", "-pk"), workbench.PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    contracts = list(page.object_list)
+    names: dict[int, list[str]] = {}
+    for contract_id, name in (
+        Participant.objects.filter(contract__in=[c.pk for c in contracts])
+        .order_by("position")
+        .values_list("contract_id", "name")
+    ):
+        names.setdefault(contract_id, []).append(name)
     for c in contracts:
         c.badge = STATE_BADGE.get(c.state, "")
+        c.party_names = names.get(c.pk, [])
+        c.is_to_sign = c.pk in to_sign
+        c.sign_url = _sign_url(c.pk) if c.is_to_sign else ""
+    stats = workbench.month_stats(scope)
+    labels = {
+        "all": _("All"),
+        "to_sign": _("To sign"),
+        "waiting": _("Waiting for others"),
+        "completed": _("Completed"),
+        "drafts": _("Drafts"),
+        "ended": _("Ended"),
+    }
     return render(
         request,
         "contracts/list.html",
         {
             "nav": "contracts",
             "contracts": contracts,
+            "page_obj": page,
+            "tab": tab,
+            "tabs": [{"key": k, "label": labels[k], "count": counts[k]} for k in workbench.TABS],
+            "q": q,
+            "total": counts["all"],
+            "stats": stats,
+            "median": workbench.readable_duration(stats.median),
             "can_create": company is not None and permissions.can_create_contract(m),
             "personal": company is None,
         },
     )
+
+
+def _sign_url(pk: int) -> str:
+    """The signing page when it is installed, else the contract page (which links to it)."""
+    return party_forms_module.sign_url(pk) or reverse("contract_detail", args=[pk])
 
 
 @login_required
@@ -121,11 +217,12 @@ def contract_new(request):
     )
 
 
-def _detail_context(request, contract: Contract, form=None) -> dict:
+def _detail_context(request, contract: Contract, form=None, party_forms=None) -> dict:
     m = getattr(request, "membership", None)
-    can_edit = permissions.can_edit_contract_draft(m, contract, request.user)
-    versions = list(contract.versions.select_related("created_by").order_by("-number"))
-    current = versions[0] if versions else None
+    viewer = contract.viewer  # type: ignore[attr-defined]
+    can_edit = viewer.initiator and permissions.can_edit_contract_draft(m, contract, request.user)
+    versions = viewer.versions(contract) if viewer.sees_document else []
+    current = _shown_version(contract)
     if can_edit and form is None:
         form = DraftForm(instance=contract)
     return {
@@ -136,8 +233,12 @@ def _detail_context(request, contract: Contract, form=None) -> dict:
         "form": form if can_edit else None,
         "versions": versions,
         "current": current,
+        "sees_document": viewer.sees_document,
+        "signed_download": contract.state == Contract.State.COMPLETED
+        and bool(versions)
+        and versions[0].number > 1,
         "type_suggestions": TYPE_SUGGESTIONS,
-        "parties": list(contract.participants.select_related("user").order_by("position")),
+        **party_forms_module.parties_context(request, contract, party_forms),
         **_pages_context(contract, current),
     }
 
@@ -202,7 +303,7 @@ def contract_previews(request, pk: int):
     contract = _open(request, pk)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    version = contract.current_version()
+    version = _shown_version(contract)
     return render(
         request,
         "contracts/_previews.html",
@@ -214,7 +315,7 @@ def contract_previews(request, pk: int):
 def contract_page(request, pk: int, page: int):
     """One page at reading size, with the way to the pages before and after it."""
     contract = _open(request, pk)
-    version = contract.current_version()
+    version = _shown_version(contract)
     if version is None or not 1 <= page <= version.page_count:
         raise Http404
     w, h = previews.image_size(version, page, previews.PAGE)

@@ -12,6 +12,11 @@ still get 404.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
@@ -113,3 +118,20 @@ def enter_space(
         via=via,
         **{"from": previous.pk if previous else "personal"},
     )
+
+
+def user_decision_or_404(decision: Callable[[Any], bool]) -> Callable:
+    """A view decorator: signed in, and ``decision(request.user)`` (a function of
+    ``orgs.permissions``), or 404 — so staff consoles are not even confirmed to others."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
+            if not decision(request.user):
+                raise Http404
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

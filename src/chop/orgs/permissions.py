@@ -263,3 +263,45 @@ def can_sign_for(m: Membership | None, participant, user) -> bool:
     if participant.user_id is not None and participant.user_id != user.pk:
         return _role(m) == Role.OWNER
     return True
+
+
+def can_view_contract_as_party(m: Membership | None, participant, user) -> bool:
+    """Open a contract's page as one of its parties (PRODUCT.md §4): for a person party, that
+    person; for a company party, any member of that company (``m`` is the user's membership in
+    the party's company), since the contract concerns the whole company even when one member
+    stamps. Only once the contract was sent: a draft, and a draft revoked before sending, stay
+    the initiator's. What a party may see of the document is ``can_see_document_as_party``."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    contract = participant.contract
+    if contract.state == "draft" or contract.sent_at is None:
+        return False
+    if participant.kind == "person":
+        return participant.user_id is not None and participant.user_id == user.pk
+    return (
+        participant.company_id is not None
+        and m is not None
+        and m.company_id == participant.company_id
+    )
+
+
+def can_see_document_as_party(participant) -> bool:
+    """See the document's pages and files as a party: when it is the party's turn, after it
+    acted (signed or declined), or once the contract is completed. Before its turn a party sees
+    the title and the parties only, so nobody reads terms they were not yet asked to sign."""
+    if participant.contract.state == "completed":
+        return True
+    return participant.state in {"to_sign", "signed", "declined"}
+
+
+def can_see_version_as_party(participant, version, latest_number: int) -> bool:
+    """Which versions a party may see or download, when it may see the document at all: the
+    uploaded document (version 1), and after completion also the final signed version
+    (``latest_number``). Never an intermediate, half-signed version: earlier signers did not
+    agree to share their signatures before everyone signed (PRODUCT.md §4). The initiating
+    company sees every version (``can_view_contract``)."""
+    if not can_see_document_as_party(participant):
+        return False
+    if version.number == 1:
+        return True
+    return participant.contract.state == "completed" and version.number == latest_number

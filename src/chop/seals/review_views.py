@@ -8,27 +8,17 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from chop.orgs import permissions
+from chop.orgs.access import user_decision_or_404
 from chop.uploads import file_response
 
 from . import review
 
-
-def reviewer_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.can_review_seal(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+reviewer_required = user_decision_or_404(permissions.can_review_seal)
 
 
 class DecisionForm(forms.Form):

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from chop.audit.events import client_ip, record
 from chop.identity import mask_id_number
 from chop.orgs import permissions
+from chop.orgs.access import user_decision_or_404
 
 from . import services
 from .forms import CompanyForm, DecisionForm, DepositForm, PersonForm
@@ -285,18 +286,8 @@ def deposit(request, case_id: int):
 # ---------------------------------------------------------------------------- operator console
 
 
-def operator_required(view):
-    """Platform staff only; anyone else gets a 404, so the console's existence is not confirmed."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not permissions.is_operator(request.user):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+# Platform staff only; anyone else gets a 404, so the console's existence is not confirmed.
+operator_required = user_decision_or_404(permissions.is_operator)
 
 
 @operator_required
