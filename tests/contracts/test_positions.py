@@ -472,3 +472,18 @@ def test_without_script_a_position_is_changed_through_its_edit_link(world, login
     assert resp.status_code == 302
     pos.refresh_from_db()
     assert (pos.pages, pos.x_mm, pos.size_mm) == ("2-3", 31, 35)
+
+
+def test_other_parties_never_open_the_editor(world, login, sent):
+    """B, a party of a sent contract, may open the contract (its own view) but not the editor
+    or the keyword search: they show and search the current version's pages."""
+    contract = draft(world, texts={0: [(330, 200, "甲方（盖章）")]})
+    add(contract, form="single", page=1, x_mm=10, y_mm=10)
+    sending.send(contract, by=world["a_owner"])
+    client = login(world["b_owner"], world["b"])
+    assert client.get(reverse("contract_detail", args=[contract.pk])).status_code == 200
+    body = client.get(reverse("contract_detail", args=[contract.pk])).content.decode()
+    assert 'data-testid="positions-summary"' not in body
+    assert client.get(reverse("contract_positions", args=[contract.pk])).status_code == 404
+    find = reverse("contract_positions_find", args=[contract.pk])
+    assert client.get(find, {"keyword": "甲方（盖章）"}).status_code == 404

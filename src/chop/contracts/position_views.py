@@ -95,6 +95,17 @@ def _payload(request) -> dict:
     return {k: request.POST.get(k) for k in request.POST}
 
 
+def _open_as_initiator(request, pk: int):
+    """The contract for the initiator's side only: the editor shows the current version's pages
+    and searches its text, which another party may not see while others are signing (their
+    view of the document is decided by ``access.Viewer``). Anyone else gets a 404."""
+    contract = _open(request, pk)
+    viewer = getattr(contract, "viewer", None)
+    if viewer is None or not viewer.initiator:
+        raise Http404
+    return contract
+
+
 def _editable(request, contract) -> None:
     m = getattr(request, "membership", None)
     if not permissions.can_place_positions(m, contract, request.user):
@@ -111,7 +122,7 @@ def _id(value) -> int | None:
 
 @login_required
 def contract_positions(request, pk: int):
-    contract = _open(request, pk)
+    contract = _open_as_initiator(request, pk)
     if request.method == "POST":
         return _change(request, contract)
     if request.method != "GET":
@@ -274,7 +285,7 @@ def _find(request, version) -> dict:
 @login_required
 def contract_positions_find(request, pk: int):
     """Where a keyword is on the current version's pages, and where the seal would go."""
-    contract = _open(request, pk)
+    contract = _open_as_initiator(request, pk)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
     version = contract.current_version()
