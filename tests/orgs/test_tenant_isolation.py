@@ -212,6 +212,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "contract_signed_download": lambda b: {"pk": _b_contract(b)},
     "contract_sign": lambda b: {"pk": _b_signing(b)},
     "contract_sign_seal_image": lambda b: {"pk": _b_signing(b), "seal": _b_seal(b)},
+    "contract_positions": lambda b: {"pk": _b_contract(b)},
+    "contract_positions_find": lambda b: {"pk": _b_contract(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chop.audit.events import record
 
-from . import notify
+from . import notify, positions
 from .models import Contract, ContractState, Participant, ParticipantState, SigningOrder
 from .states import TransitionError, lock_contract, move
 
@@ -75,6 +75,8 @@ def send_problems(contract: Contract, *, today: datetime.date | None = None) -> 
                     % {"name": p.name},
                 )
             )
+    for code, message in positions.problems(contract):
+        problems.append(Problem(code, message))
     return problems
 
 
