@@ -120,15 +120,18 @@ def enter_space(
     )
 
 
-def user_decision_or_404(decision: Callable[[Any], bool]) -> Callable:
-    """A view decorator: signed in, and ``decision(request.user)`` (a function of
-    ``orgs.permissions``), or 404 — so staff consoles are not even confirmed to others."""
+def user_decision_or_404(decision: str) -> Callable:
+    """A view decorator: signed in, and ``permissions.<decision>(request.user)`` true, or 404 —
+    so staff consoles are not even confirmed to others. The function is looked up by name on
+    every request: the rule lives in ``orgs.permissions`` alone (and tests can replace it)."""
 
     def decorator(view: Callable) -> Callable:
         @login_required
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any):
-            if not decision(request.user):
+            from . import permissions
+
+            if not getattr(permissions, decision)(request.user):
                 raise Http404
             return view(request, *args, **kwargs)
 

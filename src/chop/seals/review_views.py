@@ -12,13 +12,12 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from chop.orgs import permissions
 from chop.orgs.access import user_decision_or_404
 from chop.uploads import file_response
 
 from . import review
 
-reviewer_required = user_decision_or_404(permissions.can_review_seal)
+reviewer_required = user_decision_or_404("can_review_seal")
 
 
 class DecisionForm(forms.Form):

@@ -287,7 +287,7 @@ def deposit(request, case_id: int):
 
 
 # Platform staff only; anyone else gets a 404, so the console's existence is not confirmed.
-operator_required = user_decision_or_404(permissions.is_operator)
+operator_required = user_decision_or_404("is_operator")
 
 
 @operator_required
