@@ -8,7 +8,11 @@ same process on the same input so the ratio means something on any machine.
 from __future__ import annotations
 
 import gc
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,3 +73,16 @@ class Bench:
         ref = f"{r.reference_ms:9.2f} ms" if r.reference_ms is not None else ""
         ratio = f"{r.ratio:7.1f}x" if r.ratio is not None else ""
         return f"{r.name:<52} {r.median_ms:7.2f} ms {r.target:>12} {ref:>12} {ratio:>8}  {r.note}"
+
+
+def child(module: str, what: str) -> dict:
+    """Run ``python -m <module> <what>`` in a fresh process (its own memory peak, database and
+    media directory) and return the JSON object its last output line holds."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, what],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", ".")},
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-from . import Bench
+from . import Bench, child
 
 MB = 1024 * 1024
 
@@ -147,19 +146,8 @@ def child_previews() -> dict:
         return {"median_s": statistics.median(times), "images": 200, "mb": size / MB}
 
 
-def _child(what: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.contracts", what],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", ".")},
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(bench: Bench) -> None:
-    up = _child("upload")
+    up = child("bench.contracts", "upload")
     assert up["status"] == 302, up
     bench.add(
         "contracts: 50 MB PDF upload through the view, peak memory (MB)",
@@ -170,7 +158,7 @@ def run(bench: Bench) -> None:
             f"max RSS growth {up['maxrss_growth_mb']:.1f} MB (value in the ms column is MB)"
         ),
     )
-    pv = _child("previews")
+    pv = child("bench.contracts", "previews")
     bench.add(
         "contracts: previews of 100 pages at 200 + 1000 px",
         pv["median_s"] * 1000,

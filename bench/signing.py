@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-from . import Bench
+from . import Bench, child
 
 ACTS = 25
 WARMUP = 2
@@ -173,19 +172,8 @@ def child_act() -> dict:
         }
 
 
-def _child(what: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.signing", what],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", ".")},
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run(bench: Bench) -> None:
-    r = _child("act")
+    r = child("bench.signing", "act")
     bench.add(
         "signing: one act over HTTP, 10 pages, B-T (p50)",
         r["p50"],

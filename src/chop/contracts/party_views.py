@@ -15,7 +15,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -94,57 +94,52 @@ def party_initiator(request, pk: int):
     return _back(contract)
 
 
-@login_required
-def party_company(request, pk: int):
+def _add_party(request, pk: int, form_class, kind: str, add, invited_note) -> HttpResponse:
+    """The company and person forms alike: validate, ``add(contract, by=, **cleaned_data)``
+    (the form's fields are the service's arguments), then say whether the party was found on
+    Chop or will be invited when the contract is sent."""
     contract = _managed(request, pk)
     if request.method != "POST":
         return _back(contract)
-    form = CompanyPartyForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            party = participants.add_company(
-                contract,
-                by=request.user,
-                name=form.cleaned_data["name"],
-                uscc=form.cleaned_data["uscc"],
-                contact=form.cleaned_data["contact"],
-            )
+            party = add(contract, by=request.user, **form.cleaned_data)
         except (ParticipantError, TransitionError) as exc:
             _service_error(form, exc)
         else:
-            if party.company_id:
-                note = _("%(name)s is registered on Chop and was added.")
-            else:
-                note = _("%(name)s is not registered yet: it is invited when you send.")
+            note = (
+                _("%(name)s is registered on Chop and was added.")
+                if party.is_registered
+                else invited_note
+            )
             messages.success(request, note % {"name": party.name})
             return _back(contract)
-    return _with_errors(request, contract, "company", form)
+    return _with_errors(request, contract, kind, form)
+
+
+@login_required
+def party_company(request, pk: int):
+    return _add_party(
+        request,
+        pk,
+        CompanyPartyForm,
+        "company",
+        participants.add_company,
+        _("%(name)s is not registered yet: it is invited when you send."),
+    )
 
 
 @login_required
 def party_person(request, pk: int):
-    contract = _managed(request, pk)
-    if request.method != "POST":
-        return _back(contract)
-    form = PersonPartyForm(request.POST)
-    if form.is_valid():
-        try:
-            party = participants.add_person(
-                contract,
-                by=request.user,
-                name=form.cleaned_data["name"],
-                contact=form.cleaned_data["contact"],
-            )
-        except (ParticipantError, TransitionError) as exc:
-            _service_error(form, exc)
-        else:
-            if party.user_id:
-                note = _("%(name)s is registered on Chop and was added.")
-            else:
-                note = _("%(name)s is not registered yet: they are invited when you send.")
-            messages.success(request, note % {"name": party.name})
-            return _back(contract)
-    return _with_errors(request, contract, "person", form)
+    return _add_party(
+        request,
+        pk,
+        PersonPartyForm,
+        "person",
+        participants.add_person,
+        _("%(name)s is not registered yet: they are invited when you send."),
+    )
 
 
 def _party(contract: Contract, party: int) -> Participant:
