@@ -150,3 +150,13 @@ def signing_world(verified_company, make_user):
         "person": person,
         "person_seal": person_seal(person, b),
     }
+
+
+def sign_as(party, user, *, seal=None):
+    """Sign for ``party`` through the service, with a fresh confirmation and, for a party with
+    no designated position, one seal placed freely at the top-left of page 1."""
+    from chop.contracts import signing
+
+    seal = seal or official_seal(party.company)
+    free = [] if party.positions.exists() else [signing.FreeMark(page=1, x_mm=20, y_mm=20)]
+    return signing.sign(party, by=user, seal=seal, intent=confirmed(party, user), free=free)

@@ -222,6 +222,9 @@ PUBLIC_BY_DESIGN = {
     "static_files": "collected static files, public to everyone",
     "contract_invite": "a signed token sent only to the invited party; the page shows the "
     "contract's title and parties' names, never the document, and asks them to register first",
+    "contract_copy": "a signed token sent only to a copy recipient (抄送) the initiator named, for "
+    "the final PDF of a completed contract; it names the contract and that address, lasts 30 "
+    "days, and the address must still be on the contract's copy list",
     "signature_phone": "a 43-character secret shown only as the person's QR code, single-use "
     "and valid 10 minutes; holding it is the proof (only its hash is stored)",
     "pki": "the platform CA's certificates, CRLs, OCSP and TSA: public by design, named in every "

@@ -153,3 +153,43 @@ def contract_ended(contract: Contract, *, skip: Participant | None = None) -> in
         if skip is None or participant.pk != skip.pk:
             n += _tell(participant, subject, body)
     return n
+
+
+COPY_SALT = "chop.contracts.copy"
+COPY_MAX_AGE = 30 * 24 * 3600  # a copy link works for 30 days after completion
+
+
+def copy_token(contract: Contract, address: str) -> str:
+    """A signed link for one copy recipient (抄送) to fetch the final signed PDF without an
+    account: it names the contract and the address it was sent to, and nothing else."""
+    return signing.dumps({"c": contract.pk, "to": address}, salt=COPY_SALT)
+
+
+def read_copy_token(token: str) -> tuple[dict | None, str]:
+    """(payload, "") for a good token; (None, "expired" | "invalid") otherwise."""
+    try:
+        return signing.loads(token, salt=COPY_SALT, max_age=COPY_MAX_AGE), ""
+    except signing.SignatureExpired:
+        return None, "expired"
+    except signing.BadSignature:
+        return None, "invalid"
+
+
+def copy_url(contract: Contract, address: str) -> str:
+    return settings.SITE_URL + reverse("contract_copy", args=[copy_token(contract, address)])
+
+
+def copies_sent(contract: Contract) -> int:
+    """Tell every copy recipient of a completed contract, each with their own download link
+    (in the site's language: they have no account to say otherwise). Returns how many."""
+    n = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for address in contract.copy_recipients or []:
+            subject = _("Copy of the signed contract %(title)s") % {"title": contract.title}
+            body = _(
+                "%(title)s is signed by every party. You were named to receive a copy: "
+                "%(link)s (the link works for 30 days)."
+            ) % {"title": contract.title, "link": copy_url(contract, address)}
+            _queue(address, str(subject), str(body))
+            n += 1
+    return n

@@ -1,5 +1,5 @@
 """Contract parties pages (one URL module per part of the contracts app): the parties of a
-draft, sending, revoke, remind, decline, and the signed PDF."""
+draft, sending, revoke, remind, decline, and the signed PDF (also for copy recipients)."""
 
 from django.urls import path
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("contracts/<id:pk>/remind/", v.contract_remind, name="contract_remind"),
     path("contracts/<id:pk>/decline/", v.contract_decline, name="contract_decline"),
     path("contracts/<id:pk>/signed/", v.contract_signed_download, name="contract_signed_download"),
+    path("contracts/copy/<str:token>/", v.contract_copy, name="contract_copy"),
 ]

@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from chop.audit.events import record
 from chop.orgs import permissions
 from chop.uploads import harden_file_headers
 
-from . import access, participants, sending
+from . import access, notify, participants, sending
 from .models import Contract, Participant, ParticipantState
 from .participants import ParticipantError
 from .party_forms import CompanyPartyForm, InitiatorForm, PersonPartyForm, ReasonForm
@@ -315,6 +316,34 @@ def contract_signed_download(request, pk: int):
     version = _version(contract, latest.number)
     return signed_pdf_response(
         version.file.open("rb"),
+        f"{contract.title}-signed.pdf",
+        fallback=f"{_ascii_stem(contract.number) or f'contract-{contract.pk}'}-signed.pdf",
+    )
+
+
+def contract_copy(request, token: str):
+    """A copy recipient's (抄送) download of the final signed PDF, by the signed link they were
+    sent on completion: no account, nothing but that one file, for 30 days."""
+    payload, problem = notify.read_copy_token(token)
+    contract = None
+    if payload is not None:
+        contract = Contract.objects.filter(
+            pk=payload.get("c"), state=Contract.State.COMPLETED
+        ).first()
+        if contract is None or payload.get("to") not in (contract.copy_recipients or []):
+            contract, problem = None, "invalid"
+    if contract is None:
+        return render(request, "contracts/copy_unavailable.html", {"problem": problem}, status=404)
+    latest = contract.versions.order_by("-number").first()
+    record(
+        "contract.copy_downloaded",
+        request=request,
+        company=contract.company,
+        obj=contract,
+        version=latest.number,
+    )
+    return signed_pdf_response(
+        latest.file.open("rb"),
         f"{contract.title}-signed.pdf",
         fallback=f"{_ascii_stem(contract.number) or f'contract-{contract.pk}'}-signed.pdf",
     )

@@ -179,7 +179,14 @@ def mark_signed(participant: Participant, *, by=None) -> Contract:
         if not contract.participants.exclude(state=ParticipantState.SIGNED).exists():
             contract = move(contract, "complete", finished_at=now)  # type: ignore[assignment]
             notify.contract_ended(contract)
-            record("contract.completed", actor=by, company=contract.company, obj=contract)
+            copies = notify.copies_sent(contract)
+            record(
+                "contract.completed",
+                actor=by,
+                company=contract.company,
+                obj=contract,
+                copies=copies,
+            )
         elif contract.order == SigningOrder.SEQUENTIAL:
             _activate(_first_signers(contract), now)
     return contract

@@ -52,6 +52,7 @@ ACTION_LABELS = {
     "contract.sent": _("Contract sent for signing"),
     "contract.party_signed": _("Contract signed by a party"),
     "contract.completed": _("Contract completed"),
+    "contract.copy_downloaded": _("Signed copy downloaded by a copy recipient"),
     "contract.declined": _("Contract declined"),
     "contract.revoked": _("Contract revoked"),
     "contract.expired": _("Contract expired"),
