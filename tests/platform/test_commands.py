@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from django.contrib.auth.hashers import check_password
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 
 from chop.accounts.models import User
@@ -53,8 +54,21 @@ def test_seed_demo_creates_the_demo_and_is_idempotent(settings, monkeypatch):
     assert "demo-pass-2026" in first and "http://demo.example:8000/" in first
     assert "13800000001" in first and "operator@chop.local" in first
 
+    # a draft contract with its 4 pages rendered, ready for parties and positions
+    from chop.contracts import positions, previews
+    from chop.contracts.models import Contract
+
+    contract = Contract.objects.get(company=company)
+    version = contract.current_version()
+    assert contract.is_draft and version.page_count == 4
+    assert version.created_by.login == "13800000002"
+    assert f"http://demo.example:8000/contracts/{contract.pk}/" in first
+    assert [h["page"] for h in positions.keyword_hits(version, "乙方（盖章）")] == [4]
+    assert default_storage.exists(previews.preview_name(version.pk, previews.THUMB, 4))
+
     assert seed() == first
     assert snapshot() == state
+    assert Contract.objects.count() == 1
 
 
 @pytest.mark.django_db

@@ -1,5 +1,10 @@
 """``chop seed_demo``: the demo people and company, created once; re-running changes nothing.
 
+The demo company also gets a draft contract, ``DEMO_CONTRACT_TITLE``: a 4-page purchase contract
+whose last page carries 甲方（盖章） and 乙方（盖章）, so parties, positions by drag and by keyword
+can be tried at once. The PDF lies beside its source in ``chop/platform/demo/`` (made with
+``soffice --headless --convert-to pdf demo-contract.html``), so no converter is needed here.
+
 Everyone gets the same password, from ``CHOP_DEMO_PASSWORD`` (default ``demo-pass-2026``). An
 account that already exists keeps whatever password it has; the command says so when that is no
 longer the demo password, rather than silently resetting a password someone chose.
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +28,8 @@ from chop.verification.demo import ensure_demo_case
 
 DEFAULT_PASSWORD = "demo-pass-2026"
 COMPANY_NAME = "上海示例科技有限公司"
+DEMO_CONTRACT_TITLE = "办公设备采购合同（示例）"
+DEMO_CONTRACT_PDF = Path(__file__).resolve().parents[2] / "demo" / "demo-contract.pdf"
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class Command(BaseCommand):
             company = self._company(users)
         ensure_demo_case(company, users[PEOPLE[0].login])
         company.refresh_from_db()
+        contract = self._contract(company, users[PEOPLE[1].login])
 
         out = self.stdout
         out.write(self.style.SUCCESS("Chop demo is ready."))
@@ -66,6 +75,10 @@ class Command(BaseCommand):
         out.write(
             f"  Seal studio: {settings.SITE_URL}/seals/new/ (make seals online), /seals/upload/ "
             "(upload a stamp photo for review), /seals/signature/ (a handwritten signature by QR)"
+        )
+        out.write(
+            f"  Contract: {settings.SITE_URL}/contracts/{contract.pk}/ (a draft to add parties to, "
+            "place seals on and send; signing needs the company verified first)"
         )
         out.write(f"  Password: {password}  (for every demo login below)")
         for p in PEOPLE:
@@ -106,3 +119,26 @@ class Command(BaseCommand):
                 company=company, user=users[p.login], defaults={"role": p.role}
             )
         return company
+
+    def _contract(self, company: Company, keeper):
+        """The demo draft, uploaded by the seal keeper, with its page previews rendered now
+        (no worker needed to see it); created once."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from chop.contracts import documents, previews
+        from chop.contracts.models import Contract
+
+        existing = Contract.objects.filter(company=company, title=DEMO_CONTRACT_TITLE).first()
+        if existing is not None:
+            return existing
+        upload = SimpleUploadedFile(
+            "办公设备采购合同.pdf", DEMO_CONTRACT_PDF.read_bytes(), "application/pdf"
+        )
+        contract = documents.create_draft(
+            company=company, user=keeper, title=DEMO_CONTRACT_TITLE, upload=upload
+        )
+        contract.number = "CG-2026-DEMO-001"
+        contract.contract_type = "采购合同"
+        contract.save(update_fields=["number", "contract_type", "updated_at"])
+        previews.render_version(contract.current_version())
+        return contract
