@@ -92,6 +92,21 @@ def test_counts_are_exact_for_each_side(desk, login):
     }
 
 
+def _home_to_sign(client) -> int:
+    body = client.get(reverse("workbench")).content.decode()
+    return int(re.search(r'data-testid="stat-to-sign"><span class="num">(\d+)<', body).group(1))
+
+
+def test_the_home_workbench_counts_what_waits_for_my_signature(desk, login):
+    """The home page's "Contracts to sign" is the contracts tab's count, in every space."""
+    assert _home_to_sign(login(desk["a_owner"], desk["a"])) == 1
+    assert _home_to_sign(login(desk["b_owner"], desk["b"])) == 1
+    assert _home_to_sign(login(desk["plain"], desk["a"])) == 0  # may not stamp
+    assert _home_to_sign(login(desk["person"])) == 0  # personal space, not their turn yet
+    body = login(desk["person"]).get(reverse("workbench")).content.decode()
+    assert 'data-testid="my-signing-password"' in body and "Coming" not in body
+
+
 def test_tabs_list_their_contracts_with_a_sign_link(desk, login):
     b = login(desk["b_owner"], desk["b"])
     body = b.get(reverse("contracts"), {"tab": "to_sign"}).content.decode()

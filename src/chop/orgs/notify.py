@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from chop.accounts.senders import SendError
-from chop.accounts.senders import send_message as accounts_send
+from chop.accounts import senders
 
 logger = logging.getLogger(__name__)
 
@@ -19,10 +18,12 @@ def send_message(channel: str, to: str, subject: str, body: str) -> bool:
     """Deliver one notification through the accounts senders; ``False`` when delivery failed.
 
     A failed delivery does not undo the invitation: the inviter is told and can send it again.
+    The sender is looked up on the module at each call (not bound at import), so the configured
+    sender is the one used, whenever this module happened to be imported.
     """
     try:
-        accounts_send(to, subject, body)
-    except SendError:
+        senders.send_message(to, subject, body)
+    except senders.SendError:
         logger.exception("could not deliver %s message", channel)
         return False
     return True
