@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from chop.contracts import intent
+from chop.contracts import intent, positions
 from chop.contracts.models import Contract, Participant, Position, SigningAct
 from tests.conftest import session_cookie
 
@@ -179,6 +179,31 @@ def _drop_on_page(flow: Flow, page, page_no: int, fx: float, fy: float) -> None:
     page.mouse.up()
 
 
+def _preview(version, page_no: int):
+    """The stored page picture (PAGE width) of a version, as an RGB array."""
+    import numpy as np
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    from chop.contracts import previews
+
+    name = previews.preview_name(version.pk, previews.PAGE, page_no)
+    with default_storage.open(name, "rb") as fh, Image.open(fh) as img:
+        return np.asarray(img.convert("RGB")).astype(int)
+
+
+def _ink(pixels, position, *, red: bool) -> int:
+    """How many seal-red (or dark) pixels lie inside a position's box on an A4 page picture."""
+    k = pixels.shape[1] / 210
+    x0, y0 = int(position.x_mm * k), int(position.y_mm * k)
+    side = int(position.size_mm * k)
+    box = pixels[y0 : y0 + side, x0 : x0 + side]
+    r, g, b = box[..., 0], box[..., 1], box[..., 2]
+    if red:
+        return int(((r > 170) & (g < 110) & (b < 110)).sum())
+    return int(((r < 90) & (g < 90) & (b < 90)).sum())
+
+
 def _verify_in_thread(fn, *args):
     """pyHanko's validator runs its own event loop: not on the thread Playwright's loop holds."""
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -290,7 +315,8 @@ def test_contract_from_upload_to_signed_pdf(
         rep_pos = _until(
             a, lambda: Position.objects.filter(participant=pr).first(), "the person's drop"
         )
-        assert rep_pos.page == 5
+        # a signature's default width, not the width of the position the panel showed before
+        assert rep_pos.page == 5 and rep_pos.size_mm == positions.PERSON_SIZE_MM
         a.get_by_test_id("pos-page-5").scroll_into_view_if_needed()
         a.wait_for_function(
             "() => document.querySelectorAll('.pos-page[data-page=\"5\"] .pos-box').length === 4"
@@ -386,6 +412,11 @@ def test_contract_from_upload_to_signed_pdf(
     assert set(Participant.objects.filter(contract=contract).values_list("state", flat=True)) == {
         "signed"
     }
+
+    # the contract page's pictures of the signed version show the seals, not only the strips
+    final_page = _preview(contract.current_version(), 5)
+    assert _ink(final_page, seal_pos, red=True) > 300, "A's seal is missing from the preview"
+    assert _ink(final_page, rep_pos, red=False) > 100, "the signature is missing from the preview"
 
     report = _verify_in_thread(pyhanko_report, final)
     assert len(report.signatures) == 3, report.to_dict()
