@@ -366,6 +366,15 @@ def test_contract_from_upload_to_signed_pdf(
         if size == "desktop":
             assert "Sign: " in b.locator("h1").inner_text()
             assert "The document as sent" in b.get_by_test_id("sign-page").inner_text()
+        if size == "phone":
+            # the panel comes after five pages: the link at the top jumps to it
+            b.get_by_test_id("to-sign-panel").click()
+            b.wait_for_function(
+                "() => { const r = document.getElementById('sign-panel').getBoundingClientRect();"
+                " return r.top >= 0 && r.top < window.innerHeight / 2; }"
+            )
+        else:
+            assert not b.get_by_test_id("to-sign-panel").is_visible()
         _click_to(b, b.get_by_test_id("send-sms"))
         assert b.get_by_test_id("code-sent").count() == 1
         b.get_by_test_id("sign-code").fill(_codes(w["b_owner"].phone)[-1])
