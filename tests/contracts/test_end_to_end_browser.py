@@ -357,7 +357,13 @@ def test_contract_from_upload_to_signed_pdf(
         assert k.url.endswith(f"/contracts/{contract.pk}/")
         assert "已代表甲方科技有限公司完成签署" in k.locator(".messages").inner_text()
 
-        # B at its turn: version 1 only, a one-time code by SMS (in English on the desktop)
+        # B at its turn: version 1 only, on the contract page and the signing page; a one-time
+        # code by SMS (in English on the desktop)
+        b.goto(detail)
+        thumbs = b.eval_on_selector_all(".page-thumbs img", "els => els.map(e => e.src)")
+        assert len(thumbs) == 5 and all("/versions/1/" in t for t in thumbs), thumbs
+        assert b.get_by_test_id("download-v2").count() == 0
+        assert b.get_by_test_id("download-v1").count() == 1
         _to_sign_from_workbench(flow, b, title, "b")
         sources = b.eval_on_selector_all(".sign-sheet > img", "els => els.map(e => e.src)")
         assert len(sources) == 5 and all("/versions/1/" in s for s in sources), sources
