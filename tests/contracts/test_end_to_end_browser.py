@@ -343,6 +343,8 @@ def test_contract_from_upload_to_signed_pdf(
         assert _status(b, f"/contracts/{contract.pk}/versions/1/download/") == 404
         b.goto(f"{flow.base}/contracts/")
         assert b.get_by_test_id("count-to_sign").inner_text() == "0"
+        assert b.get_by_test_id("count-waiting").inner_text() == "1"
+        assert b.get_by_test_id("stat-sent").inner_text() == "0"  # A sent it, not B
 
         # A's keeper: the official seal, signing password
         k = flow.page(w["keeper"], w["a"])
