@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from chop.contracts import participants, sending, workbench
-from chop.contracts.models import Contract
+from chop.contracts.models import Contract, Participant
 from chop.orgs.models import Membership, Role
 
 from .parties_support import make_draft, parties, three_party_draft
@@ -192,6 +192,24 @@ def test_month_statistics_and_the_median(world, make_company, make_user):
         assert workbench.readable_duration(stats.median) == "2天3小时"
     empty = workbench.month_stats(workbench.contracts(workbench.Space(user=world["person"])))
     assert (empty.sent, empty.completed, empty.median) == (0, 0, None)
+
+
+def test_a_contract_sent_to_a_company_is_not_counted_as_sent_by_it(world, login):
+    """B's "Sent this month" counts what B sent, not the contract A sent to B."""
+    contract = make_draft(world["a"], world["a_owner"])
+    Participant.objects.create(
+        contract=contract, position=0, kind="company", company=world["b"], name=world["b"].name
+    )
+    Contract.objects.filter(pk=contract.pk).update(state="signing", sent_at=timezone.now())
+    b_space = workbench.Space(user=world["b_owner"], company=world["b"])
+    a_space = workbench.Space(user=world["a_owner"], company=world["a"])
+    assert workbench.contracts(b_space).filter(pk=contract.pk).exists()
+    b_stats = workbench.month_stats(workbench.contracts(b_space), started=b_space.started())
+    a_stats = workbench.month_stats(workbench.contracts(a_space), started=a_space.started())
+    assert (b_stats.sent, a_stats.sent) == (0, 1)
+    body = login(world["b_owner"], world["b"]).get(reverse("contracts")).content.decode()
+    assert re.search(r'data-testid="stat-sent">0<', body)
+    assert 'data-testid="count-all">1<' in body
 
 
 def test_readable_durations():

@@ -68,6 +68,10 @@ def render_version(version: DocumentVersion) -> int:
         ):
             path = _local_path(version, Path(work))
             pdf = pdfium.PdfDocument(str(path))
+            # Seals and signatures are signature-field widgets: pdfium draws widgets only with
+            # its form environment, which must exist before the first page is loaded. Without
+            # it a signed version's pages show the riding strips but not the seals themselves.
+            pdf.init_forms()
             pending: deque[tuple[int, list[Future]]] = deque()
             try:
                 total = len(pdf)

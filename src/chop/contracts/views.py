@@ -149,7 +149,7 @@ def contract_list(request):
         c.party_names = names.get(c.pk, [])
         c.is_to_sign = c.pk in to_sign
         c.sign_url = _sign_url(c.pk) if c.is_to_sign else ""
-    stats = workbench.month_stats(scope)
+    stats = workbench.month_stats(scope, started=space.started())
     labels = {
         "all": _("All"),
         "to_sign": _("To sign"),

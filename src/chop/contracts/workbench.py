@@ -127,12 +127,17 @@ def month_start(now: datetime.datetime) -> datetime.datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def month_stats(scope: QuerySet[Contract], now: datetime.datetime | None = None) -> MonthStats:
+def month_stats(
+    scope: QuerySet[Contract], now: datetime.datetime | None = None, *, started: Q | None = None
+) -> MonthStats:
     """Contracts of ``scope`` sent this month, completed this month, and the median time from
-    sending to completion of those completed this month."""
+    sending to completion of those completed this month. With ``started`` (``Space.started()``)
+    the sent ones are only those the space sent itself: a contract another company sent to it
+    was not sent by it (the label reads 本月发起)."""
     now = now or timezone.now()
     start = month_start(now)
-    sent = scope.filter(sent_at__gte=start, sent_at__lte=now).count()
+    sent_scope = scope.filter(started) if started is not None else scope
+    sent = sent_scope.filter(sent_at__gte=start, sent_at__lte=now).count()
     done = list(
         scope.filter(
             state=C.COMPLETED, finished_at__gte=start, finished_at__lte=now, sent_at__isnull=False

@@ -162,6 +162,10 @@ function fill(p) {
     setField("dy_mm", p.dy_mm || 0);
     setField("size_mm", p.size_mm);
     setField("with_date", p.with_date);
+  } else {
+    // A new position starts at its party's default width: the field may still hold the width
+    // of the position shown before (a person's signature would otherwise get a company seal's).
+    setField("size_mm", "");
   }
   showGroups();
 }
@@ -450,6 +454,9 @@ function placeAt(el, clientX, clientY) {
   const { w, h } = pageSize(el);
   const rect = el.getBoundingClientRect();
   const scale = rect.width / w;
+  // a width typed for this new seal stays; one shown for a selected position does not carry over
+  if (selected !== null) setField("size_mm", "");
+  const typed = form.elements.size_mm.value;
   const size = sizeNow();
   const height = size + (form.elements.with_date.checked ? 4.5 : 0);
   const lines = [];
@@ -457,6 +464,7 @@ function placeAt(el, clientX, clientY) {
   const y = snapAxis(clamp((clientY - rect.top) / scale - height / 2, 0, h - height), height, h, "h", lines);
   selected = null;
   fill(null);
+  setField("size_mm", typed);
   if (!["single", "multi"].includes(currentForm())) {
     for (const r of form.querySelectorAll("input[name=form]")) r.checked = r.value === "single";
     showGroups();
