@@ -1,4 +1,4 @@
-"""``chop seed_demo`` (idempotent) and ``chop run_platform`` (server plus worker, worker reaped)."""
+"""``chop seed_demo`` (idempotent) and ``chop run_platform`` (server plus worker and clocks, reaped)."""
 
 from __future__ import annotations
 
@@ -103,8 +103,8 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
     def fake_call_command(name, *args, **kwargs):
         calls.append((name, args, kwargs))
         if name == "runserver":
-            # the worker and the retry clock run beside the server
-            assert len(started) == 2 and all(p.poll() is None for p in started)
+            # the worker, the retry clock and the contracts' clock run beside the server
+            assert len(started) == 3 and all(p.poll() is None for p in started)
             raise KeyboardInterrupt  # the operator presses Ctrl-C
 
     real_popen = subprocess.Popen
@@ -128,6 +128,10 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
     assert os.environ["CHOP_PORT"] == "8123"
     assert [c[0] for c in calls] == ["collectstatic", "runserver"]
     assert calls[1][1] == ("[::1]:8123",) and calls[1][2] == {"use_reloader": False}
-    assert commands == [["db_worker"], ["retry_providers", "--every", "60"]]
+    assert commands == [
+        ["db_worker"],
+        ["retry_providers", "--every", "60"],
+        ["expire_contracts", "--every", "3600"],
+    ]
     assert all(p.poll() is not None for p in started)  # terminated, not left running
     assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored

@@ -2,8 +2,9 @@
 
 One command for ``make run``: it collects static files (served by the app itself when DEBUG is off,
 see ``chop.views.static_files``), starts django-tasks-db's ``db_worker`` as a child process and
-the clock that enqueues the provider retry every minute (``retry_providers --every 60``), and
-runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
+the clock that enqueues the provider retry every minute (``retry_providers --every 60``), the
+contracts' clock (``expire_contracts --every 3600``: expiry at the deadline and the automatic
+reminders every 3 days), and runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
 (Ctrl-C or SIGTERM) both children are terminated too, so nothing is left running.
 """
 
@@ -40,7 +41,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         children: list[subprocess.Popen] = []
         if not no_worker:
-            for command in (["db_worker"], ["retry_providers", "--every", "60"]):
+            for command in (
+                ["db_worker"],
+                ["retry_providers", "--every", "60"],
+                ["expire_contracts", "--every", "3600"],
+            ):
                 children.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "chop.manage", *command], env=os.environ.copy()
@@ -48,7 +53,8 @@ class Command(BaseCommand):
                 )
             self.stdout.write(
                 f"Task worker started (pid {children[0].pid}), "
-                f"provider retries every minute (pid {children[1].pid})."
+                f"provider retries every minute (pid {children[1].pid}), "
+                f"contract expiry and reminders every hour (pid {children[2].pid})."
             )
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
