@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from chop.audit.models import AuditEvent
 from chop.contracts import participants, sending
-from chop.contracts.models import Contract, Participant
+from chop.contracts.models import Contract, Participant, Position
 from chop.orgs.models import Role
 
 from .parties_support import make_draft, parties, three_party_draft
@@ -194,9 +194,15 @@ def test_remove_and_move_parties_without_script(world, login):
     assert [x.pk for x in parties(contract)] == [a.pk, p.pk, b.pk]
     client.post(_url("contract_party_move", contract, a.pk), {"direction": "down"})
     assert [x.pk for x in parties(contract)] == [p.pk, a.pk, b.pk]
+    placed = Position.objects.create(participant=a, form="single", page=1, x_mm=20, y_mm=30)
     client.post(_url("contract_party_remove", contract, a.pk))
     assert [(x.pk, x.position) for x in parties(contract)] == [(p.pk, 0), (b.pk, 1)]
-    assert AuditEvent.objects.filter(action="contract.party_removed").count() == 1
+    [event] = AuditEvent.objects.filter(action="contract.party_removed")
+    # its positions went with it, and the record says which
+    assert not Position.objects.filter(pk=placed.pk).exists()
+    assert [(d["id"], d["page"], d["x_mm"]) for d in event.data["positions"]] == [
+        (placed.pk, 1, 20)
+    ]
     # a GET changes nothing
     client.get(_url("contract_party_remove", contract, b.pk))
     assert len(parties(contract)) == 2

@@ -241,10 +241,15 @@ def remove(participant: Participant, *, by) -> None:
         party = contract.participants.filter(pk=participant.pk).first()
         if party is None:
             return
+        # Its designated positions go with it (CASCADE); the record says which, as the
+        # positions' own changes are recorded one by one.
+        from .positions import describe
+
+        dropped = [describe(p) for p in party.positions.order_by("pk")]
         party.delete()
         parties = list(contract.participants.order_by("position"))
         _renumber(parties, list(range(len(parties))))
-        _audit("contract.party_removed", contract, by, party)
+        _audit("contract.party_removed", contract, by, party, positions=dropped)
 
 
 def reorder(contract: Contract, order: list[int], *, by) -> list[Participant]:
