@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
 from chop.orgs.access import enter_space
+from chop.seals import exports
 from chop.uploads import harden_file_headers
 
 from . import intent, previews, signing
@@ -35,7 +36,6 @@ from .models import Contract, DocumentVersion, Participant, SigningIntent
 log = logging.getLogger(__name__)
 
 MM_PER_PT = 25.4 / 72
-SEAL_PREVIEW_PX = 240
 
 
 # --- who is here ----------------------------------------------------------------------------
@@ -322,15 +322,9 @@ def contract_sign_seal_image(request, pk: int, seal: int):
             break
     else:
         raise Http404
-    from PIL import Image
-
-    with found.image.open("rb") as fh, Image.open(fh) as img:
-        img.load()
-        small = img.convert("RGBA")
-    small.thumbnail((SEAL_PREVIEW_PX, SEAL_PREVIEW_PX), Image.LANCZOS)
-    out = io.BytesIO()
-    small.save(out, "PNG", optimize=True)
-    response = harden_file_headers(HttpResponse(out.getvalue(), content_type="image/png"))
+    response = harden_file_headers(
+        HttpResponse(exports.preview_png(found), content_type="image/png")
+    )
     response["Cache-Control"] = "private, max-age=300"
     return response
 

@@ -175,3 +175,18 @@ def raster_svg(art: Artwork) -> str:
 def svg(seal: Seal) -> str:
     """The seal as SVG: the vector drawing when there is one, else the PNG wrapped at size."""
     return vector_svg(seal) or raster_svg(artwork(seal))
+
+
+PREVIEW_PX = 240  # recognisable on the Seals page, far too coarse to print a convincing copy
+
+
+def preview_png(seal: Seal) -> bytes:
+    """The seal's image shrunk to fit ``PREVIEW_PX``, transparency kept: what those who may not
+    download the artwork see (the Seals page, the signing page's seal chooser)."""
+    with seal.image.open("rb") as fh, Image.open(fh) as img:
+        img.load()
+        small = img.convert("RGBA")
+    small.thumbnail((PREVIEW_PX, PREVIEW_PX), Image.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, "PNG", optimize=True)
+    return out.getvalue()

@@ -3,15 +3,12 @@ its state and its history; downloads of the artwork for those allowed."""
 
 from __future__ import annotations
 
-import io
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
-from PIL import Image
 
 from chop.orgs import permissions
 from chop.orgs.access import enter_space, reachable
@@ -165,9 +162,6 @@ def seal_detail(request, pk: int):
     return render(request, "seals/detail.html", detail_context(request, seal))
 
 
-PREVIEW_PX = 240  # recognisable on the Seals page, far too coarse to print a convincing copy
-
-
 @login_required
 def seal_image(request, pk: int):
     """The seal's picture: full resolution for those ``can_download_seal_image`` allows, a small
@@ -190,7 +184,7 @@ def seal_image(request, pk: int):
         response = file_response(seal.image, download_name=f"seal-{seal.code}")
     else:
         response = harden_file_headers(
-            HttpResponse(_preview_png(seal.image), content_type="image/png")
+            HttpResponse(exports.preview_png(seal), content_type="image/png")
         )
     response["Cache-Control"] = "private, max-age=300"
     response["Vary"] = "Cookie"
@@ -215,17 +209,6 @@ def _attachment(body: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return harden_file_headers(response)
-
-
-def _preview_png(image_file) -> bytes:
-    """The seal shrunk to fit ``PREVIEW_PX``, transparency kept."""
-    with image_file.open("rb") as fh, Image.open(fh) as img:
-        img.load()
-        small = img.convert("RGBA")
-    small.thumbnail((PREVIEW_PX, PREVIEW_PX), Image.LANCZOS)
-    out = io.BytesIO()
-    small.save(out, "PNG", optimize=True)
-    return out.getvalue()
 
 
 @login_required
