@@ -361,7 +361,8 @@ def test_riding_strips_carry_their_slice_of_the_seal(signing_world):
     Position.objects.create(participant=pa, form="riding", edge="right", pages="all")
     seal = official_seal(w["a"])
     look = signing.appearance(seal)
-    boxes, problem = designated_boxes(contract.versions.get(number=1), pa, seal)
+    data = contract.versions.get(number=1).file.read()
+    boxes, problem = designated_boxes(data, list(pa.positions.all()), seal)
     assert problem == "" and [b["page"] for b in boxes] == [1, 2]
     first, second = boxes
     assert first["w"] == pytest.approx(look.width_mm / 2, abs=0.05)

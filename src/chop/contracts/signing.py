@@ -154,8 +154,7 @@ def _free_marks(
             )
         if not 1 <= int(f.page) <= version.page_count:
             raise SigningError(_("That page is not in the document."), code="free.page")
-        w_pt, h_pt = version.page_size(int(f.page))
-        w_mm, h_mm = w_pt * 25.4 / 72, h_pt * 25.4 / 72
+        w_mm, h_mm = positions.page_size_mm(version, int(f.page))
         if not (0 <= f.x_mm <= w_mm - 1 and 0 <= f.y_mm <= h_mm - 1):
             raise SigningError(_("Place the seal on the page."), code="free.outside")
         marks.append(ps.SingleMark(look, page=int(f.page), x_mm=float(f.x_mm), y_mm=float(f.y_mm)))

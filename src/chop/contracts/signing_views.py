@@ -29,13 +29,11 @@ from chop.orgs.access import enter_space
 from chop.seals import exports
 from chop.uploads import harden_file_headers
 
-from . import intent, previews, signing
+from . import intent, positions, previews, signing
 from .access import parties_for
 from .models import Contract, DocumentVersion, Participant, SigningIntent
 
 log = logging.getLogger(__name__)
-
-MM_PER_PT = 25.4 / 72
 
 
 # --- who is here ----------------------------------------------------------------------------
@@ -75,14 +73,19 @@ def _display_rect(page, rect) -> tuple[float, float, float, float]:
     u0, v0 = page.to_display(rect[0], rect[1])
     u1, v1 = page.to_display(rect[2], rect[3])
     x, y = min(u0, u1), min(v0, v1)
-    return (x * MM_PER_PT, y * MM_PER_PT, abs(u1 - u0) * MM_PER_PT, abs(v1 - v0) * MM_PER_PT)
+    return (
+        x * positions.MM_PER_PT,
+        y * positions.MM_PER_PT,
+        abs(u1 - u0) * positions.MM_PER_PT,
+        abs(v1 - v0) * positions.MM_PER_PT,
+    )
 
 
-def designated_boxes(version: DocumentVersion, party: Participant, seal) -> tuple[list, str]:
-    """Where the party's positions put ``seal`` on the pages: the engine's own layout (keyword
-    positions resolved to their hits, riding seals cut into their strips), or an explanation
-    when it cannot be laid out (e.g. a keyword missing from the document)."""
-    placed = list(party.positions.all())
+def designated_boxes(data: bytes, placed: list, seal) -> tuple[list, str]:
+    """Where the positions ``placed`` put ``seal`` on the pages of the PDF ``data``: the
+    engine's own layout (keyword positions resolved to their hits, riding seals cut into their
+    strips), or an explanation when it cannot be laid out (e.g. a keyword missing from the
+    document)."""
     if not placed:
         return [], ""
     from chop import pdfsign as ps
@@ -90,13 +93,9 @@ def designated_boxes(version: DocumentVersion, party: Participant, seal) -> tupl
     from chop.pdfsign.document import InputDocument
     from chop.pdfsign.layout import layout_marks
 
-    from . import positions
-
     look = signing.appearance(seal)
     marks = positions.marks_for(placed, look)
     try:
-        with version.file.open("rb") as fh:
-            data = fh.read()
         doc = InputDocument(io.BytesIO(data))
         placements = layout_marks(doc, marks, timezone.now(), keyword_source=data)
     except ps.PdfSignError as exc:
@@ -116,7 +115,7 @@ def designated_boxes(version: DocumentVersion, party: Participant, seal) -> tupl
         if pl.kind == "riding":
             # Which slice of the seal this strip shows, as the engine cuts it (equal strips per
             # page group; see chop.pdfsign.layout): the page draws the seal through the strip.
-            page_w, page_h = (v * MM_PER_PT for v in pl.page.display_size)
+            page_w, page_h = (v * positions.MM_PER_PT for v in pl.page.display_size)
             # a left/right strip has the seal's full height, a top/bottom one its full width
             vertical = h * look.width_mm >= w * look.height_mm
             if vertical:
@@ -160,13 +159,13 @@ def _pages(contract: Contract, version: DocumentVersion) -> list[dict]:
         return []
     pages = []
     for number in range(1, version.page_count + 1):
-        w_pt, h_pt = version.page_size(number)
+        w_mm, h_mm = positions.page_size_mm(version, number)
         width, height = previews.image_size(version, number, previews.PAGE)
         pages.append(
             {
                 "number": number,
-                "w_mm": round(w_pt * MM_PER_PT, 2),
-                "h_mm": round(h_pt * MM_PER_PT, 2),
+                "w_mm": round(w_mm, 2),
+                "h_mm": round(h_mm, 2),
                 "width": width,
                 "height": height,
             }
@@ -199,8 +198,13 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
     if chosen is None and choices:
         chosen = choices[0]
     boxes_by_seal, layout_error = {}, ""
+    placed = list(party.positions.all())
+    data = b""
+    if placed and choices:
+        with version.file.open("rb") as fh:  # once, whatever the number of seals offered
+            data = fh.read()
     for c in choices:
-        boxes, problem = designated_boxes(version, party, c["seal"])
+        boxes, problem = designated_boxes(data, placed, c["seal"])
         boxes_by_seal[c["seal"].pk] = boxes
         layout_error = layout_error or problem
     user = request.user
@@ -214,7 +218,7 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
         "pages": _pages(contract, version),
         "choices": choices,
         "chosen": chosen,
-        "designated": party.positions.exists(),
+        "designated": bool(placed),
         "boxes": [{**b, "seal": pk} for pk, boxes in boxes_by_seal.items() for b in boxes],
         "layout_error": layout_error,
         "free_json": json.dumps([{"page": f.page, "x_mm": f.x_mm, "y_mm": f.y_mm} for f in free]),
