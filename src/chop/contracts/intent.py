@@ -157,22 +157,14 @@ def set_signing_password(user, new: str, *, old: str | None = None, request=None
 def send_reset_code(user, channel: str, *, request=None) -> otp.Issued:
     """A one-time code to the user's own phone or e-mail, for setting a new signing password
     without the old one (forgotten)."""
-    target = _target_or_error(user, channel)
-    try:
-        return otp.issue_code(target, otp.Purpose.CONFIRM, request=request)
-    except otp.OtpError as exc:
-        raise IntentError(str(exc), code="code.not_sent") from None
+    return _issue_code(user, channel, request=request)
 
 
 def reset_signing_password(user, channel: str, code: str, new: str, *, request=None) -> None:
     """Set a new signing password after proving, by a code, that the account's phone or
     mailbox is at hand: the same proof the code confirmation of an act asks for."""
     _check_new(user, new)
-    target = _target_or_error(user, channel)
-    try:
-        otp.verify_code(target, otp.Purpose.CONFIRM, code)
-    except otp.OtpError as exc:
-        raise IntentError(str(exc), code="code.wrong") from None
+    _verify_code(user, channel, code)
     _store(user, new, request=request, reset=True)
 
 
@@ -237,9 +229,8 @@ def _target_or_error(user, channel: str) -> str:
     return target
 
 
-def send_code(participant: Participant, user, channel: str, *, request=None) -> otp.Issued:
-    """Send a one-time code to the user's own phone or e-mail for confirming this act."""
-    _check_party(participant, user)
+def _issue_code(user, channel: str, *, request=None) -> otp.Issued:
+    """A ``confirm`` code to the user's own phone or e-mail (the OTP table's limits apply)."""
     target = _target_or_error(user, channel)
     try:
         return otp.issue_code(target, otp.Purpose.CONFIRM, request=request)
@@ -247,15 +238,26 @@ def send_code(participant: Participant, user, channel: str, *, request=None) -> 
         raise IntentError(str(exc), code="code.not_sent") from None
 
 
-def confirm_by_code(
-    participant: Participant, user, channel: str, code: str, ip=None
-) -> SigningIntent:
-    party = _check_party(participant, user)
+def _verify_code(user, channel: str, code: str) -> None:
+    """Raise :class:`IntentError` unless ``code`` is the code sent to that address."""
     target = _target_or_error(user, channel)
     try:
         otp.verify_code(target, otp.Purpose.CONFIRM, code)
     except otp.OtpError as exc:
         raise IntentError(str(exc), code="code.wrong") from None
+
+
+def send_code(participant: Participant, user, channel: str, *, request=None) -> otp.Issued:
+    """Send a one-time code to the user's own phone or e-mail for confirming this act."""
+    _check_party(participant, user)
+    return _issue_code(user, channel, request=request)
+
+
+def confirm_by_code(
+    participant: Participant, user, channel: str, code: str, ip=None
+) -> SigningIntent:
+    party = _check_party(participant, user)
+    _verify_code(user, channel, code)
     method = SigningIntent.Method.SMS if channel == "sms" else SigningIntent.Method.EMAIL
     return _create(party, user, method, ip)
 

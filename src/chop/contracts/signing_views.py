@@ -351,20 +351,16 @@ def signing_password(request):
                     "channel": channel,
                     "masked": intent.send_reset_code(user, channel, request=request).masked,
                 }
+            elif new != again:
+                raise intent.IntentError(
+                    _("The two new signing passwords differ."), code="password.differ"
+                )
             elif action == "reset" and has:
-                if new != again:
-                    raise intent.IntentError(
-                        _("The two new signing passwords differ."), code="password.differ"
-                    )
                 intent.reset_signing_password(
                     user, channel, request.POST.get("code", ""), new, request=request
                 )
                 return _password_saved(request, changed=True)
             else:
-                if new != again:
-                    raise intent.IntentError(
-                        _("The two new signing passwords differ."), code="password.differ"
-                    )
                 intent.set_signing_password(
                     user, new, old=request.POST.get("old") if has else None, request=request
                 )
