@@ -19,6 +19,16 @@ from chop.orgs.models import Membership
 from .models import Contract, DocumentVersion, Participant
 
 
+def _memberships(user, parties) -> dict[int, Membership]:
+    """The user's memberships in the companies of ``parties``, by company id (one query)."""
+    return {
+        m.company_id: m
+        for m in Membership.objects.filter(
+            user=user, company__in=[p.company_id for p in parties if p.company_id]
+        ).select_related("company")
+    }
+
+
 def parties_for(user, contract: Contract, *, state: str | None = None) -> list[Participant]:
     """The parties of ``contract`` that ``user`` may act for, in signing order (optionally only
     those in ``state``, e.g. ``"to_sign"``)."""
@@ -27,12 +37,7 @@ def parties_for(user, contract: Contract, *, state: str | None = None) -> list[P
     parties = contract.participants.select_related("company", "user").order_by("position")
     if state is not None:
         parties = parties.filter(state=state)
-    memberships = {
-        m.company_id: m
-        for m in Membership.objects.filter(
-            user=user, company__in=[p.company_id for p in parties if p.company_id]
-        ).select_related("company")
-    }
+    memberships = _memberships(user, parties)
     return [p for p in parties if permissions.can_sign_for(memberships.get(p.company_id), p, user)]
 
 
@@ -44,12 +49,7 @@ def party_memberships(user, contract: Contract) -> list[tuple[Participant, Membe
     if user is None or not user.is_authenticated:
         return []
     parties = list(contract.participants.select_related("company", "user", "contract"))
-    memberships = {
-        m.company_id: m
-        for m in Membership.objects.filter(
-            user=user, company__in=[p.company_id for p in parties if p.company_id]
-        ).select_related("company")
-    }
+    memberships = _memberships(user, parties)
     found = []
     for p in parties:
         m = memberships.get(p.company_id) if p.kind == "company" else None
