@@ -19,11 +19,13 @@ Previews are queued for after the commit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -185,38 +187,49 @@ def create_draft(*, company, user, title: str, upload, request=None) -> Contract
     """A draft contract with version 1 of its document, or ``UploadRefused`` and nothing kept."""
     with tempfile.TemporaryDirectory(prefix="chop-upload-") as work:
         prepared = prepare(upload, Path(work))
-        stored: list[DocumentVersion] = []
-        try:
-            with transaction.atomic():
-                contract = Contract.objects.create(company=company, created_by=user, title=title)
-                version = add_version(
-                    contract,
-                    prepared,
-                    by=user,
-                    reason=(
-                        DocumentVersion.Reason.UPLOADED
-                        if prepared.source_format == "pdf"
-                        else DocumentVersion.Reason.CONVERTED
-                    ),
-                    note=original_name(upload),
-                    stored=stored,
-                )
-                record(
-                    "contract.created",
-                    request=request,
-                    actor=user,
-                    company=company,
-                    obj=contract,
-                    title=title,
-                    sha256=version.sha256,
-                    pages=version.page_count,
-                    source=prepared.source_format,
-                )
-        except BaseException:
-            for v in stored:
-                v.file.delete(save=False)
-            raise
+        with files_discarded_on_failure() as stored, transaction.atomic():
+            contract = Contract.objects.create(company=company, created_by=user, title=title)
+            version = add_version(
+                contract,
+                prepared,
+                by=user,
+                reason=(
+                    DocumentVersion.Reason.UPLOADED
+                    if prepared.source_format == "pdf"
+                    else DocumentVersion.Reason.CONVERTED
+                ),
+                note=original_name(upload),
+                stored=stored,
+            )
+            record(
+                "contract.created",
+                request=request,
+                actor=user,
+                company=company,
+                obj=contract,
+                title=title,
+                sha256=version.sha256,
+                pages=version.page_count,
+                source=prepared.source_format,
+            )
     return contract
+
+
+@contextlib.contextmanager
+def files_discarded_on_failure() -> Iterator[list[DocumentVersion]]:
+    """A list to pass to ``add_version(stored=...)``. Wrap the transaction in it: if the block
+    raises, the transaction has rolled back and the files of the versions it wrote are deleted,
+    so no stored file outlives the rows that would have pointed at it."""
+    stored: list[DocumentVersion] = []
+    try:
+        yield stored
+    except BaseException:
+        for version in stored:
+            try:
+                version.file.delete(save=False)
+            except Exception:
+                log.exception("could not delete the file of an unsaved version")
+        raise
 
 
 def add_version(

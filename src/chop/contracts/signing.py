@@ -179,20 +179,12 @@ def sign(
     Raises :class:`SigningError` (translated message, nothing written) when the act is not
     allowed or the engine refuses the document.
     """
-    with tempfile.TemporaryDirectory(prefix="chop-sign-") as work:
-        stored: list[DocumentVersion] = []
-        try:
-            with transaction.atomic():
-                return _sign_locked(
-                    participant, by, seal, intent, list(free), ip, Path(work), stored
-                )
-        except BaseException:
-            for version in stored:
-                try:
-                    version.file.delete(save=False)
-                except Exception:
-                    log.exception("could not delete the file of an unsaved version")
-            raise
+    with (
+        tempfile.TemporaryDirectory(prefix="chop-sign-") as work,
+        documents.files_discarded_on_failure() as stored,
+        transaction.atomic(),
+    ):
+        return _sign_locked(participant, by, seal, intent, list(free), ip, Path(work), stored)
 
 
 def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored) -> SigningAct:
