@@ -5,6 +5,8 @@
 // the page, from the page's displayed size in mm (data-w-mm, data-h-mm): no assumption about the
 // preview image's pixels. Without this module the panel's numbers are a plain form.
 
+import { pageSize, pct, placeMm } from "./page-mm.js";
+
 const MARGIN_MM = 20; // a usual contract page margin: one of the snapping lines
 const SNAP_MM = 2; // how close to a line a box must come to stick to it
 const DRAG_START_PX = 5;
@@ -24,16 +26,8 @@ for (const el of root.querySelectorAll(".pos-page")) {
   pages.set(Number(el.dataset.page), el);
 }
 
-function pageSize(el) {
-  return { w: parseFloat(el.dataset.wMm), h: parseFloat(el.dataset.hMm) };
-}
-
 function pxPerMm(el) {
   return el.getBoundingClientRect().width / pageSize(el).w;
-}
-
-function pct(value, total) {
-  return `${(100 * value) / total}%`;
 }
 
 function round1(v) {
@@ -51,11 +45,7 @@ function find(id) {
 // --- drawing ------------------------------------------------------------------------------------
 
 function place(box, el, b) {
-  const { w, h } = pageSize(el);
-  box.style.left = pct(b.x_mm, w);
-  box.style.top = pct(b.y_mm, h);
-  box.style.width = pct(b.w_mm, w);
-  box.style.height = pct(b.h_mm, h);
+  placeMm(box, el, b.x_mm, b.y_mm, b.w_mm, b.h_mm);
 }
 
 function render() {

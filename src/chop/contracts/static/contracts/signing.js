@@ -3,6 +3,8 @@
 // Positions are kept in displayed-page millimetres from the top-left, the engine's coordinates,
 // and posted as JSON in the form's hidden "free" field.
 
+import { pageSize, placeMm } from "./page-mm.js";
+
 const form = document.querySelector('[data-testid="sign-form"]');
 const sheets = [...document.querySelectorAll(".sign-sheet")];
 const list = document.querySelector(".sign-sheets");
@@ -23,18 +25,6 @@ function chosenSeal() {
   };
 }
 
-function sheetSize(sheet) {
-  return { w: parseFloat(sheet.dataset.wMm), h: parseFloat(sheet.dataset.hMm) };
-}
-
-function place(el, sheet, x, y, w, h) {
-  const size = sheetSize(sheet);
-  el.style.left = `${(100 * x) / size.w}%`;
-  el.style.top = `${(100 * y) / size.h}%`;
-  el.style.width = `${(100 * w) / size.w}%`;
-  el.style.height = `${(100 * h) / size.h}%`;
-}
-
 function sealImage(seal) {
   const img = document.createElement("img");
   img.src = seal.src;
@@ -53,7 +43,7 @@ function showDesignated() {
       box.classList.toggle("shown", Boolean(mine));
       box.replaceChildren();
       if (!mine) continue;
-      place(box, sheet, +box.dataset.x, +box.dataset.y, +box.dataset.w, +box.dataset.h);
+      placeMm(box, sheet, +box.dataset.x, +box.dataset.y, +box.dataset.w, +box.dataset.h);
       const img = sealImage(seal);
       if (box.classList.contains("riding")) {
         // the strip shows its slice of the seal, as the engine cuts it
@@ -93,7 +83,7 @@ function round(v) {
 function clamp(mark, seal) {
   const sheet = sheets.find((s) => +s.dataset.page === mark.page);
   if (!sheet) return;
-  const size = sheetSize(sheet);
+  const size = pageSize(sheet);
   mark.x_mm = Math.min(Math.max(mark.x_mm, 0), Math.max(size.w - seal.w, 0));
   mark.y_mm = Math.min(Math.max(mark.y_mm, 0), Math.max(size.h - seal.h, 0));
 }
@@ -127,7 +117,7 @@ function drawFree(focusIndex) {
       drawFree();
     });
     box.append(remove);
-    place(box, sheet, mark.x_mm, mark.y_mm, seal.w, seal.h);
+    placeMm(box, sheet, mark.x_mm, mark.y_mm, seal.w, seal.h);
     attachDrag(box, sheet, mark, seal);
     box.addEventListener("keydown", (event) => nudge(event, index, seal));
     sheet.append(box);
@@ -165,11 +155,11 @@ function attachDrag(box, sheet, mark, seal) {
   box.addEventListener("pointermove", (event) => {
     if (!start) return;
     const rect = sheet.getBoundingClientRect();
-    const size = sheetSize(sheet);
+    const size = pageSize(sheet);
     mark.x_mm = start.mx + ((event.clientX - start.x) * size.w) / rect.width;
     mark.y_mm = start.my + ((event.clientY - start.y) * size.h) / rect.height;
     clamp(mark, seal);
-    place(box, sheet, mark.x_mm, mark.y_mm, seal.w, seal.h);
+    placeMm(box, sheet, mark.x_mm, mark.y_mm, seal.w, seal.h);
   });
   const end = () => {
     if (!start) return;
@@ -185,7 +175,7 @@ function addAt(sheet, event) {
   const seal = chosenSeal();
   if (!seal || marks.length >= MAX_MARKS) return;
   const rect = sheet.getBoundingClientRect();
-  const size = sheetSize(sheet);
+  const size = pageSize(sheet);
   const x = ((event.clientX - rect.left) * size.w) / rect.width - seal.w / 2;
   const y = ((event.clientY - rect.top) * size.h) / rect.height - seal.h / 2;
   const mark = { page: +sheet.dataset.page, x_mm: x, y_mm: y };
