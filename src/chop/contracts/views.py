@@ -222,7 +222,7 @@ def _detail_context(request, contract: Contract, form=None, party_forms=None) ->
     viewer = contract.viewer  # type: ignore[attr-defined]
     can_edit = viewer.initiator and permissions.can_edit_contract_draft(m, contract, request.user)
     versions = viewer.versions(contract) if viewer.sees_document else []
-    current = _shown_version(contract)
+    current = versions[0] if versions else None  # what _shown_version gives, without a re-query
     if can_edit and form is None:
         form = DraftForm(instance=contract)
     return {
