@@ -313,12 +313,7 @@ def contract_signed_download(request, pk: int):
     latest = contract.versions.order_by("-number").first()
     if latest is None or latest.number < 2:
         raise Http404
-    version = _version(contract, latest.number)
-    return signed_pdf_response(
-        version.file.open("rb"),
-        f"{contract.title}-signed.pdf",
-        fallback=f"{_ascii_stem(contract.number) or f'contract-{contract.pk}'}-signed.pdf",
-    )
+    return _signed_pdf(contract, _version(contract, latest.number))
 
 
 def contract_copy(request, token: str):
@@ -342,8 +337,13 @@ def contract_copy(request, token: str):
         obj=contract,
         version=latest.number,
     )
+    return _signed_pdf(contract, latest)
+
+
+def _signed_pdf(contract: Contract, version) -> HttpResponse:
+    """The final signed PDF as ``<title>-signed.pdf`` (ASCII fallback: the contract number)."""
     return signed_pdf_response(
-        latest.file.open("rb"),
+        version.file.open("rb"),
         f"{contract.title}-signed.pdf",
         fallback=f"{_ascii_stem(contract.number) or f'contract-{contract.pk}'}-signed.pdf",
     )
