@@ -160,3 +160,16 @@ def sign_as(party, user, *, seal=None):
     seal = seal or official_seal(party.company)
     free = [] if party.positions.exists() else [signing.FreeMark(page=1, x_mm=20, y_mm=20)]
     return signing.sign(party, by=user, seal=seal, intent=confirmed(party, user), free=free)
+
+
+def outbox_codes(to: str) -> list[str]:
+    """The one-time codes sent to ``to`` so far (the development outbox), oldest first."""
+    import json
+
+    from django.conf import settings
+
+    path = settings.CHOP_OUTBOX
+    if not path.exists():
+        return []
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [x["code"] for x in lines if x["to"] == to and x.get("code")]

@@ -18,7 +18,6 @@ Screenshots of every step go to test-artifacts/ and /work/wt/shots/e2e/.
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import re
 import shutil
 import subprocess
@@ -26,14 +25,13 @@ import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from chop.contracts import intent, positions
 from chop.contracts.models import Contract, Participant, Position, SigningAct
 from tests.conftest import session_cookie
 
 from .conftest import pdf_pages
-from .signing_support import PERSON_ID, official_seal, pyhanko_report, root_pem
+from .signing_support import PERSON_ID, official_seal, outbox_codes, pyhanko_report, root_pem
 
 SHOTS = Path("/work/wt/shots/e2e")
 SIZES = {"desktop": (1280, 860), "phone": (390, 844)}
@@ -131,13 +129,6 @@ def _until(page, check, what: str, timeout: float = 10.0):
             return result
         page.wait_for_timeout(100)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def _codes(to: str) -> list[str]:
-    lines = settings.CHOP_OUTBOX.read_text(encoding="utf-8").splitlines()
-    return [
-        d["code"] for d in map(json.loads, filter(None, lines)) if d["to"] == to and d.get("code")
-    ]
 
 
 def _status(page, path: str) -> int:
@@ -385,7 +376,7 @@ def test_contract_from_upload_to_signed_pdf(
             assert not b.get_by_test_id("to-sign-panel").is_visible()
         _click_to(b, b.get_by_test_id("send-sms"))
         assert b.get_by_test_id("code-sent").count() == 1
-        b.get_by_test_id("sign-code").fill(_codes(w["b_owner"].phone)[-1])
+        b.get_by_test_id("sign-code").fill(outbox_codes(w["b_owner"].phone)[-1])
         flow.shoot(b, "sign-b")
         _click_to(b, b.get_by_test_id("sign-submit"))
         assert b.url.endswith(f"/contracts/{contract.pk}/")

@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.conf import settings
 
 from chop.contracts import intent
 from chop.contracts.models import Position, SigningAct
 from tests.conftest import session_cookie
 
-from .signing_support import add_party, official_seal, send, upload
+from .signing_support import add_party, official_seal, outbox_codes, send, upload
 
 SIZES = {"desktop": (1280, 860), "phone": (390, 844)}
 
@@ -43,12 +42,6 @@ def _shoot(page, screenshot, name):
     )
     page.evaluate("() => window.scrollTo(0, 0)")
     return screenshot(page, name)
-
-
-def _codes(to: str) -> list[str]:
-    path = settings.CHOP_OUTBOX
-    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [x["code"] for x in lines if x["to"] == to and x.get("code")]
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -140,7 +133,7 @@ def test_free_placement_and_a_code(signing_world, browser, live_server, screensh
         assert page.get_by_test_id("code-sent").count() == 1
         # the placement survived the round trip
         assert page.get_by_test_id("free-mark").count() == 1
-        page.get_by_test_id("sign-code").fill(_codes(owner.phone)[-1])
+        page.get_by_test_id("sign-code").fill(outbox_codes(owner.phone)[-1])
         _no_sideways_scroll(page)
         _shoot(page, screenshot, f"sign-free-{size}")
         with page.expect_navigation():

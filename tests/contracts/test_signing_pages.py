@@ -6,26 +6,17 @@ import datetime
 import json
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from chop.audit.models import AuditEvent
 from chop.contracts import intent
 from chop.contracts.models import Position, SigningAct, SigningIntent, SigningPassword
 
-from .signing_support import add_party, confirmed, official_seal, send, upload
+from .signing_support import add_party, confirmed, official_seal, outbox_codes, send, upload
 
 pytestmark = pytest.mark.django_db
 
 LOGIN_PASSWORD = "login-pass-123"
-
-
-def outbox_codes(to: str) -> list[str]:
-    path = settings.CHOP_OUTBOX
-    if not path.exists():
-        return []
-    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-    return [x["code"] for x in lines if x["to"] == to and x.get("code")]
 
 
 def sent_contract(w, *, order="sequential", designated=True):
