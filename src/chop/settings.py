@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "chop.seals",
     "chop.verification",
     "chop.contracts",
+    "chop.grants",
     "chop.api",
     "chop.platform",
 ]

@@ -362,6 +362,7 @@ class IntentMethod(models.TextChoices):
     PASSWORD = "password", _("Signing password")
     SMS = "sms", _("Code by SMS")
     EMAIL = "email", _("Code by e-mail")
+    AUTO = "auto", _("Auto-sign authorisation")
 
 
 class SigningPassword(models.Model):
@@ -405,6 +406,13 @@ class SigningIntent(models.Model):
         return f"intent {self.method} for {self.participant_id}"
 
 
+class AuthorisationKind(models.TextChoices):
+    GRANT = "grant", pgettext_lazy("authorisation kind", "Grant")
+    APPROVAL = "approval", pgettext_lazy("authorisation kind", "Approved request")
+    AUTOSIGN = "autosign", pgettext_lazy("authorisation kind", "Auto-sign")
+    OWN = "own", pgettext_lazy("authorisation kind", "Own seal")
+
+
 class SigningAct(models.Model):
     """One signing act: one participant's marks and one PAdES signature, written as one
     incremental revision that became ``version``. What the stamping records and the evidence
@@ -413,8 +421,32 @@ class SigningAct(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="acts")
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="acts")
-    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None only for an auto-sign act, which the platform performed without a person
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     seal = models.ForeignKey("seals.Seal", on_delete=models.PROTECT, related_name="acts")
+    # the one authorisation that allowed the act (``permissions.may_stamp``); empty only on acts
+    # made before authorisations existed
+    authorisation_kind = models.CharField(
+        max_length=10, choices=AuthorisationKind.choices, blank=True
+    )
+    grant = models.ForeignKey(
+        "grants.Grant", null=True, blank=True, on_delete=models.PROTECT, related_name="acts"
+    )
+    # one act per approval, enforced by the database
+    use_request = models.OneToOneField(
+        "grants.UseRequest", null=True, blank=True, on_delete=models.PROTECT, related_name="act"
+    )
+    autosign = models.ForeignKey(
+        "grants.AutoSignAuthorisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acts",
+    )
+    # what was signed into the signature as provenance (seal, authorisation, intent)
+    provenance = models.JSONField(default=dict, blank=True)
     certificate_serial = models.CharField(max_length=64)
     version = models.OneToOneField(DocumentVersion, on_delete=models.PROTECT, related_name="act")
     base_sha256 = models.CharField(max_length=64)
@@ -432,6 +464,19 @@ class SigningAct(models.Model):
         constraints = [
             # One act per party: a retried request cannot sign twice.
             models.UniqueConstraint(fields=["participant"], name="one_act_per_participant"),
+            models.CheckConstraint(
+                condition=models.Q(authorisation_kind__in=["", *AuthorisationKind.values]),
+                name="act_authorisation_kind_known",
+            ),
+            # the named authorisation is present for its kind, and an act without a person is
+            # an auto-sign act
+            models.CheckConstraint(
+                condition=(~models.Q(authorisation_kind="grant") | models.Q(grant__isnull=False))
+                & (~models.Q(authorisation_kind="approval") | models.Q(use_request__isnull=False))
+                & (~models.Q(authorisation_kind="autosign") | models.Q(autosign__isnull=False))
+                & (models.Q(signer__isnull=False) | models.Q(authorisation_kind="autosign")),
+                name="act_authorisation_named",
+            ),
         ]
 
     def __str__(self) -> str:

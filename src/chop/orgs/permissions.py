@@ -11,6 +11,13 @@ Ownership is a single person: the owner cannot be removed or demoted, only repla
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
 from .models import Membership, Role
 
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
@@ -305,3 +312,232 @@ def can_see_version_as_party(participant, version, latest_number: int) -> bool:
     if version.number == 1:
         return True
     return participant.contract.state == "completed" and version.number == latest_number
+
+
+# --- stamping: the one decision point (PRODUCT.md §3) ---------------------------------------
+#
+# ``may_stamp`` reads the seal's grants, use requests and auto-sign authorisations through the
+# seal's related managers (``seal.grants``, ``seal.use_requests``,
+# ``seal.autosign_authorisations``), so this module names no model of the apps above it.
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who would stamp: a person (``user``, and ``membership`` in the seal's company when it is a
+    company seal), or the platform acting under an auto-sign authorisation (``platform``)."""
+
+    user: Any = None
+    membership: Membership | None = None
+    platform: bool = False
+
+    @classmethod
+    def person(cls, user, membership: Membership | None = None) -> Actor:
+        return cls(user=user, membership=membership)
+
+    @classmethod
+    def autosign(cls) -> Actor:
+        return cls(platform=True)
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The one authorisation that allows a stamp: ``kind`` is ``grant``, ``approval``,
+    ``autosign`` or ``own`` (a person's own seal); ``authorisation`` is the Grant, UseRequest or
+    AutoSignAuthorisation row, or the seal itself for ``own``."""
+
+    kind: str
+    authorisation: Any
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a stamp is not allowed. ``may_request``: the person may ask for approval instead."""
+
+    code: str
+    message: Any
+    may_request: bool = False
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def _contract_open(contract, now) -> bool:
+    """A contract accepts stamps while it is being signed and its deadline has not passed."""
+    if contract.state != "signing":
+        return False
+    deadline = getattr(contract, "deadline", None)
+    return deadline is None or timezone.localdate(now) <= deadline
+
+
+def may_stamp(actor: Actor, seal, contract, *, now: datetime | None = None) -> Allowed | Refused:
+    """Whether ``actor`` may stamp ``contract`` with ``seal`` now, and by which authorisation.
+
+    The signing page asks it to offer seals, the API asks it, and the signing act asks it again
+    inside the contract's locked transaction, where the answer is final: a grant that expired or
+    was revoked while the page was open refuses the act. In order:
+
+    * the seal must be usable (active, with a certificate) and the contract open for signing;
+    * a person's own seal (a personal seal or signature, a legal representative's seal): its
+      owner only, authorised as ``own``;
+    * the platform: an active auto-sign authorisation of the seal whose scope covers the
+      contract's type and whose daily cap is not reached;
+    * a person in the seal's company: an active grant naming them (by name or role) whose scope
+      covers the contract's type and whose cap is not reached; else their approved, unused use
+      request for this seal and this contract. Without either they may ask for approval.
+    """
+    now = now or timezone.now()
+    if not getattr(seal, "usable_for_stamping", False):
+        return Refused("seal_unusable", _("This seal is disabled, revoked or not yet approved."))
+    if not _contract_open(contract, now):
+        return Refused("contract_closed", _("This contract is not open for signing."))
+    user = actor.user
+    if seal.company_id is None or seal.owner_id is not None:
+        if not actor.platform and user is not None and seal.owner_id == user.pk:
+            return Allowed("own", seal)
+        return Refused("not_owner", _("This seal belongs to someone else."))
+    if actor.platform:
+        return _autosign(seal, contract, now)
+    m = actor.membership
+    if user is None or m is None or m.company_id != seal.company_id or m.user_id != user.pk:
+        return Refused("not_member", _("Only members of the seal's company may use it."))
+    return _grant_or_approval(user, m, seal, contract, now)
+
+
+def _autosign(seal, contract, now) -> Allowed | Refused:
+    today = timezone.localdate(now)
+    found: list[str] = []
+    for auth in seal.autosign_authorisations.all():
+        state = auth.state_at(now)
+        if state != "active":
+            found.append(state)
+        elif not auth.covers(contract.contract_type):
+            found.append("scope")
+        elif auth.used_on(today) >= auth.daily_cap:
+            found.append("cap")
+        else:
+            return Allowed("autosign", auth)
+    for code, message in (
+        ("cap", _("The auto-sign authorisation has reached its daily cap.")),
+        ("scope", _("The auto-sign authorisation does not cover this contract type.")),
+        ("preparing", _("The auto-sign authorisation letter is still being prepared.")),
+        ("pending", _("The auto-sign authorisation is not valid yet.")),
+        ("expired", _("The auto-sign authorisation has expired.")),
+        ("revoked", _("The auto-sign authorisation was revoked.")),
+    ):
+        if code in found:
+            return Refused(f"autosign_{code}", message)
+    return Refused("autosign_none", _("This seal has no auto-sign authorisation."))
+
+
+def _grant_or_approval(user, m: Membership, seal, contract, now) -> Allowed | Refused:
+    found: list[str] = []
+    for grant in sorted(seal.grants.all(), key=lambda g: g.pk):
+        if not grant.names(user, m.role):
+            continue
+        state = grant.state_at(now)
+        if state != "active":
+            found.append(state)
+        elif not grant.covers(contract.contract_type):
+            found.append("scope")
+        elif grant.max_uses is not None and grant.uses >= grant.max_uses:
+            found.append("cap")
+        else:
+            return Allowed("grant", grant)
+    requests = [
+        r
+        for r in seal.use_requests.all()
+        if r.contract_id == contract.pk and r.requester_id == user.pk
+    ]
+    for req in sorted(requests, key=lambda r: r.pk):
+        if req.state == "approved" and req.used_at is None:
+            return Allowed("approval", req)
+    states = {r.state for r in requests}
+    if "pending" in states:
+        return Refused(
+            "request_pending", _("Your request to use this seal is waiting for approval.")
+        )
+    if "used" in states:
+        found.append("approval_used")
+    elif "rejected" in states:
+        found.append("request_rejected")
+    for code, message in (
+        ("approval_used", _("Your approval allowed one stamp, and it was used.")),
+        ("cap", _("Your grant for this seal has reached its use cap.")),
+        ("scope", _("Your grant for this seal does not cover this contract type.")),
+        ("pending", _("Your grant for this seal is not valid yet.")),
+        ("expired", _("Your grant for this seal has expired.")),
+        ("revoked", _("Your grant for this seal was revoked.")),
+        ("request_rejected", _("Your request to use this seal was rejected.")),
+    ):
+        if code in found:
+            return Refused(code, message, may_request=True)
+    return Refused(
+        "no_grant", _("You have no grant for this seal: ask for approval."), may_request=True
+    )
+
+
+def can_grant_seal(m: Membership | None, seal) -> bool:
+    """Grant a company seal, revoke its grants and set its approvers: the company's owner,
+    administrators and seal keepers (PRODUCT.md §3)."""
+    return (
+        m is not None
+        and seal.company_id is not None
+        and m.company_id == seal.company_id
+        and can_manage_seals(m)
+    )
+
+
+def can_view_seal_grants(m: Membership | None, seal) -> bool:
+    """See a seal's grants and approvers: any member of its company (they need to know whom to
+    ask); only granting changes them."""
+    return m is not None and seal.company_id is not None and m.company_id == seal.company_id
+
+
+def can_request_seal_use(m: Membership | None, seal, refusal) -> bool:
+    """File a use request: a member of the seal's company whom ``may_stamp`` refused with
+    ``may_request`` (no usable grant, and no request waiting already)."""
+    return (
+        m is not None
+        and seal.company_id is not None
+        and m.company_id == seal.company_id
+        and isinstance(refusal, Refused)
+        and refusal.may_request
+    )
+
+
+def can_decide_use_request(user, use_request) -> bool:
+    """Approve or reject a use request: one of the approvers it was filed with, while it waits,
+    who has not decided it yet, and never the requester deciding their own request."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if use_request.state != "pending" or use_request.requester_id == user.pk:
+        return False
+    if not any(a.pk == user.pk for a in use_request.approvers.all()):
+        return False
+    return not any(d.approver_id == user.pk for d in use_request.decisions.all())
+
+
+def can_authorise_autosign(m: Membership | None, seal) -> bool:
+    """Authorise auto-sign (静默签) with a company seal, and revoke it: the owner (legal
+    representative) alone, who confirms with a one-time code (PRODUCT.md §3)."""
+    return (
+        m is not None
+        and _role(m) == Role.OWNER
+        and seal.company_id is not None
+        and seal.owner_id is None
+        and m.company_id == seal.company_id
+    )
+
+
+def can_revoke_autosign(m: Membership | None, seal) -> bool:
+    """Revoke an auto-sign authorisation at once: the owner, and administrators (an admin who
+    finds auto-sign misused must not have to wait for the owner)."""
+    return (
+        m is not None
+        and _role(m) in MANAGERS
+        and seal.company_id is not None
+        and m.company_id == seal.company_id
+    )

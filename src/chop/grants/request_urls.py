@@ -1,0 +1,3 @@
+"""URL patterns of one part of the authorisation pages."""
+
+urlpatterns: list = []
