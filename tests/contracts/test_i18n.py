@@ -23,6 +23,7 @@ CONTEXTS = (
     "party state",
     "version reason",
     "contract fields",
+    "authorisation kind",
 )
 LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
