@@ -291,6 +291,7 @@ def test_the_signatures_panel_shows_the_signed_provenance(signing_world, login, 
     assert 'data-testid="signature-provenance"' in html
     assert "签名内的用印依据" in html and seal.code in html
     assert f"用印授权 #{p['id']}" in html and "签署密码" in html
+    assert "公司给用印角色的默认授权" in html  # a default grant says so
     client.cookies["django_language"] = "en"
     html = client.get(
         reverse("contract_detail", args=[contract.pk]), HTTP_ACCEPT_LANGUAGE="en"
