@@ -71,6 +71,8 @@ def test_round_trip_with_chinese_text(contract, tmp_path, signer_a, seal, assert
     hexed = provenance.canonical(PROVENANCE).hex().encode()
     assert hexed in out.read_bytes()  # inside /Contents, in the signed CMS
     assert {a["type"].native for a in attrs} - {provenance.OID} == STANDARD_ATTRS
+    ders = [a.dump() for a in attrs]
+    assert ders == sorted(ders)  # a DER SET OF, in canonical order
 
 
 def test_the_cms_alone_carries_it(contract, tmp_path, signer_a, seal):
