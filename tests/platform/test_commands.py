@@ -47,6 +47,7 @@ def test_seed_demo_creates_the_demo_and_is_idempotent(settings, monkeypatch):
         "13800000001": Role.OWNER,
         "13800000002": Role.SEAL_KEEPER,
         "13800000003": Role.MEMBER,
+        "13800000004": Role.SEAL_APPROVER,
     }
     operator = User.objects.get(login="operator@chop.local")
     assert operator.is_staff and not operator.memberships.exists()

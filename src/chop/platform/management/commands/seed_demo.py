@@ -44,7 +44,8 @@ class DemoPerson:
 PEOPLE = [
     DemoPerson("13800000001", "张伟", Role.OWNER, note="owner of the demo company"),
     DemoPerson("13800000002", "李娜", Role.SEAL_KEEPER, note="seal keeper"),
-    DemoPerson("13800000003", "王芳", Role.MEMBER, note="member"),
+    DemoPerson("13800000003", "王芳", Role.MEMBER, note="member: asks for approval to stamp"),
+    DemoPerson("13800000004", "赵磊", Role.SEAL_APPROVER, note="seal approver: /approvals/"),
     DemoPerson(
         "operator@chop.local", "平台运营", None, staff=True, note="platform operator, /admin/"
     ),
@@ -79,6 +80,11 @@ class Command(BaseCommand):
         out.write(
             f"  Contract: {settings.SITE_URL}/contracts/{contract.pk}/ (a draft to add parties to, "
             "place seals on and send; signing needs the company verified first)"
+        )
+        out.write(
+            f"  Authorisation: each seal's page links its grants and approvers; a member without a "
+            f"grant requests approval on the signing page, approvers decide at "
+            f"{settings.SITE_URL}/approvals/"
         )
         out.write(f"  Password: {password}  (for every demo login below)")
         for p in PEOPLE:
