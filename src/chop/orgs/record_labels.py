@@ -60,6 +60,10 @@ ACTION_LABELS = {
     # the signing page (contracts signing part)
     "contract.intent_confirmed": _("Intent to sign confirmed"),
     "contract.signed": _("Contract signed (seal stamped)"),
+    # seal grants and approvers (grants app)
+    "grant.created": _("Seal granted"),
+    "grant.revoked": _("Seal grant revoked"),
+    "seal.approvers_changed": _("Seal approvers changed"),
     "account.signing_password_set": _("Signing password set"),
     "account.signing_password_changed": _("Signing password changed"),
 }
