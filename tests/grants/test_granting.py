@@ -76,10 +76,13 @@ def test_a_role_grant_tells_the_current_holders(granting_world, django_capture_o
 
 def test_a_grant_that_rolls_back_tells_nobody(granting_world, django_capture_on_commit_callbacks):
     w = granting_world
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _grant(w)
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _grant(w)
+        raise RuntimeError
     assert outbox.messages() == []
     assert not Grant.objects.filter(is_default=False).exists()
 
