@@ -308,3 +308,18 @@ def test_approvers_must_be_able_to_approve(granting_world):
             w["seal"], by=w["users"][Role.SEAL_APPROVER], approvers=[], mode="any"
         )
     assert not ApprovalRule.objects.exists()
+
+
+def test_the_records_page_names_the_seal_and_the_grantees(granting_world):
+    from django.utils import translation
+
+    from chop.orgs.record_labels import action_label, event_details
+
+    w = granting_world
+    g = _grant(w, roles=[Role.SEAL_USER])
+    event = AuditEvent.objects.get(action="grant.created", object_id=str(g.pk))
+    with translation.override("zh-hans"):
+        line = event_details(event.action, event.data)
+        assert action_label("grant.created") == "印章已授权"
+    assert w["seal"].code in line
+    assert w["users"][Role.MEMBER].display_name in line and "用印人" in line
