@@ -231,3 +231,26 @@ def test_a_person_s_own_seal_has_no_grants_pages(granting_world, login):
     assert owner.get(reverse("seal_grants", args=[legal_rep.pk])).status_code == 404
     detail = owner.get(reverse("seal_detail", args=[legal_rep.pk])).content.decode()
     assert 'data-testid="seal-grants"' not in detail
+
+
+def test_a_disabled_seal_is_listed_but_not_granted(granting_world, login):
+    from chop.seals import lifecycle
+
+    w = granting_world
+    lifecycle.change_state(w["seal"], "disable", by=w["users"][Role.OWNER])
+    keeper = _client(login, w, Role.SEAL_KEEPER)
+    page = keeper.get(reverse("seal_grants", args=[w["seal"].pk])).content.decode()
+    assert 'data-testid="not-grantable"' in page and 'data-testid="grant-new"' not in page
+    response = keeper.post(reverse("seal_grant_new", args=[w["seal"].pk]), _form(w))
+    assert response.status_code == 400
+    assert not Grant.objects.filter(is_default=False).exists()
+
+
+def test_the_members_page_explains_grants_and_approvals(granting_world, login):
+    w = granting_world
+    client = _client(login, w, Role.MEMBER)
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get(reverse("members"), follow=True).content.decode()
+    assert "把印章授权给成员或角色，并设置每枚印章的审批人" in html  # keepers
+    assert "每枚印章的默认授权给所有者、管理员、印章管理员和用印人" in html  # seal users
+    assert "只有所有者可以授权静默签" in html
