@@ -80,6 +80,11 @@ def test_the_page_lists_every_state_newest_first(granting_world, login):
 
 def test_granting_through_the_form(granting_world, login):
     w = granting_world
+    form_page = _client(login, w, Role.SEAL_KEEPER).get(
+        reverse("seal_grant_new", args=[w["seal"].pk])
+    )
+    datalist = form_page.content.decode().split('<datalist id="contract-types">', 1)[1]
+    assert '<option value="采购合同">' in datalist.split("</datalist>", 1)[0]
     response = _client(login, w, Role.SEAL_KEEPER).post(
         reverse("seal_grant_new", args=[w["seal"].pk]), _form(w, roles=[Role.SEAL_APPROVER])
     )
