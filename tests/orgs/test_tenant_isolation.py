@@ -68,6 +68,18 @@ def _b_seal(b) -> int:
     return b["seal"].pk
 
 
+def _b_grant(b) -> int:
+    """A live grant of B's seal to B's owner (revoking it is what A must not be able to do)."""
+    from chop.grants.models import Grant
+
+    if "grant" not in b:
+        _b_seal(b)
+        b["grant"] = Grant.objects.create(
+            company=b["company"], seal=b["seal"], roles=["owner"], note=SECRET
+        )
+    return b["grant"].pk
+
+
 def _b_upload(b) -> int:
     """An uploaded impression of B's, pending review (the upload and review pages show only
     uploaded seals, so a generated one would be a 404 for the wrong reason)."""
@@ -214,6 +226,11 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "contract_sign_seal_image": lambda b: {"pk": _b_signing(b), "seal": _b_seal(b)},
     "contract_positions": lambda b: {"pk": _b_contract(b)},
     "contract_positions_find": lambda b: {"pk": _b_contract(b)},
+    # a seal's grants and approvers (grants app)
+    "seal_grants": lambda b: {"pk": _b_seal(b)},
+    "seal_grant_new": lambda b: {"pk": _b_seal(b)},
+    "seal_approvers": lambda b: {"pk": _b_seal(b)},
+    "seal_grant_revoke": lambda b: {"pk": _b_grant(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.

@@ -60,6 +60,10 @@ ACTION_LABELS = {
     # the signing page (contracts signing part)
     "contract.intent_confirmed": _("Intent to sign confirmed"),
     "contract.signed": _("Contract signed (seal stamped)"),
+    # seal grants and approvers (grants app)
+    "grant.created": _("Seal granted"),
+    "grant.revoked": _("Seal grant revoked"),
+    "seal.approvers_changed": _("Seal approvers changed"),
     "account.signing_password_set": _("Signing password set"),
     "account.signing_password_changed": _("Signing password changed"),
 }
@@ -89,6 +93,8 @@ def event_details(action: str, data: dict) -> str:
         return str(_("New owner: %(name)s") % {"name": data.get("new_owner", "")})
     if action.startswith("seal."):
         return seal_details(data)
+    if action.startswith("grant."):
+        return grant_details(data, role)
     if action in ("invitation.accepted", "invitation.declined"):
         return str(_("via the link") if data.get("via") == "token" else _("from the workbench"))
     return ""
@@ -105,4 +111,16 @@ def seal_details(data: dict) -> str:
         parts.append(str(_("replaces seal %(code)s") % {"code": data["replaces"]}))
     if data.get("reason"):
         parts.append(str(_("reason: %(reason)s") % {"reason": data["reason"]}))
+    return " · ".join(parts)
+
+
+def grant_details(data: dict, role) -> str:
+    """Grant events: the seal code and whom the grant names (members, role names)."""
+    parts = []
+    if data.get("seal"):
+        parts.append(str(_("seal code %(code)s") % {"code": data["seal"]}))
+    names = [n for n in (data.get("members") or "").split(", ") if n]
+    names += [role(r) for r in (data.get("roles") or "").split(", ") if r]
+    if names:
+        parts.append("、".join(names))
     return " · ".join(parts)
