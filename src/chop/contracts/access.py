@@ -29,16 +29,20 @@ def _memberships(user, parties) -> dict[int, Membership]:
     }
 
 
-def parties_for(user, contract: Contract, *, state: str | None = None) -> list[Participant]:
+def parties_for(
+    user, contract: Contract, *, state: str | None = None, decline: bool = False
+) -> list[Participant]:
     """The parties of ``contract`` that ``user`` may act for, in signing order (optionally only
-    those in ``state``, e.g. ``"to_sign"``)."""
+    those in ``state``, e.g. ``"to_sign"``); with ``decline``, those they may decline for
+    (``permissions.can_decline_for``, narrower for a company party)."""
     if user is None or not user.is_authenticated:
         return []
     parties = contract.participants.select_related("company", "user").order_by("position")
     if state is not None:
         parties = parties.filter(state=state)
     memberships = _memberships(user, parties)
-    return [p for p in parties if permissions.can_sign_for(memberships.get(p.company_id), p, user)]
+    allowed = permissions.can_decline_for if decline else permissions.can_sign_for
+    return [p for p in parties if allowed(memberships.get(p.company_id), p, user)]
 
 
 def party_memberships(user, contract: Contract) -> list[tuple[Participant, Membership | None]]:
