@@ -110,6 +110,35 @@ def run(bench) -> None:
         note=f"key loaded once, vector seal XObject, own CMS; {_load()}",
     )
 
+    # the same with a typical provenance signed in (what every stamp in the app carries)
+    provenance = {
+        "v": 1,
+        "platform": "Chop",
+        "seal": {"code": "4279614383800", "kind": "official", "image_sha256": "ab" * 32},
+        "authorisation": {
+            "kind": "approval",
+            "id": 1234,
+            "by": [{"id": 7, "name": "甲方老板"}, {"id": 9, "name": "甲方印章管理员"}],
+            "at": "2026-12-06T08:00:00Z",
+        },
+        "intent": {"method": "password", "at": "2026-12-06T08:05:00Z"},
+    }
+
+    def ours_provenance() -> None:
+        ps.sign(
+            one,
+            io.BytesIO(),
+            signer=signer,
+            marks=[ps.SingleMark(seal, 1, 20, 20)],
+            options=ps.SignOptions(level="B-B", provenance=provenance),
+        )
+
+    bench.add(
+        "pdfsign: 1 page, 1 visible seal, B-B, with provenance",
+        bench.median_ms(ours_provenance, repeat=100),
+        note=f"signed CMS attribute of canonical JSON; {_load()}",
+    )
+
     # B-T with the platform CA's own signer and in-process TSA when chop.pki is there
     try:
         from chop.pki import PlatformCA

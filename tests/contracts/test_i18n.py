@@ -24,6 +24,7 @@ CONTEXTS = (
     "version reason",
     "contract fields",
     "authorisation kind",
+    "provenance",
 )
 LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 

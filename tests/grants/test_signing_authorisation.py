@@ -331,3 +331,36 @@ def test_a_named_plain_member_may_decline(signing_world, login):
     assert not permissions.can_sign_for(keeper, pa, w["a_keeper"])
     owner = Membership.objects.get(user=w["a_owner"], company=w["a"])
     assert permissions.can_decline_for(owner, pa, w["a_owner"])
+
+
+# --- provenance ------------------------------------------------------------------------------
+
+
+def test_each_act_signs_its_authorisation_into_the_pdf(signing_world, tmp_path):
+    """The act stores the provenance it signed in, and the verifier reads the same back: the
+    approval with its approver, an auto-sign with the owner who confirmed it."""
+    from tests.contracts.signing_support import latest_file, pyhanko_report
+
+    w = signing_world
+    seal = official_seal(w["a"])
+    contract, pa = a_contract(w)
+    req = approved_request(seal, contract, w["a_member"], w["a_owner"])
+    act = _sign(pa, w["a_member"], seal)
+    report = pyhanko_report(latest_file(contract, tmp_path))
+    assert report.verdict == "valid", report.to_dict()
+    signed = report.signatures[0].provenance
+    assert signed == act.provenance
+    assert signed["authorisation"]["kind"] == "approval"
+    assert signed["authorisation"]["id"] == req.pk
+    assert signed["seal"]["code"] == seal.code and signed["intent"]["method"] == "password"
+
+    contract2, pa2 = a_contract(w, title="静默签合同")
+    auth = autosign(seal, w["a_owner"])
+    act2 = signing.sign_auto(pa2, seal=seal)
+    signed2 = pyhanko_report(latest_file(contract2, tmp_path)).signatures[0].provenance
+    assert signed2 == act2.provenance
+    assert (signed2["authorisation"]["kind"], signed2["authorisation"]["id"]) == (
+        "autosign",
+        auth.pk,
+    )
+    assert signed2["intent"]["method"] == "auto"

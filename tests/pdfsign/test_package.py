@@ -30,4 +30,5 @@ def test_sign_takes_a_signer_protocol_and_one_options_object():
         "location",
         "contact",
         "when",
+        "provenance",
     }

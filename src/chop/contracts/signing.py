@@ -35,7 +35,7 @@ from chop.orgs import permissions
 from chop.orgs.models import Membership
 from chop.seals.models import Seal
 
-from . import documents, intent, positions, sending
+from . import documents, intent, positions, provenance, sending
 from .models import (
     Contract,
     DocumentVersion,
@@ -274,9 +274,9 @@ def _consume(allowed: permissions.Allowed, now) -> dict:
     return {"authorisation_kind": kind}
 
 
-def _provenance(seal: Seal, allowed: permissions.Allowed, method: str, at) -> dict | None:
+def _provenance(seal: Seal, allowed: permissions.Allowed, method: str, at) -> dict:
     """What the signature carries about the stamp: seal, authorisation and intent."""
-    return None  # PROVENANCE: return provenance.for_act(seal, allowed, intent_method=method, intent_at=at)
+    return provenance.for_act(seal, allowed, intent_method=method, intent_at=at)
 
 
 def sign(
@@ -423,14 +423,14 @@ def _stamp(
 
     ca = platform_ca()
     reason = _("Contract signing %(number)s") % {"number": contract.number or contract.title}
-    provenance = _provenance(chosen, allowed, intent_method, intent_at)
+    signed_in = _provenance(chosen, allowed, intent_method, intent_at)
     options = ps.SignOptions(
         timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
         level=LEVEL,
         field_name=field_name(party),
         reason=reason[:200],
+        provenance=signed_in,
     )
-    # PROVENANCE: options = replace(options, provenance=provenance)
     try:
         result = ps.sign(
             source, output, signer=ca.signer(int(cert.serial)), marks=marks, options=options
@@ -475,7 +475,7 @@ def _stamp(
         pages=sorted(set(result.pages)),
         signed_at=now,
         ip=ip or None,
-        provenance=provenance or {},
+        provenance=signed_in,
         **named,
     )
     Seal.objects.filter(pk=chosen.pk).update(use_count=F("use_count") + 1)

@@ -55,6 +55,11 @@ MESSAGES = {
         "a seal cannot be added."
     ),
     "signature_too_large": _("The signature is larger than the space reserved for it."),
+    "provenance_too_large": _(
+        "The record of who authorised this stamp is %(size)s bytes; at most %(limit)s fit in a "
+        "signature."
+    ),
+    "provenance_not_json": _("The record of who authorised this stamp cannot be written."),
     "tsa_unreachable": _("The timestamp authority did not answer. Try again later."),
     "ltv_validation_data_failed": _(
         "The revocation data for long-term validation could not be collected."
@@ -69,6 +74,7 @@ MESSAGES = {
     "cli_bad_seal_file": _("The seal must be a PNG or a one-page PDF."),
     "cli_bad_position": _("The position must be X,Y in millimetres."),
     "cli_bad_pkcs12": _("The key file cannot be opened: wrong password or not a PKCS#12 file."),
+    "cli_bad_provenance": _("The provenance file must hold one JSON object."),
     "cli_no_position": _("Say where the seal goes."),
     "cli_level_needs_tsa": _(
         "Signature level %(level)s needs a timestamp: give a timestamp authority with --tsa, "

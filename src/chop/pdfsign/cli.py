@@ -87,6 +87,24 @@ def _signer(p12: str, password: str | None):
     return signer
 
 
+def _provenance_file(path: str) -> dict:
+    """The JSON object in ``path``, for ``SignOptions.provenance``."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise PdfSignError(
+            f"{path}: not a readable JSON file ({exc})",
+            code="cli_bad_provenance",
+            path=path,
+        ) from exc
+    if not isinstance(data, dict):
+        raise PdfSignError(
+            f"{path}: the provenance must be a JSON object", code="cli_bad_provenance", path=path
+        )
+    return data
+
+
 def _cmd_sign(a: argparse.Namespace) -> int:
     if a.level and a.level.upper() != "B-B" and not a.tsa:
         raise PdfSignError(
@@ -141,6 +159,7 @@ def _cmd_sign(a: argparse.Namespace) -> int:
 
         vc = ValidationContext(trust_roots=_load_roots(a.trust or []), allow_fetching=True)
     options = SignOptions(
+        provenance=_provenance_file(a.provenance) if a.provenance else None,
         level=a.level,
         timestamper=timestamper,
         validation_context=vc,
@@ -174,6 +193,9 @@ def _cmd_verify(a: argparse.Namespace) -> int:
                 f"      certificate {s.certificate_serial}, chain {s.chain_status}; "
                 f"covers {s.coverage}; after it: {s.changes_after}"
             )
+            if s.provenance is not None:
+                signed_in = json.dumps(s.provenance, ensure_ascii=False, sort_keys=True)
+                print(f"      provenance: {signed_in}")
             for p in s.problems:
                 print(f"      problem: {p}")
     return 0 if report.all_valid else 1
@@ -203,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--reason")
     s.add_argument("--location")
     s.add_argument("--field")
+    s.add_argument(
+        "--provenance",
+        metavar="FILE.json",
+        help="a JSON object signed into the signature (seal, authorisation, intent)",
+    )
     v = sub.add_parser("verify", help="check every signature")
     v.add_argument("input")
     v.add_argument("--trust", action="append", help="trusted root certificate (PEM or DER)")

@@ -116,14 +116,19 @@ class SignerProfile:
             return None
         return key if isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)) else None
 
-    def _attrs_content(self, digest: bytes) -> bytes:
-        """The DER contents of the signed attributes (a SET OF, sorted as DER requires)."""
-        md = _tlv(0x30, _OID_MESSAGE_DIGEST + _tlv(0x31, _tlv(0x04, digest)))
-        return b"".join(sorted([*self._static_attr_ders, md]))
+    def _attrs_content(self, digest: bytes, extra: bytes | None = None) -> bytes:
+        """The DER contents of the signed attributes (a SET OF, sorted as DER requires).
 
-    def signed_attrs(self, digest: bytes) -> cms.CMSAttributes:
+        ``extra`` is one more attribute's DER, already encoded (the act's provenance)."""
+        md = _tlv(0x30, _OID_MESSAGE_DIGEST + _tlv(0x31, _tlv(0x04, digest)))
+        parts = [*self._static_attr_ders, md]
+        if extra:
+            parts.append(extra)
+        return b"".join(sorted(parts))
+
+    def signed_attrs(self, digest: bytes, extra: bytes | None = None) -> cms.CMSAttributes:
         """The signed attributes as asn1crypto objects (for inspection and tests)."""
-        return cms.CMSAttributes.load(_tlv(0x31, self._attrs_content(digest)))
+        return cms.CMSAttributes.load(_tlv(0x31, self._attrs_content(digest, extra)))
 
     def sign_raw(self, data: bytes) -> bytes:
         key = self._key
@@ -144,7 +149,9 @@ class SignerProfile:
                 f"the signing key could not sign ({exc})", code="signer_failed", detail=str(exc)
             ) from exc
 
-    def assemble(self, digest: bytes, signature: bytes, timestamp_token) -> bytes:
+    def assemble(
+        self, digest: bytes, signature: bytes, timestamp_token, extra: bytes | None = None
+    ) -> bytes:
         """DER ContentInfo(SignedData), assembled from precomputed parts.
 
         asn1crypto re-serialises every certificate each time a structure containing them is
@@ -155,7 +162,7 @@ class SignerProfile:
             _INT_1
             + self._sid_der
             + self._digest_algo_der
-            + _tlv(0xA0, self._attrs_content(digest))
+            + _tlv(0xA0, self._attrs_content(digest, extra))
             + self._sig_algo_der
             + _tlv(0x04, signature)
         )
@@ -174,9 +181,17 @@ class SignerProfile:
         )
         return _tlv(0x30, _OID_SIGNED_DATA + _tlv(0xA0, signed_data))
 
-    def sign_digest(self, digest: bytes, timestamper: TimeStamper | None = None) -> bytes:
-        """The DER CMS for a document digest, timestamped when a TSA is given (PAdES B-T)."""
-        attrs_der = _tlv(0x31, self._attrs_content(digest))
+    def sign_digest(
+        self,
+        digest: bytes,
+        timestamper: TimeStamper | None = None,
+        extra: bytes | None = None,
+    ) -> bytes:
+        """The DER CMS for a document digest, timestamped when a TSA is given (PAdES B-T).
+
+        ``extra``: one more signed attribute's DER (``provenance.encode``); the CMS grows by
+        its length, which the caller reserves on top of ``base_size``."""
+        attrs_der = _tlv(0x31, self._attrs_content(digest, extra))
         signature = self.sign_raw(attrs_der)
         token = None
         if timestamper is not None:
@@ -191,7 +206,7 @@ class SignerProfile:
                     code="tsa_unreachable",
                     detail=str(exc),
                 ) from exc
-        return self.assemble(digest, signature, token)
+        return self.assemble(digest, signature, token, extra)
 
 
 def _tlv(tag: int, content: bytes) -> bytes:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -37,6 +37,7 @@ from .layout import Placement, layout_marks
 from .ltv import extend
 from .marks import Mark
 from .protocols import Signer, TimeStamper
+from .provenance import encode as encode_provenance
 from .sinks import open_src, original_feeder, write_signed
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ class SignOptions:
     otherwise. B-LT and B-LTA also need ``validation_context`` (revocation data is fetched or
     taken from it and embedded). ``field_name`` defaults to the first free ``SignatureN``;
     ``reason``, ``location`` and ``contact`` go into the signature dictionary; ``when`` (the
-    signing time) defaults to now.
+    signing time) defaults to now. ``provenance`` (a JSON-able mapping, at most
+    ``provenance.MAX_BYTES`` as canonical JSON) is signed into the CMS as a signed attribute and
+    read back by ``verify`` (see the README's "Provenance").
     """
 
     level: str | None = None
@@ -67,6 +70,7 @@ class SignOptions:
     location: str | None = None
     contact: str | None = None
     when: dt.datetime | None = None
+    provenance: Mapping[str, Any] | None = None
 
 
 @dataclass
@@ -188,6 +192,8 @@ def sign(
             level=lv,
         )
     when = opts.when or dt.datetime.now(dt.UTC)
+    # refused (too large, not JSON) before anything is read or written
+    provenance_der = encode_provenance(opts.provenance) if opts.provenance is not None else None
     profile = profile_for(signer)
     stream, opened, data = open_src(src)
     try:
@@ -224,6 +230,9 @@ def sign(
         stream.seek(src_size - 1)
         prefix = b"" if stream.read(1) in (b"\n", b"\r") else b"\n"
         reserve = profile.base_size + 64
+        if provenance_der is not None:
+            # its DER, plus the bytes the enclosing lengths may grow by
+            reserve += len(provenance_der) + 8
         if timestamper is not None:
             reserve += timestamp_size(timestamper) + 64
         subject = profile.cert.subject.human_friendly
@@ -269,7 +278,7 @@ def sign(
             h.update(memoryview(increment)[:c_start])
             h.update(memoryview(increment)[c_end:])
             digest = h.digest()
-            der = profile.sign_digest(digest, timestamper if lv != "B-B" else None)
+            der = profile.sign_digest(digest, timestamper if lv != "B-B" else None, provenance_der)
             digests.append(digest.hex())
             return fill_contents(increment, c_start, der, reserve)
 

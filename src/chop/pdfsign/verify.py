@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
+from . import provenance as _provenance
 from .errors import EncryptedPdfError, MalformedPdfError, PdfSignError
 from .sinks import open_src
 
@@ -57,6 +58,9 @@ class SignatureReport:
     revision: int
     problems: list[str] = field(default_factory=list)
     later_signatures: list[str] = field(default_factory=list)  # fields signed after this one
+    # what the signer signed in about the stamp: seal, authorisation, intent (see provenance);
+    # None when the signature carries none. Trust it only as far as ``ok`` and ``trusted`` go.
+    provenance: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -251,6 +255,7 @@ def verify(
                 problems.append("changes after this certification signature are not permitted")
             if status.coverage is None or coverage in ("partial", "unknown"):
                 problems.append("the signature does not cover the whole revision")
+            prov = None if is_ts else _read_provenance(s, problems)
             ts = None
             tsv = status.timestamp_validity if isinstance(status, PdfSignatureStatus) else None
             if tsv is not None:
@@ -296,6 +301,7 @@ def verify(
                     pades_level=pades,
                     revision=s.signed_revision,
                     problems=problems,
+                    provenance=prov,
                 )
             )
         for r in reports:
@@ -315,6 +321,15 @@ def verify(
     finally:
         if opened:
             stream.close()
+
+
+def _read_provenance(sig, problems: list[str]) -> dict[str, Any] | None:
+    """The provenance signed into ``sig``'s CMS; a present but unreadable one is a problem."""
+    try:
+        return _provenance.decode(sig.signer_info["signed_attrs"])
+    except Exception as exc:
+        problems.append(f"the provenance signed into this signature cannot be read ({exc})")
+        return None
 
 
 def _is_certification(sig) -> bool:
@@ -374,6 +389,7 @@ def _broken(s, is_ts: bool, exc: Exception) -> SignatureReport:
         pades_level=None,
         revision=getattr(s, "signed_revision", -1),
         problems=[f"the signature cannot be checked: {exc}"],
+        provenance=_read_provenance(s, []),
     )
 
 
