@@ -1,7 +1,9 @@
 """Which parties of a contract a user acts for.
 
 A user acts for a person party that is them, and for a company party of a company they belong to
-when ``permissions.can_sign_for`` says they may stamp for it. Pages that let someone sign or
+when ``permissions.can_sign_for`` says they may act for it (which seal they may then stamp with
+is ``permissions.may_stamp``'s decision on the signing page; declining for a company party is
+``permissions.can_decline_for``). Pages that let someone sign or
 decline start here, so the rule lives in the permission function and nowhere else.
 
 Parties from other companies, and persons, open a sent contract too (``party_memberships``), but

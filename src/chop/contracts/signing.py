@@ -5,10 +5,13 @@ Everything is decided and written in one transaction that holds the contract's r
 (``states.lock_contract``; on SQLite the IMMEDIATE transaction's write lock): parties signing at
 once queue there, and each act reads the version that is current when its turn comes, so no
 signature is built on a copy another act has already replaced. Inside it: the party is still
-``to_sign`` and the user may act for it; the seal is usable and the party's; one confirmation
-of intent is consumed; the current file is copied out, signed, stored as the next version; the
-act row, the seal's use count, the party's move (``sending.mark_signed``) and the audit record
-follow. Any failure rolls all of it back, and the file already written for the new version is
+``to_sign`` and the user may act for it; the seal is one that could stamp for the party, and
+``permissions.may_stamp`` (asked again here, on fresh rows: a grant that ended while the page
+was open refuses the act) names the one authorisation that allows it; one confirmation of intent
+is consumed; the current file is copied out, signed with the stamp's provenance in the signature,
+stored as the next version; the authorisation is consumed by one conditional UPDATE (a grant's
+use, an approval, an auto-sign day's use), and the act row naming it, the seal's use count, the
+party's move (``sending.mark_signed``) and the audit record follow. Any failure rolls all of it back, and the file already written for the new version is
 deleted again, so the previous version stays current and no row points at a half-made file.
 """
 

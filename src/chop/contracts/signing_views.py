@@ -6,7 +6,12 @@ The signing page is reached by whoever acts for a party whose turn it is
 sees what was sent, not the copy earlier signers have stamped (the act itself is still built on
 the latest version). Its page images are the contract's own (``contract_page_image`` of version
 1, which a party may see at its turn: ``permissions.can_see_version_as_party``); the pictures of
-the seals it offers are served here, to whoever may choose them.
+the seals it shows are served here, to whoever may choose them or ask for them.
+
+The seals it offers for stamping are those ``permissions.may_stamp`` allows now, each with the
+authorisation that allows it; the others are shown with the reason, and with "request approval"
+when the refusal allows asking (the use request goes to ``chop.grants.requests``). The act asks
+``may_stamp`` again inside its lock, so a page left open never stamps on a grant that has ended.
 """
 
 from __future__ import annotations

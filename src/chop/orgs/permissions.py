@@ -199,8 +199,8 @@ def can_regenerate_official_seal(m: Membership | None) -> bool:
 
 def can_create_contract(m: Membership | None) -> bool:
     """Start a contract draft for the company: any member. A draft stamps nothing; which seal may
-    be used is decided when signing (seal users, keepers, owners and administrators use the
-    company's active seals; members may not). Personal contracts are not offered yet."""
+    be used is decided when signing (``may_stamp``: a grant, an approved request, or a person's
+    own seal). Personal contracts are not offered yet."""
     return m is not None
 
 
