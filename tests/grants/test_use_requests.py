@@ -203,6 +203,25 @@ def test_an_approval_expires_with_the_contract(world):
     assert service.is_expired(r)
 
 
+def test_a_waiting_request_cannot_be_decided_after_the_deadline(world, login):
+    import datetime
+
+    from django.utils import timezone
+
+    w = world
+    r = _file(w)
+    w["contract"].deadline = timezone.localdate() - datetime.timedelta(days=1)
+    w["contract"].save(update_fields=["deadline"])
+    page = login(w["a_owner"], w["a"]).get("/approvals/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert "Expired with the contract" in text and 'data-testid="decide-form"' not in text
+    with pytest.raises(service.RequestError) as err:
+        service.decide(r, by=w["a_owner"], approve=True, comment="")
+    assert err.value.code == "decide.expired"
+    r.refresh_from_db()
+    assert r.state == "pending" and not r.decisions.exists()
+
+
 # --- the pages ---------------------------------------------------------------------------
 
 

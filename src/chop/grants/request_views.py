@@ -54,11 +54,12 @@ def approvals(request):
     rows = []
     if company is not None:
         for r in _listed(lists[tab])[:100]:
+            expired = service.is_expired(r)
             rows.append(
                 {
                     "r": r,
-                    "expired": service.is_expired(r),
-                    "can_decide": tab == "waiting",
+                    "expired": expired,
+                    "can_decide": tab == "waiting" and not expired,
                     "can_withdraw": r.requester_id == user.pk and r.state == r.State.PENDING,
                 }
             )

@@ -180,6 +180,11 @@ def decide(use_request: UseRequest, *, by, approve: bool, comment: str, request=
                     _("This request was already decided or withdrawn."), code="decide.closed"
                 )
             raise RequestError(_("You may not decide this request."), code="decide.refused")
+        if is_expired(fresh):
+            raise RequestError(
+                _("The contract is no longer being signed: this request has expired."),
+                code="decide.expired",
+            )
         now = timezone.now()
         verdict = UseDecision.Verdict.APPROVE if approve else UseDecision.Verdict.REJECT
         UseDecision.objects.create(
