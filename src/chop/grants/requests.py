@@ -170,7 +170,7 @@ def decide(use_request: UseRequest, *, by, approve: bool, comment: str, request=
         raise RequestError(_("Say why you reject the request."), code="comment.missing")
     with transaction.atomic():
         fresh = (
-            UseRequest.objects.select_for_update()
+            UseRequest.objects.select_for_update(of=("self",))
             .select_related("seal", "seal__company", "contract", "requester")
             .get(pk=use_request.pk)
         )
@@ -248,7 +248,7 @@ def withdraw(use_request: UseRequest, *, by, request=None) -> UseRequest:
     """The requester withdraws their request while it waits."""
     with transaction.atomic():
         fresh = (
-            UseRequest.objects.select_for_update()
+            UseRequest.objects.select_for_update(of=("self",))
             .select_related("seal", "seal__company")
             .get(pk=use_request.pk)
         )
