@@ -55,16 +55,23 @@ def test_empty_parties_say_what_to_do_and_offer_the_forms(world, login):
     assert 'data-testid="send-problems"' in body and "Add at least one other party" in body
 
 
-def test_stamper_choices_are_the_members_who_may_stamp(world, make_user):
+def test_stamper_choices_are_every_active_member(world, make_user):
+    """Any member may be named to stamp: which seal they may use is may_stamp's decision when
+    they sign (a plain member asks for approval there). A deactivated account is not offered."""
     from chop.contracts.party_forms import InitiatorForm
     from chop.orgs.models import Membership
 
     plain = make_user("甲方员工")
     Membership.objects.create(company=world["a"], user=plain, role=Role.MEMBER)
+    gone = make_user("甲方离职员工")
+    Membership.objects.create(company=world["a"], user=gone, role=Role.SEAL_USER)
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
     form = InitiatorForm(company=world["a"])
     offered = {pk for pk, _label in form.fields["stamper"].choices}
-    assert offered == {world["a_owner"].pk, world["a_keeper"].pk}
-    refused = InitiatorForm({"stamper": plain.pk}, company=world["a"])
+    assert offered == {world["a_owner"].pk, world["a_keeper"].pk, plain.pk}
+    assert InitiatorForm({"stamper": plain.pk}, company=world["a"]).is_valid()
+    refused = InitiatorForm({"stamper": gone.pk}, company=world["a"])
     assert not refused.is_valid() and "stamper" in refused.errors
 
 

@@ -1,5 +1,8 @@
-"""Fixtures for the grants tests: a verified company whose official seal is active (with its
-default grant), a person in every role, and a contract being signed."""
+"""Fixtures for the authorisation tests: a verified company whose official seal is active (with
+its default grant), a person in every role and a contract being signed (``granting_world``); and
+the signing world of the contracts tests (verified companies with their seals and certificates, a
+person with a person certificate), with on-commit work run at the end of each test-client request
+as production would."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from tests.contracts.conftest import _commit_work_per_request  # noqa: F401
+from tests.contracts.signing_support import signing_world  # noqa: F401
 from tests.seals.conftest import verified_company  # noqa: F401
 
 

@@ -186,6 +186,24 @@ def _b_signing(b) -> int:
     return b["signing"].pk
 
 
+def _b_use_request(b) -> int:
+    """A member of B asks to stamp B's contract being signed with B's seal; B's owner approves."""
+    from chop.grants.models import UseRequest
+
+    if "use_request" not in b:
+        _b_signing(b)
+        _b_seal(b)
+        b["use_request"] = UseRequest.objects.create(
+            company=b["company"],
+            seal=b["seal"],
+            contract=b["signing"],
+            requester=b["membership"].user,
+            reason=SECRET,
+        )
+        b["use_request"].approvers.set([b["owner"]])
+    return b["use_request"].pk
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -231,6 +249,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "seal_grant_new": lambda b: {"pk": _b_seal(b)},
     "seal_approvers": lambda b: {"pk": _b_seal(b)},
     "seal_grant_revoke": lambda b: {"pk": _b_grant(b)},
+    "approval_decide": lambda b: {"pk": _b_use_request(b)},
+    "approval_withdraw": lambda b: {"pk": _b_use_request(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -274,6 +294,7 @@ NO_ID_ROUTES = {
     "records": "active space",
     "seals": "active space",
     "contracts": "active space",
+    "approvals": "active space (the active company's use requests of the user)",
     "contract_new": "active space (a member of it may start a draft; personal space: 403)",
     "signing_password": "the person's own signing password (set or change; nothing of a company)",
 }

@@ -1,7 +1,9 @@
 """Which parties of a contract a user acts for.
 
 A user acts for a person party that is them, and for a company party of a company they belong to
-when ``permissions.can_sign_for`` says they may stamp for it. Pages that let someone sign or
+when ``permissions.can_sign_for`` says they may act for it (which seal they may then stamp with
+is ``permissions.may_stamp``'s decision on the signing page; declining for a company party is
+``permissions.can_decline_for``). Pages that let someone sign or
 decline start here, so the rule lives in the permission function and nowhere else.
 
 Parties from other companies, and persons, open a sent contract too (``party_memberships``), but
@@ -29,16 +31,20 @@ def _memberships(user, parties) -> dict[int, Membership]:
     }
 
 
-def parties_for(user, contract: Contract, *, state: str | None = None) -> list[Participant]:
+def parties_for(
+    user, contract: Contract, *, state: str | None = None, decline: bool = False
+) -> list[Participant]:
     """The parties of ``contract`` that ``user`` may act for, in signing order (optionally only
-    those in ``state``, e.g. ``"to_sign"``)."""
+    those in ``state``, e.g. ``"to_sign"``); with ``decline``, those they may decline for
+    (``permissions.can_decline_for``, narrower for a company party)."""
     if user is None or not user.is_authenticated:
         return []
     parties = contract.participants.select_related("company", "user").order_by("position")
     if state is not None:
         parties = parties.filter(state=state)
     memberships = _memberships(user, parties)
-    return [p for p in parties if permissions.can_sign_for(memberships.get(p.company_id), p, user)]
+    allowed = permissions.can_decline_for if decline else permissions.can_sign_for
+    return [p for p in parties if allowed(memberships.get(p.company_id), p, user)]
 
 
 def party_memberships(user, contract: Contract) -> list[tuple[Participant, Membership | None]]:

@@ -28,9 +28,11 @@ REASON_MAX = 500
 
 
 def stampers(company) -> list:
-    """The company's members who may stamp for it (``can_use_company_seals``), by name."""
+    """The company's members, by name: any of them may be the one who stamps for it (which
+    seal they may use is ``permissions.may_stamp``'s decision when they sign: a member without
+    a grant asks for approval there)."""
     members = company.memberships.select_related("user").filter(user__is_active=True)
-    users = [m.user for m in members if permissions.can_use_company_seals(m)]
+    users = [m.user for m in members]
     return sorted(users, key=lambda u: (u.display_name, u.pk))
 
 
@@ -190,11 +192,16 @@ def parties_context(request, contract: Contract, bound: dict | None = None) -> d
         "can_manage_parties": manage,
         "can_revoke": initiator and permissions.can_revoke_contract(m, contract, user),
         "can_remind": initiator and permissions.can_remind_contract(m, contract, user),
-        "declinable": access.parties_for(user, contract, state=ParticipantState.TO_SIGN)
+        "signable": access.parties_for(user, contract, state=ParticipantState.TO_SIGN)
         if contract.state == Contract.State.SIGNING
         else [],
     }
-    if ctx["declinable"]:
+    ctx["declinable"] = (
+        access.parties_for(user, contract, state=ParticipantState.TO_SIGN, decline=True)
+        if ctx["signable"]
+        else []
+    )
+    if ctx["signable"]:
         ctx["sign_url"] = sign_url(contract.pk)
     if contract.state == Contract.State.SIGNING:
         reminded = [p.last_reminded_at for p in parties if p.last_reminded_at]

@@ -266,7 +266,7 @@ def contract_remind(request, pk: int):
 def contract_decline(request, pk: int):
     """The party whose turn it is declines with a reason: GET shows the form, POST declines."""
     contract = _open(request, pk)
-    mine = access.parties_for(request.user, contract, state=ParticipantState.TO_SIGN)
+    mine = access.parties_for(request.user, contract, state=ParticipantState.TO_SIGN, decline=True)
     if contract.state != Contract.State.SIGNING or not mine:
         messages.error(
             request, _("It is not your turn to sign this contract, so you cannot decline it.")

@@ -5,10 +5,13 @@ Everything is decided and written in one transaction that holds the contract's r
 (``states.lock_contract``; on SQLite the IMMEDIATE transaction's write lock): parties signing at
 once queue there, and each act reads the version that is current when its turn comes, so no
 signature is built on a copy another act has already replaced. Inside it: the party is still
-``to_sign`` and the user may act for it; the seal is usable and the party's; one confirmation
-of intent is consumed; the current file is copied out, signed, stored as the next version; the
-act row, the seal's use count, the party's move (``sending.mark_signed``) and the audit record
-follow. Any failure rolls all of it back, and the file already written for the new version is
+``to_sign`` and the user may act for it; the seal is one that could stamp for the party, and
+``permissions.may_stamp`` (asked again here, on fresh rows: a grant that ended while the page
+was open refuses the act) names the one authorisation that allows it; one confirmation of intent
+is consumed; the current file is copied out, signed with the stamp's provenance in the signature,
+stored as the next version; the authorisation is consumed by one conditional UPDATE (a grant's
+use, an approval, an auto-sign day's use), and the act row naming it, the seal's use count, the
+party's move (``sending.mark_signed``) and the audit record follow. Any failure rolls all of it back, and the file already written for the new version is
 deleted again, so the previous version stays current and no row points at a half-made file.
 """
 
@@ -23,19 +26,27 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chop import pdfsign as ps
 from chop.audit.events import record
 from chop.explain import explain
+from chop.grants.models import AutoSignAuthorisation, Grant, UseRequest
 from chop.orgs import permissions
 from chop.orgs.models import Membership
 from chop.seals.models import Seal
 
-from . import documents, intent, positions, sending
-from .models import Contract, DocumentVersion, Participant, SigningAct, SigningIntent
+from . import documents, intent, positions, provenance, sending
+from .models import (
+    Contract,
+    DocumentVersion,
+    IntentMethod,
+    Participant,
+    SigningAct,
+    SigningIntent,
+)
 from .states import TransitionError, lock_contract
 
 log = logging.getLogger(__name__)
@@ -72,23 +83,66 @@ def membership(user, company_id: int | None) -> Membership | None:
     return Membership.objects.filter(user=user, company_id=company_id).first()
 
 
-def usable_seals(participant: Participant, user) -> QuerySet[Seal]:
-    """The seals ``user`` may stamp with for ``participant``: for a company party, the
-    company's usable seals (not someone else's personal legal-representative seal) when the
-    user may use company seals; for a person party, the user's own usable seals and signatures
-    that carry a person certificate."""
+@dataclass(frozen=True)
+class SealChoice:
+    """One candidate seal on the signing page: ``decision`` is ``permissions.may_stamp``'s answer
+    (``Allowed`` seals are offered for stamping; a ``Refused`` one with ``may_request`` offers
+    "request approval"), ``request`` the user's latest use request for it on this contract."""
+
+    seal: Seal
+    decision: permissions.Allowed | permissions.Refused
+    request: UseRequest | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.decision)
+
+
+def candidate_seals(participant: Participant, user) -> QuerySet[Seal]:
+    """The seals that could stamp for ``participant`` (not yet whether ``user`` may): for a
+    company party, the company's usable seals (not someone else's legal-representative seal);
+    for a person party, the user's own usable seals and signatures with a person certificate."""
     usable = Seal.objects.usable().select_related("certificate")
     if participant.kind == Participant.Kind.PERSON:
         if participant.user_id is None or user is None or participant.user_id != user.pk:
             return usable.none()
         return usable.filter(owner=user, certificate__user=user).order_by("kind", "pk")
-    if not permissions.can_use_company_seals(membership(user, participant.company_id)):
+    if participant.company_id is None or user is None:
         return usable.none()
     return (
         usable.filter(company_id=participant.company_id)
         .filter(Q(owner__isnull=True) | Q(owner=user))
         .order_by("kind", "pk")
     )
+
+
+def _with_authorisations(seals: QuerySet[Seal], contract_id: int, user) -> QuerySet[Seal]:
+    """``seals`` with what ``may_stamp`` reads, prefetched: grants (with their members), the
+    user's use requests on this contract, and auto-sign authorisations."""
+    return seals.prefetch_related(
+        Prefetch("grants", queryset=Grant.objects.prefetch_related("members")),
+        Prefetch(
+            "use_requests",
+            queryset=UseRequest.objects.filter(contract_id=contract_id, requester_id=user.pk),
+        ),
+    )
+
+
+def seal_choices(participant: Participant, user, *, now=None) -> list[SealChoice]:
+    """Every candidate seal for ``participant`` with ``may_stamp``'s decision for ``user`` and
+    their latest use request for it on this contract. The page offers the allowed ones, and
+    "request approval" for those refused with ``may_request``."""
+    if user is None or not user.is_authenticated:
+        return []
+    contract = participant.contract
+    m = membership(user, participant.company_id)
+    actor = permissions.Actor.person(user, m)
+    out = []
+    for seal in _with_authorisations(candidate_seals(participant, user), contract.pk, user):
+        requests = sorted(seal.use_requests.all(), key=lambda r: r.pk)
+        decision = permissions.may_stamp(actor, seal, contract, now=now)
+        out.append(SealChoice(seal, decision, requests[-1] if requests else None))
+    return out
 
 
 # --- how a seal looks on the page -----------------------------------------------------------
@@ -165,6 +219,69 @@ def _refuse(message: str, code: str) -> SigningError:
     return SigningError(message, code=code)
 
 
+def _decide(actor: permissions.Actor, seal_pk: int, contract: Contract, user, now):
+    """``may_stamp`` asked again inside the locked transaction, on fresh rows: the final word."""
+    base = Seal.objects.filter(pk=seal_pk).select_related("certificate")
+    if actor.platform:
+        fresh = base.prefetch_related("autosign_authorisations").first()
+    else:
+        fresh = _with_authorisations(base, contract.pk, user).first()
+    if fresh is None:
+        raise _refuse(_("This seal no longer exists."), "seal_unusable")
+    return fresh, permissions.may_stamp(actor, fresh, contract, now=now)
+
+
+def _consume(allowed: permissions.Allowed, now) -> dict:
+    """Use up what ``allowed`` allows, by one conditional UPDATE each, in the act's transaction
+    (a concurrent act on another contract races only here, and the database decides): a
+    grant's use (refused at its cap; the check constraint is the last guard), an approval (one
+    act), an auto-sign authorisation's daily cap (reset on a new local day). Returns the
+    ``SigningAct`` fields that name the authorisation."""
+    kind, auth = allowed.kind, allowed.authorisation
+    if kind == "grant":
+        done = (
+            Grant.objects.filter(pk=auth.pk, revoked_at__isnull=True)
+            .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+            .update(uses=F("uses") + 1)
+        )
+        if not done:
+            raise _refuse(_("Your grant for this seal has reached its use cap."), "grant_cap")
+        return {"authorisation_kind": kind, "grant": auth}
+    if kind == "approval":
+        done = UseRequest.objects.filter(
+            pk=auth.pk, state=UseRequest.State.APPROVED, used_at__isnull=True
+        ).update(state=UseRequest.State.USED, used_at=now)
+        if not done:
+            raise _refuse(_("Your approval allowed one stamp, and it was used."), "approval_used")
+        return {"authorisation_kind": kind, "use_request": auth}
+    if kind == "autosign":
+        today = timezone.localdate(now)
+        done = (
+            AutoSignAuthorisation.objects.filter(pk=auth.pk, revoked_at__isnull=True)
+            .filter(
+                Q(uses_day__isnull=True)
+                | ~Q(uses_day=today)
+                | Q(uses_day=today, uses_on_day__lt=F("daily_cap"))
+            )
+            .update(
+                uses_on_day=Case(When(uses_day=today, then=F("uses_on_day") + 1), default=Value(1)),
+                uses_day=today,
+                uses=F("uses") + 1,
+            )
+        )
+        if not done:
+            raise _refuse(
+                _("The auto-sign authorisation has reached its daily cap."), "autosign_cap"
+            )
+        return {"authorisation_kind": kind, "autosign": auth}
+    return {"authorisation_kind": kind}
+
+
+def _provenance(seal: Seal, allowed: permissions.Allowed, method: str, at) -> dict:
+    """What the signature carries about the stamp: seal, authorisation and intent."""
+    return provenance.for_act(seal, allowed, intent_method=method, intent_at=at)
+
+
 def sign(
     participant: Participant,
     *,
@@ -187,29 +304,103 @@ def sign(
         return _sign_locked(participant, by, seal, intent, list(free), ip, Path(work), stored)
 
 
-def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored) -> SigningAct:
+def sign_auto(participant: Participant, *, seal: Seal, ip: str | None = None) -> SigningAct:
+    """The platform stamps for a company ``participant`` with ``seal`` under an active auto-sign
+    authorisation (静默签), without a person: the same locked transaction and checks as
+    :func:`sign`, ``may_stamp`` for ``Actor.autosign()``, the party's designated positions (the
+    platform places nothing itself), and one use of the authorisation's daily cap. Intent is
+    the owner's confirmation of the authorisation. The API calls it.
+
+    Raises :class:`SigningError` (nothing written) when it is not allowed.
+    """
+    with (
+        tempfile.TemporaryDirectory(prefix="chop-sign-") as work,
+        documents.files_discarded_on_failure() as stored,
+        transaction.atomic(),
+    ):
+        contract, party = _locked_party(participant)
+        if party.kind != Participant.Kind.COMPANY or party.company_id != seal.company_id:
+            raise _refuse(
+                _("Auto-sign stamps only for a company party with that company's seal."),
+                "autosign_party",
+            )
+        now = timezone.now()
+        chosen, decision = _decide(permissions.Actor.autosign(), seal.pk, contract, None, now)
+        if not decision:
+            raise _refuse(str(decision.message), decision.code)
+        if not party.positions.exists():
+            raise _refuse(
+                _("Auto-sign needs designated positions: this party has none."),
+                "autosign_positions",
+            )
+        auth = decision.authorisation
+        return _stamp(
+            contract,
+            party,
+            None,
+            chosen,
+            decision,
+            (IntentMethod.AUTO, auth.confirmed_at),
+            [],
+            ip,
+            Path(work),
+            stored,
+            now,
+        )
+
+
+def _locked_party(participant: Participant) -> tuple[Contract, Participant]:
     contract: Contract = lock_contract(participant.contract_id)
     party = Participant.objects.select_related("company", "user").get(pk=participant.pk)
     if contract.state != Contract.State.SIGNING:
         raise _refuse(_("This contract is not being signed."), "contract_not_signing")
     if party.state != Participant.State.TO_SIGN:
         raise _refuse(_("It is not this party's turn to sign."), "not_your_turn")
-    if not permissions.can_sign_for(membership(by, party.company_id), party, by):
+    return contract, party
+
+
+def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored) -> SigningAct:
+    contract, party = _locked_party(participant)
+    m = membership(by, party.company_id)
+    if not permissions.can_sign_for(m, party, by):
         raise _refuse(_("You may not sign for this party."), "not_allowed")
-    chosen = usable_seals(party, by).filter(pk=seal.pk).first()
-    if chosen is None:
+    if not candidate_seals(party, by).filter(pk=seal.pk).exists():
         raise _refuse(
             _("This seal cannot be used for this party: choose one of the seals offered."),
             "seal_unusable",
         )
     now = timezone.now()
+    actor = permissions.Actor.person(by, membership(by, seal.company_id))
+    chosen, decision = _decide(actor, seal.pk, contract, by, now)
+    if not decision:
+        raise _refuse(str(decision.message), decision.code)
     if intent_row is None or not intent.consume(intent_row, party, by, now=now):
         raise _refuse(
             _("Confirm that you mean to sign (signing password or code) and try again."),
             "intent_missing",
         )
     intent_row.refresh_from_db(fields=["method", "confirmed_at"])
+    return _stamp(
+        contract,
+        party,
+        by,
+        chosen,
+        decision,
+        (intent_row.method, intent_row.confirmed_at),
+        free,
+        ip,
+        work,
+        stored,
+        now,
+    )
 
+
+def _stamp(
+    contract, party, by, chosen, allowed, intent_of, free, ip, work: Path, stored, now
+) -> SigningAct:
+    """The stamping itself, inside the locked transaction, once everything is decided: the
+    marks, the signature, the new version, the authorisation consumed, the act and its record."""
+    intent_method, intent_at = intent_of
     current = contract.versions.order_by("-number").first()
     if current is None:
         raise _refuse(_("The contract has no document."), "no_document")
@@ -235,18 +426,17 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
 
     ca = platform_ca()
     reason = _("Contract signing %(number)s") % {"number": contract.number or contract.title}
+    signed_in = _provenance(chosen, allowed, intent_method, intent_at)
+    options = ps.SignOptions(
+        timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
+        level=LEVEL,
+        field_name=field_name(party),
+        reason=reason[:200],
+        provenance=signed_in,
+    )
     try:
         result = ps.sign(
-            source,
-            output,
-            signer=ca.signer(int(cert.serial)),
-            marks=marks,
-            options=ps.SignOptions(
-                timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
-                level=LEVEL,
-                field_name=field_name(party),
-                reason=reason[:200],
-            ),
+            source, output, signer=ca.signer(int(cert.serial)), marks=marks, options=options
         )
     except ps.PdfSignError as exc:
         raise _refuse(explain(exc), f"engine.{exc.code}") from None
@@ -259,14 +449,19 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
         [tuple(s) for s in current.page_sizes],
         "pdf",
     )
+    if party.kind == Participant.Kind.PERSON and by is not None:
+        note = by.display_name
+    else:
+        note = party.name
     version = documents.add_version(
         contract,
         prepared,
         by=by,
         reason=DocumentVersion.Reason.SIGNED,
-        note=(by.display_name if party.kind == Participant.Kind.PERSON else party.name)[:200],
+        note=note[:200],
         stored=stored,
     )
+    named = _consume(allowed, now)
     act = SigningAct.objects.create(
         contract=contract,
         participant=party,
@@ -277,12 +472,14 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
         base_sha256=current.sha256,
         field_name=result.field_name,
         level=result.level,
-        intent_method=intent_row.method,
-        intent_at=intent_row.confirmed_at,
+        intent_method=intent_method,
+        intent_at=intent_at,
         marks=described,
         pages=sorted(set(result.pages)),
         signed_at=now,
         ip=ip or None,
+        provenance=signed_in,
+        **named,
     )
     Seal.objects.filter(pk=chosen.pk).update(use_count=F("use_count") + 1)
     try:
@@ -298,7 +495,9 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
         version=version.number,
         seal=chosen.code,
         certificate=cert.serial_hex,
-        intent=intent_row.method,
+        intent=intent_method,
         pages=act.pages,
+        authorisation=allowed.kind,
+        authorisation_id=getattr(allowed.authorisation, "pk", None),
     )
     return act

@@ -6,7 +6,12 @@ The signing page is reached by whoever acts for a party whose turn it is
 sees what was sent, not the copy earlier signers have stamped (the act itself is still built on
 the latest version). Its page images are the contract's own (``contract_page_image`` of version
 1, which a party may see at its turn: ``permissions.can_see_version_as_party``); the pictures of
-the seals it offers are served here, to whoever may choose them.
+the seals it shows are served here, to whoever may choose them or ask for them.
+
+The seals it offers for stamping are those ``permissions.may_stamp`` allows now, each with the
+authorisation that allows it; the others are shown with the reason, and with "request approval"
+when the refusal allows asking (the use request goes to ``chop.grants.requests``). The act asks
+``may_stamp`` again inside its lock, so a page left open never stamps on a grant that has ended.
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
+from chop.grants import requests as requests_service
 from chop.orgs.access import enter_space
 from chop.seals import exports
 from chop.uploads import harden_file_headers
@@ -136,22 +143,56 @@ def designated_boxes(data: bytes, placed: list, seal) -> tuple[list, str]:
     return boxes, ""
 
 
-def _seal_choices(party: Participant, user) -> list[dict]:
-    out = []
-    for seal in signing.usable_seals(party, user):
-        try:
-            look = signing.appearance(seal)
-        except Exception:  # a seal whose picture cannot be read is not offered
-            log.exception("seal %s cannot be drawn", seal.pk)
+def _explain(choice: signing.SealChoice) -> str:
+    """Why a seal is offered: by which authorisation (``may_stamp``'s answer), in a few words."""
+    kind, auth = choice.decision.kind, choice.decision.authorisation
+    if kind == "own":
+        return _("Your own seal")
+    if kind == "approval":
+        return _("Approved request #%(n)d: one stamp") % {"n": auth.pk}
+    parts = [_("By grant")]
+    if auth.ends_at is not None:
+        parts.append(
+            _("until %(date)s") % {"date": timezone.localtime(auth.ends_at).strftime("%Y-%m-%d")}
+        )
+    else:
+        parts.append(_("long-term"))
+    if auth.uses_left is not None:
+        parts.append(_("%(n)d uses left") % {"n": auth.uses_left})
+    return _(", ").join(str(p) for p in parts)
+
+
+def _seal_choices(party: Participant, user) -> tuple[list[dict], list[dict]]:
+    """The seals offered for stamping (``may_stamp`` allows them, with why), and the others
+    (refused: why, whether approval may be asked, the user's latest request for it)."""
+    offered, others = [], []
+    for choice in signing.seal_choices(party, user):
+        if not choice.allowed:
+            req = choice.request
+            others.append(
+                {
+                    "seal": choice.seal,
+                    "refusal": choice.decision,
+                    "request": req,
+                    "request_expired": req is not None and requests_service.is_expired(req),
+                    "may_request": choice.decision.may_request,
+                }
+            )
             continue
-        out.append(
+        try:
+            look = signing.appearance(choice.seal)
+        except Exception:  # a seal whose picture cannot be read is not offered
+            log.exception("seal %s cannot be drawn", choice.seal.pk)
+            continue
+        offered.append(
             {
-                "seal": seal,
+                "seal": choice.seal,
+                "why": _explain(choice),
                 "w_mm": round(look.width_mm, 2),
                 "h_mm": round(look.height_mm, 2),
             }
         )
-    return out
+    return offered, others
 
 
 def _pages(contract: Contract, version: DocumentVersion) -> list[dict]:
@@ -190,7 +231,7 @@ def parse_free(raw: str | None) -> list[signing.FreeMark]:
 
 def _context(request, contract, parties, party, *, seal_id=None, error="", code_sent=None):
     version = _first_version(contract)
-    choices = _seal_choices(party, request.user)
+    choices, others = _seal_choices(party, request.user)
     chosen = None
     for c in choices:
         if seal_id is not None and str(c["seal"].pk) == str(seal_id):
@@ -217,7 +258,14 @@ def _context(request, contract, parties, party, *, seal_id=None, error="", code_
         "version": version,
         "pages": _pages(contract, version),
         "choices": choices,
+        "others": others,
         "chosen": chosen,
+        "reason_max": requests_service.REASON_MAX,
+        "request_seal": str(request.POST.get("request_seal", "")),
+        "request_reason": request.POST.get("reason", "") if request.method == "POST" else "",
+        "can_decline": bool(
+            parties_for(request.user, contract, state=Participant.State.TO_SIGN, decline=True)
+        ),
         "designated": bool(placed),
         "boxes": [{**b, "seal": pk} for pk, boxes in boxes_by_seal.items() for b in boxes],
         "layout_error": layout_error,
@@ -268,9 +316,14 @@ def contract_sign(request, pk: int):
                 code_sent={"channel": channel, "masked": issued.masked},
             ),
         )
-    seal = next(
-        (c["seal"] for c in _seal_choices(party, request.user) if str(c["seal"].pk) == seal_id),
-        None,
+    if action == "request_approval":
+        return _request_approval(request, contract, parties, party)
+    # any seal that could stamp for the party: the act asks may_stamp and refuses with its reason
+    # (a stale page that still offers a seal whose grant ended is refused there)
+    seal = (
+        signing.candidate_seals(party, request.user).filter(pk=seal_id).first()
+        if (seal_id or "").isdigit()
+        else None
     )
     if seal is None:
         return _again(
@@ -294,6 +347,32 @@ def contract_sign(request, pk: int):
         % {"party": party.name},
     )
     return redirect("contract_detail", pk=contract.pk)
+
+
+def _request_approval(request, contract, parties, party):
+    """File a use request for a seal the user may not stamp with yet (用印申请)."""
+    wanted = request.POST.get("request_seal", "")
+    seal = (
+        signing.candidate_seals(party, request.user).filter(pk=wanted).first()
+        if wanted.isdigit()
+        else None
+    )
+    if seal is None:
+        return _again(request, contract, parties, party, None, _("Choose the seal to ask for."))
+    try:
+        requests_service.file(
+            seal, contract, by=request.user, reason=request.POST.get("reason", ""), request=request
+        )
+    except requests_service.RequestError as exc:
+        return _again(request, contract, parties, party, None, exc.message)
+    messages.success(
+        request,
+        _(
+            "Your request to use %(seal)s is sent to its approvers. You will be told when they decide."
+        )
+        % {"seal": seal.name},
+    )
+    return redirect(f"{reverse('contract_sign', args=[contract.pk])}?party={party.pk}")
 
 
 def _confirm(request, party: Participant, ip) -> SigningIntent | None:
@@ -321,7 +400,7 @@ def contract_sign_seal_image(request, pk: int, seal: int):
     """A small picture of a seal the signer may choose here."""
     contract, parties = _signer_parties(request, pk)
     for party in parties:
-        found = signing.usable_seals(party, request.user).filter(pk=seal).first()
+        found = signing.candidate_seals(party, request.user).filter(pk=seal).first()
         if found is not None and found.image:
             break
     else:

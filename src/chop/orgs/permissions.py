@@ -199,8 +199,8 @@ def can_regenerate_official_seal(m: Membership | None) -> bool:
 
 def can_create_contract(m: Membership | None) -> bool:
     """Start a contract draft for the company: any member. A draft stamps nothing; which seal may
-    be used is decided when signing (seal users, keepers, owners and administrators use the
-    company's active seals; members may not). Personal contracts are not offered yet."""
+    be used is decided when signing (``may_stamp``: a grant, an approved request, or a person's
+    own seal). Personal contracts are not offered yet."""
     return m is not None
 
 
@@ -248,28 +248,35 @@ def can_place_positions(m: Membership | None, contract, user=None) -> bool:
     return can_edit_contract_draft(m, contract, user)
 
 
-def can_use_company_seals(m: Membership | None) -> bool:
-    """Stamp with the company's active seals: seal users, keepers, owners and administrators;
-    members may not (until grants and approvals let them)."""
-    return can_stamp_without_approval(m)
-
-
 def can_sign_for(m: Membership | None, participant, user) -> bool:
-    """Act for ``participant`` (sign or decline) when it is its turn: for a person party, that
-    person; for a company party, a member of that company who may stamp (``m`` is the user's
-    membership in the party's company) and, when the initiator named the member who stamps,
-    that member or the company's owner."""
+    """Act for ``participant`` (open the signing page and sign) when it is its turn: for a
+    person party, that person; for a company party, when the initiator named the member who
+    stamps, that member or the company's owner, else any member of that company (``m`` is the
+    user's membership in the party's company). Which seal they may stamp with is ``may_stamp``'s
+    decision, so a plain member reaches the page and can ask for approval there."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if participant.kind == "person":
         return participant.user_id is not None and participant.user_id == user.pk
     if participant.company_id is None or m is None or m.company_id != participant.company_id:
         return False
-    if not can_use_company_seals(m):
-        return False
     if participant.user_id is not None and participant.user_id != user.pk:
         return _role(m) == Role.OWNER
     return True
+
+
+def can_decline_for(m: Membership | None, participant, user) -> bool:
+    """Decline a contract for ``participant``: narrower than signing for it, because a decline
+    ends the contract for everyone. For a company party: whoever may sign for it and is either
+    the member the initiator named (or the owner), or stamps without approval; a plain member
+    who may only ask to stamp may not end the contract for the company."""
+    if not can_sign_for(m, participant, user):
+        return False
+    if participant.kind == "person":
+        return True
+    if participant.user_id is not None:
+        return True
+    return can_stamp_without_approval(m)
 
 
 def can_view_contract_as_party(m: Membership | None, participant, user) -> bool:

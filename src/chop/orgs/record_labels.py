@@ -66,6 +66,11 @@ ACTION_LABELS = {
     "seal.approvers_changed": _("Seal approvers changed"),
     "account.signing_password_set": _("Signing password set"),
     "account.signing_password_changed": _("Signing password changed"),
+    # use requests and approvals (grants app)
+    "seal_use.requested": _("Seal use requested"),
+    "seal_use.approved": _("Seal use approved"),
+    "seal_use.rejected": _("Seal use rejected"),
+    "seal_use.withdrawn": _("Seal use request withdrawn"),
 }
 
 
