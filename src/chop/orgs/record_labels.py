@@ -62,6 +62,12 @@ ACTION_LABELS = {
     "contract.signed": _("Contract signed (seal stamped)"),
     "account.signing_password_set": _("Signing password set"),
     "account.signing_password_changed": _("Signing password changed"),
+    # auto-sign authorisations (grants app)
+    "autosign.authorised": _("Auto-sign authorised"),
+    "autosign.revoked": _("Auto-sign revoked"),
+    "autosign.letter_signed": _("Auto-sign authorisation letter signed"),
+    "autosign.letter_failed": _("Auto-sign authorisation letter failed"),
+    "autosign.letter_retried": _("Auto-sign authorisation letter made again"),
 }
 
 
