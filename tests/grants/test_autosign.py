@@ -115,9 +115,9 @@ def test_the_owner_authorises_with_a_code_and_the_signed_letter_validates(world,
 
     # the letter task ran after the commit: signed, stored, and the authorisation works
     auth.refresh_from_db()
-    assert auth.letter_signed_at is not None and auth.state == "active", (
-        AuditEvent.objects.filter(action="autosign.letter_failed").values_list("data", flat=True)
-    )
+    assert auth.letter_signed_at is not None and auth.state == "active", AuditEvent.objects.filter(
+        action="autosign.letter_failed"
+    ).values_list("data", flat=True)
     letter = client.get(reverse("seal_autosign_letter", args=[auth.pk]))
     assert letter.status_code == 200
     assert letter["Content-Disposition"].startswith("attachment;")
@@ -168,9 +168,7 @@ def test_the_letter_validates_in_pdfsig(world, login, tmp_path, nss_db):
     assert len(re.findall(r"Certificate Validation: Certificate is Trusted\.", text)) == 1, text
 
 
-def test_may_stamp_allows_autosign_once_signed_and_refuses_after_revocation(
-    world, login, settings
-):
+def test_may_stamp_allows_autosign_once_signed_and_refuses_after_revocation(world, login, settings):
     seal, owner = world["seal"], world["owner"]
     contract = contract_of(world)
     client = login(owner, world["company"])

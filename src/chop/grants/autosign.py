@@ -126,9 +126,7 @@ def check_terms(terms: Terms, now: dt.datetime | None = None) -> None:
     if terms.ends_at <= max(terms.starts_at, now):
         raise AutoSignError(_("The end must be after the start and in the future."), code="ends")
     if terms.ends_at - terms.starts_at > dt.timedelta(days=AUTOSIGN_MAX_DAYS):
-        raise AutoSignError(
-            _("Auto-sign may be authorised for at most one year."), code="too_long"
-        )
+        raise AutoSignError(_("Auto-sign may be authorised for at most one year."), code="too_long")
 
 
 # --- the owner's code -----------------------------------------------------------------------

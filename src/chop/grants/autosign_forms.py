@@ -16,7 +16,7 @@ _SPLIT = re.compile(r"[,，、;；\n]+")
 
 
 def split_types(value: str) -> list[str]:
-    """"采购合同、劳务合同" → ["采购合同", "劳务合同"] (commas, 、 or new lines; duplicates
+    """ "采购合同、劳务合同" → ["采购合同", "劳务合同"] (commas, 、 or new lines; duplicates
     and blanks dropped, order kept)."""
     seen: dict[str, None] = {}
     for part in _SPLIT.split(value or ""):
@@ -36,7 +36,9 @@ class TermsForm(forms.Form):
         required=False,
         max_length=1000,
         help_text=_("Separate types with commas. Leave empty for all contracts."),
-        widget=forms.TextInput(attrs={"placeholder": _("e.g. purchase contract, service contract")}),
+        widget=forms.TextInput(
+            attrs={"placeholder": _("e.g. purchase contract, service contract")}
+        ),
     )
     starts_at = forms.DateTimeField(
         label=_("Valid from"),
@@ -58,7 +60,7 @@ class TermsForm(forms.Form):
     note = forms.CharField(label=_("Purpose"), max_length=200, required=False)
     channel = forms.ChoiceField(label=_("Send the code by"), widget=forms.RadioSelect)
 
-    def __init__(self, *args, channels: list[str] = list(CHANNELS), **kwargs) -> None:
+    def __init__(self, *args, channels: tuple[str, ...] | list[str] = CHANNELS, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         labels = {"sms": _("SMS to my mobile"), "email": _("E-mail to my address")}
         self.fields["channel"].choices = [(c, labels[c]) for c in channels]
@@ -95,7 +97,7 @@ class TermsForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"),
+        label=_("One-time code"),
         max_length=12,
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}

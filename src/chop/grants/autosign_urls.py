@@ -8,9 +8,7 @@ from . import autosign_views as views
 urlpatterns = [
     path("seals/<id:pk>/autosign/", views.seal_autosign, name="seal_autosign"),
     path("seals/<id:pk>/autosign/new/", views.seal_autosign_new, name="seal_autosign_new"),
-    path(
-        "seals/autosign/<id:pk>/revoke/", views.seal_autosign_revoke, name="seal_autosign_revoke"
-    ),
+    path("seals/autosign/<id:pk>/revoke/", views.seal_autosign_revoke, name="seal_autosign_revoke"),
     path("seals/autosign/<id:pk>/retry/", views.seal_autosign_retry, name="seal_autosign_retry"),
     path(
         "seals/autosign/<id:pk>/letter.pdf",

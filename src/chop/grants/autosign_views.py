@@ -44,8 +44,9 @@ def _my_companies(user):
 
 def _seal(request, pk: int) -> tuple[Seal, Membership | None]:
     seal = get_object_or_404(
-        Seal.objects.filter(company__in=_my_companies(request.user), owner__isnull=True)
-        .select_related("company", "certificate"),
+        Seal.objects.filter(
+            company__in=_my_companies(request.user), owner__isnull=True
+        ).select_related("company", "certificate"),
         pk=pk,
     )
     enter_space(request, seal.company)
@@ -54,8 +55,9 @@ def _seal(request, pk: int) -> tuple[Seal, Membership | None]:
 
 def _authorisation(request, pk: int) -> tuple[AutoSignAuthorisation, Membership | None]:
     auth = get_object_or_404(
-        AutoSignAuthorisation.objects.filter(company__in=_my_companies(request.user))
-        .select_related("company", "seal", "seal__company"),
+        AutoSignAuthorisation.objects.filter(
+            company__in=_my_companies(request.user)
+        ).select_related("company", "seal", "seal__company"),
         pk=pk,
     )
     enter_space(request, auth.company)
