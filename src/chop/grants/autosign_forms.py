@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .autosign import CHANNELS, MAX_DAILY_CAP, AutoSignError, Terms, check_terms
 
@@ -97,7 +98,7 @@ class TermsForm(forms.Form):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("One-time code"),
+        label=pgettext_lazy("grants", "One-time code"),
         max_length=12,
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
