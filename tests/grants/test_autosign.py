@@ -347,3 +347,39 @@ def test_a_persons_legal_rep_seal_cannot_be_authorised(world, login):
     rep = ensure_legal_rep_seal(world["company"], world["owner"], "甲方老板", "11010519491231002X")
     client = login(world["owner"], world["company"])
     assert client.get(reverse("seal_autosign_new", args=[rep.pk])).status_code == 404
+
+
+def letter_text(auth) -> str:
+    with auth.letter.open("rb") as fh:
+        doc = pdfium.PdfDocument(fh.read())
+    try:
+        return "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize("official_active", [True, False])
+def test_the_letter_is_signed_by_the_official_seal_else_by_the_authorised_seal(
+    world, login, tmp_path, official_active
+):
+    from chop.seals.models import Seal
+    from tests.seals.test_pages import _uploaded
+
+    contract_seal = _uploaded(world["company"], kind="contract", name="合同专用章")
+    if not official_active:
+        Seal.objects.filter(pk=world["seal"].pk).update(status="disabled")
+    authorise(login(world["owner"], world["company"]), contract_seal, world["owner"])
+    auth = AutoSignAuthorisation.objects.get()
+    assert auth.seal == contract_seal and auth.state == "active"
+    signed = AuditEvent.objects.get(action="autosign.letter_signed", object_id=str(auth.pk))
+    expected = world["seal"] if official_active else contract_seal
+    assert signed.data["signed_with"] == expected.code
+    assert signed.data["fallback"] is (not official_active)
+    text = letter_text(auth)
+    assert contract_seal.code in text
+    assert ("暂无有效公章" in text) is (not official_active)
+    path = tmp_path / "letter.pdf"
+    with auth.letter.open("rb") as fh:
+        path.write_bytes(fh.read())
+    report = pyhanko_report(path)
+    assert report.verdict == "valid", report.summary

@@ -3,7 +3,9 @@ the owner authorised, signed with the company certificate.
 
 Made by the ``make_autosign_letter`` task after the owner confirmed with a code:
 
-1. a Django template renders the letter as HTML (Chinese, with English labels);
+1. a Django template renders the letter as HTML (Chinese, with English labels). It lives in
+   ``grants/documents/``, not among the page templates: it is a document for LibreOffice, with
+   its own ``<style>``, never served to a browser (whose CSP forbids inline styles);
 2. LibreOffice (``chop.office``) opens it as a Writer document and exports an A4 PDF;
 3. the company's active official seal is stamped on the signature line 授权单位（盖章） and the
    PDF is signed with its certificate, PAdES B-T, through ``chop.pdfsign.sign`` (the platform
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.template.loader import render_to_string
+from django.template import engines
 from django.utils import timezone, translation
 
 from chop import office
@@ -38,6 +40,7 @@ from .models import AutoSignAuthorisation
 
 log = logging.getLogger(__name__)
 
+LETTER_TEMPLATE = Path(__file__).parent / "documents" / "autosign_letter.html"
 SIGNATURE_LINE = "授权单位（盖章）"
 FIELD_NAME = "chop-autosign-letter"
 LEVEL = "B-T"
@@ -74,9 +77,9 @@ def render_html(auth: AutoSignAuthorisation, signing: Signing) -> str:
     """The letter as HTML for LibreOffice's Writer import: simple markup (tables with border
     attributes, no CSS layout), which Writer reads faithfully."""
     local = timezone.localtime
+    template = engines["django"].from_string(LETTER_TEMPLATE.read_text(encoding="utf-8"))
     with translation.override("zh-hans"):
-        return render_to_string(
-            "grants/autosign_letter.html",
+        return template.render(
             {
                 "auth": auth,
                 "company": auth.company,
