@@ -80,10 +80,10 @@ def other_states(seal, owner) -> None:
 def test_owner_authorises_auto_sign_with_a_code_and_revokes_it(
     browser,
     live_server,
-    verified_company,
+    verified_company,  # noqa: F811
     make_user,
     screenshot,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     owner = make_user("王老板")
     keeper = make_user("李管章")
