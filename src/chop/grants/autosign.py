@@ -1,9 +1,9 @@
 """Auto-sign authorisations (静默签): created by the owner with a one-time code, revoked at once.
 
 Creation is two steps. The form's terms are checked and kept server side, in the session, while a
-``confirm`` code goes to the owner's own phone or mailbox (``chop.accounts.otp``, its limits
-unchanged). The second POST carries only the code: the terms it creates come from the session,
-never from the client, and are checked again. A right code creates the authorisation in state
+``confirm`` code goes to the owner's own phone or mailbox (``chop.accounts.confirm``, as for the
+signing page's intent codes; the OTP limits apply unchanged). The second POST carries only the
+code: the terms it creates come from the session, never from the client, and are checked again. A right code creates the authorisation in state
 "preparing" and queues its letter (``tasks.make_autosign_letter``); it works once the letter is
 signed. A wrong or expired code creates nothing.
 
@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from chop.accounts import otp
+from chop.accounts import confirm, otp
 from chop.audit.events import record
 from chop.orgs import permissions
 from chop.orgs.models import Membership, Role
@@ -33,7 +33,7 @@ from .models import AUTOSIGN_MAX_DAYS, AutoSignAuthorisation
 log = logging.getLogger(__name__)
 
 MAX_DAILY_CAP = 10_000
-CHANNELS = ("sms", "email")
+CHANNELS = confirm.CHANNELS
 SESSION_PREFIX = "autosign-pending:"
 #: how long the terms wait in the session for their code
 PENDING_TTL = dt.timedelta(minutes=15)
@@ -129,40 +129,23 @@ def check_terms(terms: Terms, now: dt.datetime | None = None) -> None:
         raise AutoSignError(_("Auto-sign may be authorised for at most one year."), code="too_long")
 
 
-# --- the owner's code -----------------------------------------------------------------------
+# --- the owner's code (chop.accounts.confirm, as the signing page's intent codes) ---------
 
 
 def code_target(user, channel: str) -> str | None:
-    """The user's own phone (``sms``) or e-mail (``email``), if the account has one."""
-    if channel == "sms":
-        return user.phone or None
-    if channel == "email":
-        return user.email or None
-    return None
+    return confirm.code_target(user, channel)
 
 
 def channels(user) -> list[str]:
-    return [c for c in CHANNELS if code_target(user, c)]
-
-
-def _target(user, channel: str) -> str:
-    target = code_target(user, channel)
-    if target is None:
-        raise AutoSignError(
-            _("Your account has no mobile number.")
-            if channel == "sms"
-            else _("Your account has no e-mail address."),
-            code="code.no_target",
-        )
-    return target
+    return confirm.channels(user)
 
 
 def send_code(user, channel: str, *, request=None) -> otp.Issued:
     """A ``confirm`` code to the owner's own phone or mailbox."""
     try:
-        return otp.issue_code(_target(user, channel), otp.Purpose.CONFIRM, request=request)
-    except otp.OtpError as exc:
-        raise AutoSignError(str(exc), code="code.not_sent") from None
+        return confirm.send_code(user, channel, request=request)
+    except confirm.ConfirmError as exc:
+        raise AutoSignError(exc.message, code=exc.code) from None
 
 
 # --- creation -------------------------------------------------------------------------------
@@ -183,9 +166,9 @@ def authorise(
     now = timezone.now()
     check_terms(terms, now)
     try:
-        otp.verify_code(_target(user, terms.channel), otp.Purpose.CONFIRM, code)
-    except otp.OtpError as exc:
-        raise AutoSignError(str(exc), code="code.wrong") from None
+        confirm.verify_code(user, terms.channel, code)
+    except confirm.ConfirmError as exc:
+        raise AutoSignError(exc.message, code=exc.code) from None
     from .tasks import enqueue_letter
 
     with transaction.atomic():
