@@ -383,3 +383,20 @@ def test_the_letter_is_signed_by_the_official_seal_else_by_the_authorised_seal(
         path.write_bytes(fh.read())
     report = pyhanko_report(path)
     assert report.verdict == "valid", report.summary
+
+
+def test_an_expired_code_creates_nothing_and_says_so(world, login):
+    from chop.accounts.models import OneTimeCode
+
+    seal, owner = world["seal"], world["owner"]
+    client = login(owner, world["company"])
+    url = reverse("seal_autosign_new", args=[seal.pk])
+    assert client.post(url, terms()).status_code == 302
+    code = outbox_codes(owner.phone)[-1]
+    OneTimeCode.objects.filter(target=owner.phone).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    resp = client.post(url, {"step": "code", "code": code}, HTTP_ACCEPT_LANGUAGE="en")
+    assert resp.status_code == 400
+    assert "The code has expired" in resp.content.decode()
+    assert AutoSignAuthorisation.objects.count() == 0

@@ -64,7 +64,7 @@ def _authorisation(request, pk: int) -> tuple[AutoSignAuthorisation, Membership 
     return auth, getattr(request, "membership", None)
 
 
-def _rows(seal: Seal, m) -> list[dict]:
+def _rows(seal: Seal) -> list[dict]:
     now = timezone.now()
     today = timezone.localdate(now)
     rows = []
@@ -91,7 +91,7 @@ def seal_autosign(request, pk: int):
     context = {
         "nav": "seals",
         "seal": seal,
-        "rows": _rows(seal, m),
+        "rows": _rows(seal),
         "can_authorise": permissions.can_authorise_autosign(m, seal) and autosign.eligible(seal),
         "is_owner": permissions.can_authorise_autosign(m, seal),
         "can_revoke": permissions.can_revoke_autosign(m, seal),
