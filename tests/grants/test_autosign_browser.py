@@ -31,6 +31,7 @@ def both_sizes(page, screenshot, name: str) -> None:
     """Desktop and phone screenshots; the phone page must not scroll sideways."""
     for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(size)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky bar stays on top of a full-page shot
         path = screenshot(page, f"{name}-{label}")
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
