@@ -204,6 +204,32 @@ def _b_use_request(b) -> int:
     return b["use_request"].pk
 
 
+def _b_autosign(b) -> int:
+    """An auto-sign authorisation of B's seal, its letter signed (a file name only)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from chop.grants.models import AutoSignAuthorisation
+
+    if "autosign" not in b:
+        now = timezone.now()
+        _b_seal(b)
+        b["autosign"] = AutoSignAuthorisation.objects.create(
+            company=b["company"],
+            seal=b["seal"],
+            ends_at=now + dt.timedelta(days=30),
+            daily_cap=5,
+            note=SECRET,
+            confirmed_by=b["owner"],
+            confirmed_at=now,
+            confirm_method="sms",
+            letter="autosign-letters/b.pdf",
+            letter_signed_at=now,
+        )
+    return b["autosign"].pk
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -251,6 +277,11 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "seal_grant_revoke": lambda b: {"pk": _b_grant(b)},
     "approval_decide": lambda b: {"pk": _b_use_request(b)},
     "approval_withdraw": lambda b: {"pk": _b_use_request(b)},
+    "seal_autosign": lambda b: {"pk": _b_seal(b)},
+    "seal_autosign_new": lambda b: {"pk": _b_seal(b)},
+    "seal_autosign_revoke": lambda b: {"pk": _b_autosign(b)},
+    "seal_autosign_retry": lambda b: {"pk": _b_autosign(b)},
+    "seal_autosign_letter": lambda b: {"pk": _b_autosign(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.

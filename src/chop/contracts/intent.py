@@ -7,7 +7,7 @@ Two ways, each ending in one ``SigningIntent`` row valid for ``INTENT_TTL``:
   ``MAX_FAILURES`` per ``FAILURE_WINDOW`` per user, counted in the database
   (``chop.accounts.ratelimit``), whether they come from the signing page or from the page that
   changes it;
-- a one-time code to the user's own phone or e-mail (``chop.accounts.otp``). The code's purpose
+- a one-time code to the user's own phone or e-mail (``chop.accounts.confirm``). The code's purpose
   is ``confirm``: it proves the person holds that phone or mailbox now, which is all intent asks;
   the code's message already says "confirmation code", and the OTP table's limits (resend
   interval, daily caps, attempts) apply unchanged.
@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from chop.accounts import otp, ratelimit
+from chop.accounts import confirm, otp, ratelimit
 from chop.audit.events import record
 
 from .models import Participant, SigningIntent, SigningPassword
@@ -210,41 +210,23 @@ def confirm_by_password(participant: Participant, user, password: str, ip=None) 
 
 def code_target(user, channel: str) -> str | None:
     """The user's own phone (``sms``) or e-mail (``email``) address, if they have one."""
-    if channel == "sms":
-        return user.phone or None
-    if channel == "email":
-        return user.email or None
-    return None
-
-
-def _target_or_error(user, channel: str) -> str:
-    target = code_target(user, channel)
-    if target is None:
-        raise IntentError(
-            _("Your account has no mobile number.")
-            if channel == "sms"
-            else _("Your account has no e-mail address."),
-            code="code.no_target",
-        )
-    return target
+    return confirm.code_target(user, channel)
 
 
 def _issue_code(user, channel: str, *, request=None) -> otp.Issued:
-    """A ``confirm`` code to the user's own phone or e-mail (the OTP table's limits apply)."""
-    target = _target_or_error(user, channel)
+    """A ``confirm`` code to the user's own phone or e-mail (``chop.accounts.confirm``)."""
     try:
-        return otp.issue_code(target, otp.Purpose.CONFIRM, request=request)
-    except otp.OtpError as exc:
-        raise IntentError(str(exc), code="code.not_sent") from None
+        return confirm.send_code(user, channel, request=request)
+    except confirm.ConfirmError as exc:
+        raise IntentError(exc.message, code=exc.code) from None
 
 
 def _verify_code(user, channel: str, code: str) -> None:
     """Raise :class:`IntentError` unless ``code`` is the code sent to that address."""
-    target = _target_or_error(user, channel)
     try:
-        otp.verify_code(target, otp.Purpose.CONFIRM, code)
-    except otp.OtpError as exc:
-        raise IntentError(str(exc), code="code.wrong") from None
+        confirm.verify_code(user, channel, code)
+    except confirm.ConfirmError as exc:
+        raise IntentError(exc.message, code=exc.code) from None
 
 
 def send_code(participant: Participant, user, channel: str, *, request=None) -> otp.Issued:

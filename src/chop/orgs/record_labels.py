@@ -71,6 +71,12 @@ ACTION_LABELS = {
     "seal_use.approved": _("Seal use approved"),
     "seal_use.rejected": _("Seal use rejected"),
     "seal_use.withdrawn": _("Seal use request withdrawn"),
+    # auto-sign authorisations (grants app)
+    "autosign.authorised": _("Auto-sign authorised"),
+    "autosign.revoked": _("Auto-sign revoked"),
+    "autosign.letter_signed": _("Auto-sign authorisation letter signed"),
+    "autosign.letter_failed": _("Auto-sign authorisation letter failed"),
+    "autosign.letter_retried": _("Auto-sign authorisation letter made again"),
 }
 
 
