@@ -42,8 +42,11 @@ def other(db) -> User:
 @pytest.fixture
 def clock(monkeypatch):
     """A settable clock for every module that asks ``timezone.now()``; standing still unless
-    advanced, so counters never straddle a window boundary mid-test."""
-    state = {"now": timezone.now()}
+    advanced, so counters never straddle a window boundary mid-test. It starts at noon of the
+    local day: daily caps count from local midnight, and a run near midnight (16:00 UTC in
+    Asia/Shanghai) would otherwise cross into a new day while the test advances the clock."""
+    noon = timezone.localtime(timezone.now()).replace(hour=12, minute=0, second=0, microsecond=0)
+    state = {"now": noon}
     monkeypatch.setattr(timezone, "now", lambda: state["now"])
 
     def advance(seconds: float) -> None:
