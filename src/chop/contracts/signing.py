@@ -17,14 +17,11 @@ deleted again, so the previous version stays current and no row points at a half
 
 from __future__ import annotations
 
-import logging
 import tempfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -36,7 +33,9 @@ from chop.explain import explain
 from chop.grants.models import AutoSignAuthorisation, Grant, UseRequest
 from chop.orgs import permissions
 from chop.orgs.models import Membership
+from chop.seals import stamping
 from chop.seals.models import Seal
+from chop.seals.stamping import appearance
 
 from . import documents, intent, positions, provenance, sending
 from .models import (
@@ -49,9 +48,6 @@ from .models import (
 )
 from .states import TransitionError, lock_contract
 
-log = logging.getLogger(__name__)
-
-LEVEL = "B-T"
 MAX_FREE_MARKS = 20
 
 
@@ -146,48 +142,6 @@ def seal_choices(participant: Participant, user, *, now=None) -> list[SealChoice
 
 
 # --- how a seal looks on the page -----------------------------------------------------------
-
-_appearances: dict[tuple[int, str], ps.SealAppearance] = {}
-_appearances_lock = threading.Lock()
-
-
-def appearance(seal: Seal) -> ps.SealAppearance:
-    """The seal as the engine draws it: vector from its drawing spec when it has one, else its
-    image at its physical size. Cached per seal and its last change."""
-    key = (seal.pk, seal.updated_at.isoformat() if seal.updated_at else "")
-    with _appearances_lock:
-        cached = _appearances.get(key)
-    if cached is not None:
-        return cached
-    made = _make_appearance(seal)
-    with _appearances_lock:
-        if len(_appearances) > 256:
-            _appearances.clear()
-        _appearances[key] = made
-    return made
-
-
-def _make_appearance(seal: Seal) -> ps.SealAppearance:
-    from chop.seals import exports
-
-    spec = exports.spec_of(seal)
-    if spec is not None:
-        try:
-            from chop.sealart import render
-
-            return ps.SealAppearance.from_drawing(render(spec))
-        except Exception:  # a stored spec that no longer draws: use the image
-            log.warning("seal %s: drawing spec does not render; stamping its image", seal.pk)
-    from PIL import Image
-
-    with seal.image.open("rb") as fh:
-        png = fh.read()
-    import io
-
-    with Image.open(io.BytesIO(png)) as img:
-        w_mm, h_mm = exports.physical_size_mm(seal, img)
-    return ps.SealAppearance.from_png(png, w_mm, h_mm)
-
 
 # --- the act --------------------------------------------------------------------------------
 
@@ -421,22 +375,17 @@ def _stamp(
     source = documents.copy_to(current, work / "base.pdf")
     output = work / "signed.pdf"
     cert = chosen.certificate
-    from chop.pki.tsa import timestamper_for
-    from chop.seals.issuance import platform_ca
-
-    ca = platform_ca()
     reason = _("Contract signing %(number)s") % {"number": contract.number or contract.title}
     signed_in = _provenance(chosen, allowed, intent_method, intent_at)
-    options = ps.SignOptions(
-        timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
-        level=LEVEL,
-        field_name=field_name(party),
-        reason=reason[:200],
-        provenance=signed_in,
-    )
     try:
-        result = ps.sign(
-            source, output, signer=ca.signer(int(cert.serial)), marks=marks, options=options
+        result = stamping.sign_with(
+            chosen,
+            source,
+            output,
+            marks=marks,
+            field_name=field_name(party),
+            reason=reason,
+            provenance=signed_in,
         )
     except ps.PdfSignError as exc:
         raise _refuse(explain(exc), f"engine.{exc.code}") from None

@@ -21,20 +21,20 @@ The authorisation works only from step 4 on (``AutoSignAuthorisation.state_at``)
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.template import engines
 from django.utils import timezone, translation
 
 from chop import office
 from chop import pdfsign as ps
+from chop.seals import stamping
 from chop.seals.models import Seal
+from chop.seals.stamping import appearance
 
 from .models import AutoSignAuthorisation
 
@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 LETTER_TEMPLATE = Path(__file__).parent / "documents" / "autosign_letter.html"
 SIGNATURE_LINE = "授权单位（盖章）"
 FIELD_NAME = "chop-autosign-letter"
-LEVEL = "B-T"
 
 
 class LetterError(Exception):
@@ -98,28 +97,6 @@ def render_html(auth: AutoSignAuthorisation, signing: Signing) -> str:
         )
 
 
-def appearance(seal: Seal) -> ps.SealAppearance:
-    """The seal as the engine draws it: vector from its drawing spec, else its image at its
-    physical size."""
-    from PIL import Image
-
-    from chop.seals import exports
-
-    spec = exports.spec_of(seal)
-    if spec is not None:
-        try:
-            from chop.sealart import render
-
-            return ps.SealAppearance.from_drawing(render(spec))
-        except Exception:  # a stored spec that no longer draws: use the image
-            log.warning("seal %s: drawing spec does not render; stamping its image", seal.pk)
-    with seal.image.open("rb") as fh:
-        png = fh.read()
-    with Image.open(io.BytesIO(png)) as img:
-        w_mm, h_mm = exports.physical_size_mm(seal, img)
-    return ps.SealAppearance.from_png(png, w_mm, h_mm)
-
-
 def build(auth: AutoSignAuthorisation, work: Path) -> tuple[Path, Signing]:
     """Render, convert and sign the letter in ``work``; return the signed PDF's path."""
     signing = signing_seal(auth)
@@ -133,23 +110,15 @@ def build(auth: AutoSignAuthorisation, work: Path) -> tuple[Path, Signing]:
     except office.OfficeError as exc:
         raise LetterError(f"office.{exc.code}") from None
 
-    from chop.pki.tsa import timestamper_for
-    from chop.seals.issuance import platform_ca
-
-    ca = platform_ca()
     signed = work / "signed.pdf"
     try:
-        ps.sign(
+        stamping.sign_with(
+            signing.seal,
             plain,
             signed,
-            signer=ca.signer(int(cert.serial)),
             marks=[ps.KeywordMark(appearance(signing.seal), SIGNATURE_LINE, dx_mm=30.0)],
-            options=ps.SignOptions(
-                timestamper=timestamper_for(settings.CHOP_TSA_URL or None, ca),
-                level=LEVEL,
-                field_name=FIELD_NAME,
-                reason="静默签授权书 / Auto-sign authorisation letter",
-            ),
+            field_name=FIELD_NAME,
+            reason="静默签授权书 / Auto-sign authorisation letter",
         )
     except ps.PdfSignError as exc:
         raise LetterError(f"engine.{exc.code}", str(exc)) from None
