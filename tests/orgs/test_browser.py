@@ -142,6 +142,8 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
         "Workbench",
         "Seals",
         "Contracts",
+        "Seal",
+        "approvals",
         "Members",
         "Records",
     ]

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from chop.accounts import confirm, otp
 from chop.audit.events import record
 from chop.orgs import permissions
-from chop.orgs.models import Membership, Role
+from chop.orgs.models import Membership
 from chop.seals.models import Seal
 
 from .models import AUTOSIGN_MAX_DAYS, AutoSignAuthorisation
@@ -286,7 +286,7 @@ def _notify_revoked(auth_id: int, by_id: int) -> None:
         f"{auth.seal.code}; the platform no longer stamps under it."
     )
     members = Membership.objects.filter(
-        company_id=auth.company_id, role__in=[Role.OWNER, Role.ADMIN]
+        company_id=auth.company_id, role__in=permissions.MANAGERS
     ).select_related("user")
     for m in members:
         if m.user_id == by_id:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from chop.audit.events import record
 from chop.orgs import permissions
-from chop.orgs.models import Membership, Role
+from chop.orgs.models import Membership
 
 from .models import ApprovalMode, ApprovalRule, RequestState, UseDecision, UseRequest
 
@@ -56,7 +56,6 @@ def approvers_for(seal, requester) -> tuple[list, str]:
     """Who approves a request for ``seal`` by ``requester``, and in which mode: the rule's
     approvers who are still members with an approving role, else the company's owner,
     administrators and seal approvers (any one of them); never the requester."""
-    approving = {Role.OWNER, Role.ADMIN, Role.SEAL_APPROVER}
     members = {
         m.user_id: m
         for m in Membership.objects.filter(company_id=seal.company_id, user__is_active=True)
@@ -75,7 +74,7 @@ def approvers_for(seal, requester) -> tuple[list, str]:
         mode = rule.mode
     if not chosen:
         mode = ApprovalMode.ANY
-        chosen = [m.user for m in members.values() if m.role in approving]
+        chosen = [m.user for m in members.values() if permissions.can_approve_seal_use(m)]
     return sorted(chosen, key=lambda u: u.pk), mode
 
 
