@@ -44,6 +44,50 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers():
+    """Stamping records are append-only by database triggers (contracts migration 0006), which
+    also refuse the DELETE/TRUNCATE that Django's ``flush`` uses after each transactional test.
+    In tests only, the flush lifts the triggers for its own statements and puts them back."""
+    import importlib
+
+    from django.db.backends.base.operations import BaseDatabaseOperations
+
+    m = importlib.import_module("chop.contracts.migrations.0006_stamp_record")
+    lift = {
+        "sqlite": [
+            f"DROP TRIGGER IF EXISTS {n}"
+            for n in ("stamp_record_no_update", "stamp_record_no_delete")
+        ],
+        "postgresql": [f"ALTER TABLE {m.TABLE} DISABLE TRIGGER USER"],
+    }
+    restore = {"sqlite": m.SQLITE, "postgresql": [f"ALTER TABLE {m.TABLE} ENABLE TRIGGER USER"]}
+    classes = []
+    for module in ("sqlite3", "postgresql"):
+        try:
+            ops = importlib.import_module(f"django.db.backends.{module}.operations")
+        except ImportError:  # no driver for this backend here
+            continue
+        classes.append(ops.DatabaseOperations)
+    originals = {cls: cls.sql_flush for cls in classes}
+
+    def wrapped(original):
+        def sql_flush(self: BaseDatabaseOperations, style, tables, **kwargs):
+            statements = original(self, style, tables, **kwargs)
+            if m.TABLE not in tables or not statements:
+                return statements
+            vendor = self.connection.vendor
+            return [*lift.get(vendor, []), *statements, *restore.get(vendor, [])]
+
+        return sql_flush
+
+    for cls, original in originals.items():
+        cls.sql_flush = wrapped(original)
+    yield
+    for cls, original in originals.items():
+        cls.sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
     """Each test gets its own outbox and media directory, so tests never read each other's codes."""

@@ -481,3 +481,96 @@ class SigningAct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} act by {self.participant}"
+
+
+class StampRecord(models.Model):
+    """The stamping record (用印记录, PRODUCT.md §5): one row per signing act, written in the act's
+    transaction, with everything a court or an auditor asks about a use of a seal, copied as it
+    was at that moment (a seal or a person renamed later does not change what was recorded).
+
+    Append-only, enforced by the database on both backends (triggers refuse UPDATE and DELETE; see
+    migration ``0006_stamp_record``), not only by this code. The stamping-records log
+    (``chop.ledger``) hashes each row's ``leaf()`` into its Merkle tree.
+    """
+
+    company = models.ForeignKey(
+        "orgs.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # the stamping party's company; None for a person's own signature
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="stamp_records")
+    act = models.OneToOneField(SigningAct, on_delete=models.PROTECT, related_name="record")
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # None: auto-sign
+    signer_name = models.CharField(max_length=200, blank=True)
+    party_name = models.CharField(max_length=200)
+    seal = models.ForeignKey("seals.Seal", on_delete=models.PROTECT, related_name="stamp_records")
+    seal_code = models.CharField(max_length=32)
+    seal_kind = models.CharField(max_length=20)
+    seal_name = models.CharField(max_length=200)
+    forms = models.JSONField(default=list)  # ["single", "riding", ...] as placed
+    pages = models.JSONField(default=list)
+    contract_title = models.CharField(max_length=200)
+    contract_number = models.CharField(max_length=64, blank=True)
+    contract_type = models.CharField(max_length=64, blank=True)
+    base_sha256 = models.CharField(max_length=64)  # the document before the act
+    signed_sha256 = models.CharField(max_length=64)  # the document the act produced
+    authorisation_kind = models.CharField(max_length=10, choices=AuthorisationKind.choices)
+    authorisation_id = models.PositiveBigIntegerField(null=True, blank=True)
+    intent_method = models.CharField(max_length=8, choices=IntentMethod.choices)
+    intent_at = models.DateTimeField()
+    certificate_serial = models.CharField(max_length=64)
+    tsa_time = models.DateTimeField(null=True, blank=True)  # the timestamp token's genTime
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    device = models.CharField(max_length=400, blank=True)  # the browser's User-Agent
+    stamped_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-stamped_at", "-pk"]
+        indexes = [
+            models.Index(fields=["company", "-stamped_at"], name="stamp_record_company_time"),
+            models.Index(fields=["seal", "-stamped_at"], name="stamp_record_seal_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"stamp {self.pk}: seal {self.seal_code} on contract {self.contract_id}"
+
+    def leaf(self) -> dict:
+        """The record as the ledger hashes it: every recorded fact, in plain JSON types."""
+        return {
+            "id": self.pk,
+            "company": self.company_id,
+            "contract": self.contract_id,
+            "act": self.act_id,
+            "signer": self.signer_id,
+            "signer_name": self.signer_name,
+            "party_name": self.party_name,
+            "seal": {
+                "id": self.seal_id,
+                "code": self.seal_code,
+                "kind": self.seal_kind,
+                "name": self.seal_name,
+            },
+            "forms": list(self.forms),
+            "pages": list(self.pages),
+            "contract_title": self.contract_title,
+            "contract_number": self.contract_number,
+            "contract_type": self.contract_type,
+            "base_sha256": self.base_sha256,
+            "signed_sha256": self.signed_sha256,
+            "authorisation": {"kind": self.authorisation_kind, "id": self.authorisation_id},
+            "intent": {"method": self.intent_method, "at": _iso(self.intent_at)},
+            "certificate_serial": self.certificate_serial,
+            "tsa_time": _iso(self.tsa_time),
+            "ip": self.ip,
+            "device": self.device,
+            "stamped_at": _iso(self.stamped_at),
+        }
+
+
+def _iso(value) -> str | None:
+    """UTC with microseconds and a ``Z``: the same string on SQLite and PostgreSQL."""
+    if value is None:
+        return None
+    import datetime as _dt
+
+    return value.astimezone(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

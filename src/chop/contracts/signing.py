@@ -45,6 +45,7 @@ from .models import (
     Participant,
     SigningAct,
     SigningIntent,
+    StampRecord,
 )
 from .states import TransitionError, lock_contract
 
@@ -244,8 +245,10 @@ def sign(
     intent: SigningIntent | None,
     free: Iterable[FreeMark] = (),
     ip: str | None = None,
+    device: str = "",
 ) -> SigningAct:
     """Sign for ``participant`` as ``by`` with ``seal``, consuming ``intent``; return the act.
+    ``ip`` and ``device`` (the browser's User-Agent) go into the stamping record.
 
     Raises :class:`SigningError` (translated message, nothing written) when the act is not
     allowed or the engine refuses the document.
@@ -255,10 +258,14 @@ def sign(
         documents.files_discarded_on_failure() as stored,
         transaction.atomic(),
     ):
-        return _sign_locked(participant, by, seal, intent, list(free), ip, Path(work), stored)
+        return _sign_locked(
+            participant, by, seal, intent, list(free), (ip, device), Path(work), stored
+        )
 
 
-def sign_auto(participant: Participant, *, seal: Seal, ip: str | None = None) -> SigningAct:
+def sign_auto(
+    participant: Participant, *, seal: Seal, ip: str | None = None, device: str = ""
+) -> SigningAct:
     """The platform stamps for a company ``participant`` with ``seal`` under an active auto-sign
     authorisation (静默签), without a person: the same locked transaction and checks as
     :func:`sign`, ``may_stamp`` for ``Actor.autosign()``, the party's designated positions (the
@@ -296,7 +303,7 @@ def sign_auto(participant: Participant, *, seal: Seal, ip: str | None = None) ->
             decision,
             (IntentMethod.AUTO, auth.confirmed_at),
             [],
-            ip,
+            (ip, device),
             Path(work),
             stored,
             now,
@@ -313,7 +320,7 @@ def _locked_party(participant: Participant) -> tuple[Contract, Participant]:
     return contract, party
 
 
-def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored) -> SigningAct:
+def _sign_locked(participant, by, seal, intent_row, free, client, work: Path, stored) -> SigningAct:
     contract, party = _locked_party(participant)
     m = membership(by, party.company_id)
     if not permissions.can_sign_for(m, party, by):
@@ -342,7 +349,7 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
         decision,
         (intent_row.method, intent_row.confirmed_at),
         free,
-        ip,
+        client,
         work,
         stored,
         now,
@@ -350,11 +357,12 @@ def _sign_locked(participant, by, seal, intent_row, free, ip, work: Path, stored
 
 
 def _stamp(
-    contract, party, by, chosen, allowed, intent_of, free, ip, work: Path, stored, now
+    contract, party, by, chosen, allowed, intent_of, free, client, work: Path, stored, now
 ) -> SigningAct:
     """The stamping itself, inside the locked transaction, once everything is decided: the
     marks, the signature, the new version, the authorisation consumed, the act and its record."""
     intent_method, intent_at = intent_of
+    ip, device = client
     current = contract.versions.order_by("-number").first()
     if current is None:
         raise _refuse(_("The contract has no document."), "no_document")
@@ -429,6 +437,34 @@ def _stamp(
         ip=ip or None,
         provenance=signed_in,
         **named,
+    )
+    StampRecord.objects.create(
+        company=party.company if party.company_id else None,
+        contract=contract,
+        act=act,
+        signer=by,
+        signer_name=by.display_name if by is not None else "",
+        party_name=party.name,
+        seal=chosen,
+        seal_code=chosen.code,
+        seal_kind=chosen.kind,
+        seal_name=chosen.name,
+        forms=sorted({d["form"] for d in described}),
+        pages=act.pages,
+        contract_title=contract.title,
+        contract_number=contract.number,
+        contract_type=contract.contract_type,
+        base_sha256=current.sha256,
+        signed_sha256=sha256,
+        authorisation_kind=allowed.kind,
+        authorisation_id=getattr(allowed.authorisation, "pk", None),
+        intent_method=intent_method,
+        intent_at=intent_at,
+        certificate_serial=str(cert.serial),
+        tsa_time=None,
+        ip=ip or None,
+        device=(device or "")[:400],
+        stamped_at=now,
     )
     Seal.objects.filter(pk=chosen.pk).update(use_count=F("use_count") + 1)
     try:

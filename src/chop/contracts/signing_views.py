@@ -338,6 +338,7 @@ def contract_sign(request, pk: int):
             intent=confirmation,
             free=parse_free(request.POST.get("free")),
             ip=ip,
+            device=request.META.get("HTTP_USER_AGENT", ""),
         )
     except (intent.IntentError, signing.SigningError) as exc:
         return _again(request, contract, parties, party, seal_id, exc.message)
