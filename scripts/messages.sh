@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../src/chop"
 RUN="${RUN:-uv run --frozen}"
-OWN=(accounts seals verification contracts grants)
-ENGINES=(sealart pdfsign pki identity)
+OWN=(accounts seals verification contracts grants evidence)
+ENGINES=(sealart pdfsign pki identity ledger)
 for app in "${OWN[@]}"; do
   (cd "$app" && env -u DJANGO_SETTINGS_MODULE $RUN django-admin makemessages -l zh_Hans --no-obsolete \
     && env -u DJANGO_SETTINGS_MODULE $RUN django-admin compilemessages)

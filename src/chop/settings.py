@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "chop.verification",
     "chop.contracts",
     "chop.grants",
+    "chop.evidence",
     "chop.api",
     "chop.platform",
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("chop.verification.urls")),
     path("", include("chop.contracts.urls")),
     path("", include("chop.grants.urls")),
+    path("", include("chop.evidence.urls")),
     path("members/", orgs_views.members, name="members"),
     path("records/", records_views.records, name="records"),
 ]

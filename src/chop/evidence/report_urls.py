@@ -1,0 +1,3 @@
+"""URL patterns of one part of the records and evidence pages."""
+
+urlpatterns: list = []
