@@ -318,16 +318,19 @@ def _pdf_pages(src: bytes | str, max_pages: int) -> int:
     """Open with pdfium (a path is read lazily); refuse no pages or more than ``max_pages``."""
     import pypdfium2 as pdfium
 
-    try:
-        doc = pdfium.PdfDocument(src)
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise _pdf_refusal("encrypted") from None
-        raise _pdf_refusal("unreadable") from None
-    try:
-        pages = len(doc)
-    finally:
-        doc.close()
+    from chop.pdfium_lock import PDFIUM
+
+    with PDFIUM:  # pdfium is not thread-safe: see chop.pdfium_lock
+        try:
+            doc = pdfium.PdfDocument(src)
+        except pdfium.PdfiumError as exc:
+            if "password" in str(exc).lower():
+                raise _pdf_refusal("encrypted") from None
+            raise _pdf_refusal("unreadable") from None
+        try:
+            pages = len(doc)
+        finally:
+            doc.close()
     if pages < 1:
         raise ValidationError(_("The PDF has no pages."), code="pdf_empty")
     if pages > max_pages:

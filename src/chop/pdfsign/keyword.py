@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from chop.pdfium_lock import PDFIUM
+
 from .errors import MalformedPdfError, PdfSignError
 
 __all__ = ["KeywordHit", "find_keyword"]
@@ -40,10 +42,16 @@ def find_keyword(src: str | os.PathLike | bytes | BinaryIO, text: str) -> list[K
     full-width bracket/punctuation spellings are tried. A hit that wraps across lines yields the
     union of its boxes.
     """
-    import pypdfium2 as pdfium
 
     if not text or not text.strip():
         raise PdfSignError("the keyword to search for is empty", code="empty_keyword")
+    with PDFIUM:  # pdfium is not thread-safe: see chop.pdfium_lock
+        return _find(src, text)
+
+
+def _find(src, text: str) -> list[KeywordHit]:
+    import pypdfium2 as pdfium
+
     try:
         pdf = _open(src)
     except pdfium.PdfiumError as exc:
