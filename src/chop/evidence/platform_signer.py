@@ -33,9 +33,7 @@ def evidence_serial(ca) -> int:
     with _lock:
         now = datetime.now(UTC)
         found = [
-            e
-            for e in ca.issued()
-            if _usable(e, now) and not ca.status(int(e["serial"])).is_revoked
+            e for e in ca.issued() if _usable(e, now) and not ca.status(int(e["serial"])).is_revoked
         ]
         if found:
             return int(found[-1]["serial"])

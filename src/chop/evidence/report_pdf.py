@@ -191,7 +191,9 @@ def display(d: dict) -> dict:
                 "record": r["record"],
                 "seal_code": r["seal_code"],
                 "at": _t(r["stamped_at"]),
-                "proof": "已纳入日志 included" if r["proof"] else "日志证明待发布 log proof: pending publication",
+                "proof": "已纳入日志 included"
+                if r["proof"]
+                else "日志证明待发布 log proof: pending publication",
             }
             for r in d["ledger"]
         ],
@@ -239,7 +241,7 @@ def attach_and_number(src: Path, dst: Path, payload: bytes) -> None:
 
 
 def _number_pages(writer) -> None:
-    """"n / N" centred at the foot of each page (Helvetica: digits only, no font to embed)."""
+    """ "n / N" centred at the foot of each page (Helvetica: digits only, no font to embed)."""
     from pyhanko.pdf_utils import generic
 
     total = int(writer.root["/Pages"]["/Count"])

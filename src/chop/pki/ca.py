@@ -400,7 +400,9 @@ class PlatformCA:
         a fresh key pair in the CA's custody, O = the CA's organisation, OU = service, CN = name.
         Its index entry has kind ``service`` and ``service``, so the caller can find it again."""
         subject = service_name(name, service, self.config.get("organization") or "Chop")
-        key_type, (key_ref, pub) = self._new_key(key_type, f"service-{service}", custody, valid_days)
+        key_type, (key_ref, pub) = self._new_key(
+            key_type, f"service-{service}", custody, valid_days
+        )
         return self._issue(
             subject,
             pub,
