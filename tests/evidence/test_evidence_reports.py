@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported for use by name)
 """The evidence report (出证报告): asked for on the contract page, made by the background task,
 an A4 PDF signed by the platform at PAdES B-T with its data attached as JSON; who may ask and
 download; one pending report at a time; a failure shown and retryable; and the evidence summary
@@ -33,7 +34,7 @@ def _ready(client, contract):
     response = _ask(client, contract)
     assert response.status_code == 200
     report = EvidenceReport.objects.filter(contract=contract).first()
-    assert report is not None and report.state == "ready", (report and report.error)
+    assert report is not None and report.state == "ready", report and report.error
     return report
 
 
@@ -179,7 +180,7 @@ def test_who_may_ask_and_download(completed, client, login, make_user, make_comp
     assert client.get(urls[0]).status_code == 302
 
 
-def test_a_draft_has_no_evidence(signing_world, login):  # noqa: F811
+def test_a_draft_has_no_evidence(signing_world, login):
     w = signing_world
     draft = upload(w["a"], w["a_owner"])
     client = login(w["a_owner"])
@@ -275,5 +276,7 @@ def test_a_wrong_code_is_a_plain_404_and_tries_are_limited(completed, client, se
     from chop.evidence import report_views
 
     for i in range(report_views.SUMMARY_PER_IP_PER_MINUTE):
-        assert client.get(reverse("evidence_summary", args=[f"WRONGCODE{i:03d}"])).status_code == 404
+        assert (
+            client.get(reverse("evidence_summary", args=[f"WRONGCODE{i:03d}"])).status_code == 404
+        )
     assert client.get(reverse("evidence_summary", args=["WRONGCODE999"])).status_code == 429
