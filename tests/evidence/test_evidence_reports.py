@@ -16,7 +16,12 @@ from django.urls import reverse
 
 from tests.concurrency import at_once
 from tests.contracts.conftest import _commit_work_per_request  # noqa: F401
-from tests.contracts.signing_support import PERSON_ID, signing_world, upload  # noqa: F401
+from tests.contracts.signing_support import (  # noqa: F401
+    PERSON_ID,
+    root_pem,
+    signing_world,
+    upload,
+)
 from tests.seals.conftest import verified_company  # noqa: F401
 
 from .report_support import FULL_PHONE, completed  # noqa: F401
@@ -61,7 +66,7 @@ def _text(data: bytes) -> str:
     return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
 
 
-def test_a_completed_contract_gets_a_signed_evidence_report(completed, login, tmp_path):
+def test_a_completed_contract_gets_a_signed_evidence_report(completed, login, tmp_path, nss_db):
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
@@ -98,8 +103,15 @@ def test_a_completed_contract_gets_a_signed_evidence_report(completed, login, tm
     path.write_bytes(data)
     out = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert out.returncode == 0 and "No syntax or stream encoding errors found" in out.stdout
-    sig_out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
-    assert "Signature is Valid" in sig_out and "Total document signed" in sig_out
+    out = subprocess.run(
+        ["pdfsig", "-nssdir", nss_db(root_pem()), "-no-ocsp", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    sig_out = out.stdout + out.stderr
+    assert "Signature Validation: Signature is Valid." in sig_out, sig_out
+    assert "Certificate Validation: Certificate is Trusted." in sig_out, sig_out
+    assert "Total document signed" in sig_out
 
     # the attached JSON is the row's data, under the signature
     attached = _attachment(data)
