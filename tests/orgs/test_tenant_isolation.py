@@ -154,6 +154,21 @@ def _b_party(b) -> int:
     return b["party"].pk
 
 
+def _b_evidence_report(b) -> int:
+    """A ready evidence report of B's contract (a row is enough: the page must not reach it)."""
+    from chop.evidence.models import EvidenceReport
+
+    if "evidence_report" not in b:
+        b["evidence_report"] = EvidenceReport.objects.create(
+            contract_id=_b_contract(b),
+            requested_by=b["owner"],
+            state="ready",
+            sha256="0" * 64,
+            file="evidence/b.pdf",
+        )
+    return b["evidence_report"].pk
+
+
 def _b_contract_page(b) -> dict:
     return {"pk": _b_contract(b), "number": 1, "page": 1}
 
@@ -282,6 +297,12 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     "seal_autosign_revoke": lambda b: {"pk": _b_autosign(b)},
     "seal_autosign_retry": lambda b: {"pk": _b_autosign(b)},
     "seal_autosign_letter": lambda b: {"pk": _b_autosign(b)},
+    # evidence reports (evidence app)
+    "contract_evidence": lambda b: {"pk": _b_contract(b)},
+    "contract_evidence_download": lambda b: {
+        "pk": _b_contract(b),
+        "report": _b_evidence_report(b),
+    },
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -295,6 +316,9 @@ PUBLIC_BY_DESIGN = {
     "days, and the address must still be on the contract's copy list",
     "signature_phone": "a 43-character secret shown only as the person's QR code, single-use "
     "and valid 10 minutes; holding it is the proof (only its hash is stored)",
+    "evidence_summary": "a contract's 12-character verification code (32-letter alphabet), given "
+    "only to its parties; holding it is the proof, wrong codes are a plain 404 and tries are "
+    "limited per IP; the page shows title, party names, seal codes and hashes, nothing personal",
     "pki": "the platform CA's certificates, CRLs, OCSP and TSA: public by design, named in every "
     "certificate; they hold no company data beyond what the certificates already publish",
 }

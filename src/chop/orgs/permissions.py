@@ -548,3 +548,15 @@ def can_revoke_autosign(m: Membership | None, seal) -> bool:
         and seal.company_id is not None
         and m.company_id == seal.company_id
     )
+
+
+def can_request_evidence(m: Membership | None, contract, user=None, parties=()) -> bool:
+    """Ask for a contract's evidence report, download its reports and see its verification code:
+    whoever may view the contract as its initiator (``m``: the membership in the initiating
+    company), or as one of its parties (``parties``: ``(participant, membership)`` pairs) — once
+    it was sent, since a draft has nothing to prove yet."""
+    if contract.state == "draft" or contract.sent_at is None:
+        return False
+    if can_view_contract(m, contract, user):
+        return True
+    return any(can_view_contract_as_party(pm, p, user) for p, pm in parties)

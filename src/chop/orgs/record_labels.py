@@ -77,6 +77,9 @@ ACTION_LABELS = {
     "autosign.letter_signed": _("Auto-sign authorisation letter signed"),
     "autosign.letter_failed": _("Auto-sign authorisation letter failed"),
     "autosign.letter_retried": _("Auto-sign authorisation letter made again"),
+    # evidence reports (evidence app)
+    "evidence.report_requested": _("Evidence report requested"),
+    "evidence.report_ready": _("Evidence report signed and ready"),
 }
 
 
