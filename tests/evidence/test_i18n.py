@@ -9,7 +9,15 @@ import chop.evidence
 from tests.orgs.test_i18n import po_entries
 
 # msgctxts: short state words mean different things elsewhere
-CONTEXTS = ("evidence report state", "evidence")
+CONTEXTS = (
+    "evidence report state",
+    "evidence",
+    # the public verification page
+    "signature check",
+    "certificate",
+    "provenance",
+    "changes after a signature",
+)
 LOCALE = Path(chop.evidence.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
