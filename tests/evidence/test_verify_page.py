@@ -68,6 +68,7 @@ def test_a_chop_signed_contract_is_valid_and_trusted_with_its_provenance(signed)
     assert seal_a.code in body  # the seal signed into the first signature
     assert "甲方科技有限公司" in body and "乙方贸易有限公司" in body  # certificate subjects
     assert "B-T" in body  # the platform signs at PAdES B-T
+    assert body.count("可追溯到 Chop 根证书") == 2 and "无法追溯" not in body
     assert hashlib.sha256(data).hexdigest() in body
     # a file of a contract on Chop: its version number, never its title or parties' roles
     assert 'data-testid="verify-known"' in body
@@ -84,6 +85,7 @@ def test_a_pdf_signed_elsewhere_is_valid_but_not_trusted_and_has_no_provenance()
     assert 'data-ok="1" data-trusted="0"' in body
     assert "Elsewhere Signer" in body and "Elsewhere Trading Ltd" in body
     assert 'data-testid="sig-no-provenance"' in body and 'data-testid="sig-provenance"' not in body
+    assert "无法追溯到 Chop 根证书" in body  # a self-made certificate, whatever pyHanko calls it
     assert 'data-testid="verify-known"' not in body
 
 
@@ -96,6 +98,8 @@ def test_a_tampered_copy_is_called_out(signed):
     assert resp.status_code == 200, body
     assert 'data-verdict="invalid"' in body
     assert 'class="fail" data-testid="check-intact"' in body
+    # the broken signature is what fails; nothing is claimed about its certificate's chain
+    assert "追溯到 Chop 根证书" not in body.split('data-testid="verify-signature"')[1]
     assert "签名覆盖的字节" in body  # the problem, in words
     # a changed file is no longer the contract's version
     assert 'data-testid="verify-known"' not in body

@@ -148,24 +148,29 @@ def _row(s) -> dict[str, Any]:
         "valid": s.valid,
         "trusted": s.trusted,
         "ok": s.ok,
-        "chain": chain_label(s.chain_status),
+        "chain": chain_label(s.chain_status, checked=s.intact and s.valid),
         "pades": s.pades_level or "",
         "changes_after": changes_label(s.changes_after, s.later_signatures),
-        "changed": not s.intact
-        or s.modification_level == "other"
+        # something other than later signatures and validation data came after it
+        "changed": s.modification_level == "other"
+        or s.changes_after == "later revisions"
         or s.changes_after.startswith(("modified", "later changes")),
         "problems": [problem_label(p) for p in s.problems],
         "provenance": label_provenance(prov) if prov else None,
     }
 
 
-def chain_label(status: str) -> str:
+def chain_label(status: str, *, checked: bool = True) -> str:
+    """Whether the certificate chains to the platform root. pyHanko names many ways of not
+    chaining (no path, constraints failed, ...); to a visitor they all mean "not ours". When the
+    signature itself is broken the chain was not what failed, so nothing is said about it."""
+    if not checked:
+        return ""
     return {
         "trusted": _("chains to the Chop root"),
-        "untrusted": _("does not chain to the Chop root"),
         "revoked": _("revoked"),
         "expired": _("expired"),
-    }.get(status, status)
+    }.get(status) or _("does not chain to the Chop root")
 
 
 def changes_label(changes: str, later: list[str]) -> str:
