@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chop.evidence.models import VerificationCode
 from tests.contracts.signing_support import signing_world  # noqa: F401
 from tests.seals.conftest import verified_company  # noqa: F401
 
@@ -107,5 +108,16 @@ def test_a_visitor_checks_a_signed_pdf_and_a_tampered_copy(
         assert page.get_by_test_id("verify-result").count() == 0
         _no_sideways_scroll(page)
         _shoot(page, screenshot, f"verify-error-{size}")
+
+        # the evidence report's QR code opens the page with the contract's code
+        code = VerificationCode.for_contract(contract).code
+        page.goto(f"{live_server.url}/verify-pdf/?code={code}")
+        assert contract.title in page.get_by_test_id("code-contract").inner_text()
+        _shoot(page, screenshot, f"verify-code-{size}")
+        _upload(page, signed)
+        assert page.get_by_test_id("verify-result").get_attribute("data-verdict") == "valid"
+        assert page.get_by_test_id("evidence-link").get_attribute("href") == f"/evidence/{code}/"
+        _no_sideways_scroll(page)
+        _shoot(page, screenshot, f"verify-code-valid-{size}")
     finally:
         context.close()
