@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
 from chop.accounts.models import RateCounter
 from chop.evidence.models import VerificationCode
@@ -53,6 +54,9 @@ def test_the_page_opens_without_login_in_both_languages():
     )
     en = Client().get(URL, HTTP_ACCEPT_LANGUAGE="en")
     assert "Verify a signed PDF" in text(en)
+    # every page's footer leads here, the login page included
+    login = Client().get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert f'href="{URL}" data-testid="footer-verify">验签</a>' in text(login)
 
 
 def test_a_chop_signed_contract_is_valid_and_trusted_with_its_provenance(signed):
@@ -233,3 +237,22 @@ def test_a_post_without_csrf_token_is_refused():
     client = Client(enforce_csrf_checks=True)
     resp = client.post(URL, {"file": SimpleUploadedFile("a.pdf", make_pdf(1))})
     assert resp.status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_checks_racing_from_one_address_are_counted_exactly(settings):
+    """Six uploads at once against a limit of three: the database counter lets exactly three
+    through on either backend, never more because they arrived together."""
+    from tests.concurrency import at_once, errors
+
+    settings.CHOP_VERIFY_PDF_PER_IP = 3
+    data = make_pdf(1)
+
+    def check(_i: int) -> int:
+        return post(Client(), data).status_code
+
+    results = at_once(6, check)
+    assert not errors(results), errors(results)
+    assert sorted(results) == [200, 200, 200, 429, 429, 429]
+    counter = RateCounter.objects.get(key="verify-pdf:ip:127.0.0.1")
+    assert counter.count == 6
