@@ -155,13 +155,14 @@ def test_the_file_is_not_kept_only_its_sha256_is_logged(signed, settings):
     _contract, data = signed
     media = Path(settings.MEDIA_ROOT)
     kept_before = sorted(p for p in media.rglob("*") if p.is_file())
-    before = set(Path(tempfile.gettempdir()).glob("chop-verify-*"))
+    tmp = Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
+    before = set(tmp.glob("chop-verify-*")) | set(tmp.glob("*.upload*"))
     # a large file takes Django's temporary-file path, a small one the in-memory path
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
     resp = post(Client(), data, name="秘密合同.pdf")
     assert resp.status_code == 200
     assert sorted(p for p in media.rglob("*") if p.is_file()) == kept_before
-    assert set(Path(tempfile.gettempdir()).glob("chop-verify-*")) == before
+    assert set(tmp.glob("chop-verify-*")) | set(tmp.glob("*.upload*")) == before
     sha = hashlib.sha256(data).hexdigest()
     keys = list(
         RateCounter.objects.filter(key__startswith="verify-pdf:").values_list("key", flat=True)
@@ -231,6 +232,15 @@ def test_a_code_link_names_the_contract_and_the_upload_carries_it(signed):
     VerificationCode.objects.filter(contract=contract).delete()
     resp = post(client, data, code=code)
     assert 'data-testid="code-wrong"' in text(resp) and "/evidence/" not in text(resp)
+
+
+def test_a_form_without_a_file_or_a_code_says_what_is_missing(signed):
+    resp = Client().post(URL, {}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert resp.status_code == 400 and "请选择要核验的 PDF" in text(resp)
+    sha = hashlib.sha256(signed[1]).hexdigest()
+    resp = Client().post(URL, {"action": "code", "sha256": sha, "code": ""})
+    assert resp.status_code == 400 and "请输入合同验证码" in text(resp)
+    assert 'data-testid="code-form"' in text(resp)
 
 
 def test_a_post_without_csrf_token_is_refused():
