@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from chop.accounts import ratelimit
 from chop.audit.events import client_ip
+from chop.contracts import documents
 
 from . import verifying
 
@@ -86,7 +87,7 @@ def verify_pdf(request: HttpRequest) -> HttpResponse:
     context: dict = {
         "title": _("Verify a signed PDF"),
         "form": VerifyForm(initial={"code": code}),
-        "max_mb": documents_max_mb(),
+        "max_mb": documents.max_bytes() // documents.MB,
         "code": code,
     }
     if request.method == "GET":
@@ -150,9 +151,3 @@ def _check_code(request: HttpRequest, context: dict) -> HttpResponse:
     context.update(_known_context(sha256, known, code))
     context["code"] = code
     return render(request, TEMPLATE, context, status=400 if context.get("code_wrong") else 200)
-
-
-def documents_max_mb() -> int:
-    from chop.contracts import documents
-
-    return documents.max_bytes() // documents.MB

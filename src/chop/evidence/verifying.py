@@ -31,6 +31,7 @@ from django.utils.translation import pgettext
 from chop import uploads
 from chop.contracts import documents
 from chop.contracts.models import Contract, DocumentVersion, StampRecord
+from chop.contracts.signatures import signed_provenance
 from chop.contracts.templatetags.contract_signing import label_provenance
 from chop.explain import explain
 from chop.pdfsign import PdfSignError
@@ -128,8 +129,6 @@ def check_path(path: Path) -> Result:
 
 
 def _row(s) -> dict[str, Any]:
-    from chop.contracts.signatures import signed_provenance
-
     ts = s.timestamp
     prov = signed_provenance(s.provenance)
     return {
