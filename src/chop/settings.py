@@ -199,6 +199,9 @@ CHOP_INVITES_PER_TARGET_PER_DAY = env.int("CHOP_INVITES_PER_TARGET_PER_DAY", def
 CHOP_INVITES_PER_COMPANY_PER_DAY = env.int("CHOP_INVITES_PER_COMPANY_PER_DAY", default=100)
 # Signature links opened or posted to from one address a minute (the phone page, /s/<token>/).
 CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE = env.int("CHOP_SIGNATURE_LINK_PER_IP_PER_MINUTE", default=30)
+# The public verification page (/verify-pdf/): checks (uploads, codes) per address per window.
+CHOP_VERIFY_PDF_PER_IP = env.int("CHOP_VERIFY_PDF_PER_IP", default=20)
+CHOP_VERIFY_PDF_WINDOW_SECONDS = env.int("CHOP_VERIFY_PDF_WINDOW_SECONDS", default=600)
 
 # Browser-side hardening (PRODUCT.md §7). chop.security adds the site-wide CSP and
 # Permissions-Policy; Django's SecurityMiddleware the rest. Over https (SITE_URL), cookies are

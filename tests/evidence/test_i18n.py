@@ -9,7 +9,18 @@ import chop.evidence
 from tests.orgs.test_i18n import po_entries
 
 # msgctxts: short state words mean different things elsewhere
-CONTEXTS = ("evidence report state", "evidence", "evidence report", "button")
+CONTEXTS = (
+    "evidence report state",
+    "evidence",
+    # evidence reports
+    "evidence report",
+    "button",
+    # the public verification page
+    "signature check",
+    "certificate",
+    "provenance",
+    "changes after a signature",
+)
 LOCALE = Path(chop.evidence.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 

@@ -347,6 +347,8 @@ NO_ID_ROUTES = {
     "company_create": "personal",
     "members": "active space",
     "records": "active space",
+    "verify_pdf": "public by design: checks an uploaded PDF, keeps nothing; a contract is named "
+    "only to the holder of its verification code",
     "seals": "active space",
     "contracts": "active space",
     "approvals": "active space (the active company's use requests of the user)",

@@ -29,13 +29,18 @@ def _labelled(row: dict) -> dict:
     prov = row.get("provenance")
     if not prov:
         return row
-    prov = {
+    return {**row, "provenance": label_provenance(prov)}
+
+
+def label_provenance(prov: dict) -> dict:
+    """A signature's provenance (``signatures.signed_provenance``) with its labels in the active
+    language; the public verification page shows it the same way."""
+    return {
         **prov,
         "kind_label": _authorisation_label(prov["kind"]),
         "seal_kind_label": _seal_kind_label(prov["seal_kind"]),
         "intent_label": _intent_label(prov["intent_method"]),
     }
-    return {**row, "provenance": prov}
 
 
 def _authorisation_label(kind: str) -> str:
