@@ -131,7 +131,8 @@ class DocumentVersion(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     file = models.FileField(upload_to=document_path, max_length=200)
-    sha256 = models.CharField(max_length=64)
+    # indexed: the public verification page finds a version by the uploaded file's SHA-256
+    sha256 = models.CharField(max_length=64, db_index=True)
     size = models.PositiveBigIntegerField()
     page_count = models.PositiveIntegerField()
     # [[width, height], ...] of each displayed page in PDF points (CropBox, after /Rotate).
@@ -529,6 +530,9 @@ class StampRecord(models.Model):
         indexes = [
             models.Index(fields=["company", "-stamped_at"], name="stamp_record_company_time"),
             models.Index(fields=["seal", "-stamped_at"], name="stamp_record_seal_time"),
+            # an index, not db_index: on SQLite altering a field remakes the table, which would
+            # drop the append-only triggers; adding an index does not
+            models.Index(fields=["signed_sha256"], name="stamp_record_signed_sha256"),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -77,8 +78,7 @@ def _too_many(request: HttpRequest, window: ratelimit.Window, context: dict) -> 
 
 
 def _evidence_path(code: str) -> str:
-    # the evidence summary (``evidence_summary``) is its own part of the app; linked by path
-    return f"/evidence/{code}/"
+    return reverse("evidence_summary", args=[code])
 
 
 @require_http_methods(["GET", "POST"])
