@@ -41,7 +41,7 @@ from .errors import (
     WrongKEKError,
 )
 from .file_custody import EncryptedFileCustody
-from .names import company_name, person_id_hash, person_name
+from .names import company_name, person_id_hash, person_name, service_name
 from .pkcs12 import export_pkcs12
 from .profiles import (
     END_ENTITY_DAYS,
@@ -385,6 +385,33 @@ class PlatformCA:
             valid_days=valid_days,
             eku=SIGNING_EKUS,
             extra={"id_hash": id_hash},
+        )
+
+    def issue_service(
+        self,
+        name: str,
+        service: str,
+        *,
+        key_type: str | None = None,
+        valid_days: int = END_ENTITY_DAYS,
+        custody: KeyCustody | None = None,
+    ) -> Credential:
+        """Certify one of the platform's own services (``service`` names it, e.g. ``evidence``):
+        a fresh key pair in the CA's custody, O = the CA's organisation, OU = service, CN = name.
+        Its index entry has kind ``service`` and ``service``, so the caller can find it again."""
+        subject = service_name(name, service, self.config.get("organization") or "Chop")
+        key_type, (key_ref, pub) = self._new_key(
+            key_type, f"service-{service}", custody, valid_days
+        )
+        return self._issue(
+            subject,
+            pub,
+            key_ref=key_ref,
+            key_type=key_type,
+            kind="service",
+            valid_days=valid_days,
+            eku=SIGNING_EKUS,
+            extra={"service": service},
         )
 
     # ---------------------------------------------------------------- lookup

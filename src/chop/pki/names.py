@@ -24,6 +24,7 @@ __all__ = [
     "normalise_id_number",
     "person_id_hash",
     "person_name",
+    "service_name",
     "uscc_check_char",
     "validate_uscc",
 ]
@@ -115,6 +116,19 @@ def person_name(name: str, id_hash: str) -> x509.Name:
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.SERIAL_NUMBER, id_hash),
+            x509.NameAttribute(NameOID.COMMON_NAME, _clean_name(name)),
+        ]
+    )
+
+
+def service_name(name: str, service: str, organization: str) -> x509.Name:
+    """C=CN, O=organization, OU=service, CN=name: one of the platform's own services (it signs
+    what the platform itself issues, such as evidence reports), never a company or a person."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _clean_name(organization)),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, _clean_name(service)),
             x509.NameAttribute(NameOID.COMMON_NAME, _clean_name(name)),
         ]
     )
