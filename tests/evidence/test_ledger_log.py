@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from the contracts tests)
 """The stamping log in the app: records appended after their act commits, one sequencer at a
 time, signed and timestamped heads, and bundles that the offline verifier accepts, until someone
 with database access rewrites a record or a hash."""
