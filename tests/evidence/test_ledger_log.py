@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 
 from chop import ledger
 from chop.contracts.models import StampRecord
+from chop.evidence import ledger_views as log_views
 from chop.evidence import log
 from chop.evidence.models import LogLeaf, LogNode, TreeHead
 from tests.contracts.conftest import _commit_work_per_request  # noqa: F401
@@ -109,6 +110,8 @@ def _lift(table: str, drops: list[str]) -> None:
     """What an attacker with database access does first: lift the append-only triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # the test's open transaction holds deferred foreign-key checks: run them first
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         else:
             for sql in drops:
@@ -134,6 +137,12 @@ def test_tampering_with_a_stored_record_is_named_by_the_verifier(signing_world):
     assert report.failures == [
         f"record {victim.pk} (leaf 1): its data does not hash to the leaf the log holds (altered)"
     ]
+    # the record's proof page says so too
+    victim = StampRecord.objects.get(pk=victim.pk)
+    assert log_views._proof_data(victim)["verified"] == {
+        "record_matches_leaf": False,
+        "included": False,
+    }
 
 
 def test_rewriting_a_leaf_hash_breaks_the_proofs_against_published_heads(signing_world):
@@ -198,3 +207,33 @@ def test_the_log_tables_are_append_only(signing_world):
         with pytest.raises(DatabaseError), transaction.atomic():
             model.objects.all().delete()
     assert LogNode.objects.count() == 0  # one leaf: no node above it yet
+
+
+def test_the_verifier_runs_offline_without_django(signing_world, tmp_path):
+    """``python -m chop.ledger verify`` in a fresh process with no Django settings: the bundle,
+    the root and the signed PDF are all it needs."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.contracts.signing_support import latest_file
+
+    contract, _act = stamp(signing_world)
+    (tmp_path / "bundle.json").write_text(json.dumps(_bundle()))
+    (tmp_path / "root.pem").write_bytes(root_pem())
+    pdf = latest_file(contract, tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DATABASE"))}
+    args = [sys.executable, "-m", "chop.ledger", "verify", "bundle.json", "--trust", "root.pem"]
+    done = subprocess.run(
+        [*args, "--pdf", str(pdf)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 record(s) proved; all checks pass" in done.stdout
+    assert f"{pdf}: the signed PDF of record" in done.stdout
+    other = tmp_path / "other.pdf"
+    other.write_bytes(pdf.read_bytes() + b"\n% appended\n")
+    done = subprocess.run(
+        [*args, "--pdf", str(other)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "is the signed PDF of no verified record here" in done.stdout

@@ -231,7 +231,8 @@ def stream_bundle(records: Iterable[StampRecord]) -> Iterator[str]:
     yield ',"certificates":' + _json(pems)
     yield ',"head_signer":' + _json(signer_fp)
     yield ',"heads":' + _json([head_of(h).to_json() for h in heads])
-    full = tree(heads[-1].tree_size if heads else 0)
+    store = DatabaseStore(heads[-1].tree_size if heads else 0)
+    full = ledger.Tree(store)
     consistency = [
         {
             "first": a.tree_size,
@@ -252,6 +253,13 @@ def stream_bundle(records: Iterable[StampRecord]) -> Iterator[str]:
             leaf.record_id: leaf
             for leaf in LogLeaf.objects.filter(record__in=[r.pk for r in batch])
         }
+        # the complete subtrees beside each leaf on its way up, in a few queries for the batch
+        # rather than one per hash (the right edge is built once, then cached)
+        store.prefetch(
+            (level, (leaf.index >> level) ^ 1)
+            for leaf in leaves.values()
+            for level in range(max(size - 1, 1).bit_length())
+        )
         for record in batch:
             leaf = leaves.get(record.pk)
             if leaf is None or leaf.index >= size:
