@@ -5,6 +5,7 @@ with database access rewrites a record or a hash."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _bundle(records=None) -> dict:
-    records = StampRecord.objects.order_by("pk") if records is None else records
+    records = StampRecord.objects.all() if records is None else records
     return json.loads("".join(log.stream_bundle(records)))
 
 
@@ -237,3 +238,18 @@ def test_the_verifier_runs_offline_without_django(signing_world, tmp_path):
     )
     assert done.returncode == 1
     assert "is the signed PDF of no verified record here" in done.stdout
+
+
+def test_a_bundle_carries_the_first_head_of_each_record_and_the_newest(signing_world):
+    for _ in range(4):
+        stamp(signing_world)
+        log.publish_head()  # heads of sizes 1, 2, 3, 4
+    second = StampRecord.objects.order_by("pk")[1]
+    bundle = _bundle(StampRecord.objects.filter(pk=second.pk))
+    assert [h["tree_size"] for h in bundle["heads"]] == [2, 4]
+    assert [(c["first"], c["second"]) for c in bundle["consistency"]] == [(2, 4)]
+    report = ledger.verify_bundle(bundle, trust=_trust())
+    assert report.ok, report.lines
+    head2 = TreeHead.objects.get(tree_size=2)
+    since = f"in the log since {head2.tsa_time.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+    assert any(f"record {second.pk} (leaf 1)" in line and since in line for line in report.lines)

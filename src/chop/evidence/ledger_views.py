@@ -184,7 +184,7 @@ def bundle(request: HttpRequest) -> HttpResponse:
         records = records.filter(stamped_at__lt=after)
         name += f"-to-{end}"
     response = StreamingHttpResponse(
-        log.stream_bundle(records.order_by("pk").iterator(chunk_size=500)),
+        log.stream_bundle(records),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.json"'

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from chop import ledger
@@ -199,38 +200,57 @@ def inclusion(leaf: LogLeaf, head: HeadRow) -> list[bytes]:
 
 
 # ---------------------------------------------------------------------- bundles
-def certificates_pem(signer_serials: Iterable[str]) -> tuple[list[str], str]:
-    """PEMs of the head signers, the TSA and the CA chain; and the newest signer's fingerprint."""
+def certificates_pem(signer_serials: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """PEMs of the head signers, the TSA and the CA chain; and each signer's fingerprint."""
     from cryptography.hazmat.primitives.serialization import Encoding
 
     from chop.seals.issuance import platform_ca
 
     ca = platform_ca()
-    signers = [ca.certificate(int(s, 16)) for s in dict.fromkeys(signer_serials)]
-    certs = [*signers, ca.tsa_certificate, *ca.chain]
+    signers = {s: ca.certificate(int(s, 16)) for s in dict.fromkeys(signer_serials)}
+    certs = [*signers.values(), ca.tsa_certificate, *ca.chain]
     pems = list(dict.fromkeys(c.public_bytes(Encoding.PEM).decode() for c in certs))
-    return pems, ledger.fingerprint(signers[-1]) if signers else ""
+    return pems, {s: ledger.fingerprint(c) for s, c in signers.items()}
 
 
 def _json(value) -> str:
     return ledger.canonical_json(value).decode()
 
 
-def stream_bundle(records: Iterable[StampRecord]) -> Iterator[str]:
+def bundle_heads(indexes: Iterable[int]) -> list[HeadRow]:
+    """The heads a bundle needs: for each record, the first head that included it (its TSA
+    time says since when the record is in the log), and the newest head, which every record is
+    proved against; consistency proofs chain them, so the log was only appended to in between.
+    Not every head ever published: there is one every few minutes."""
+    import bisect
+
+    sizes = list(HeadRow.objects.order_by("tree_size").values_list("tree_size", flat=True))
+    if not sizes:
+        return []
+    wanted = {sizes[-1]}
+    for index in indexes:
+        at = bisect.bisect_right(sizes, index)  # the first head with more than `index` leaves
+        if at < len(sizes):
+            wanted.add(sizes[at])
+    return list(HeadRow.objects.filter(tree_size__in=wanted).order_by("tree_size"))
+
+
+def stream_bundle(records: QuerySet[StampRecord]) -> Iterator[str]:
     """The bundle for these records, as JSON text in pieces (records in batches, so memory stays
     flat however many there are). Publishes a head first if the newest does not cover the log."""
     head_row = publish_head()
-    heads = list(HeadRow.objects.order_by("tree_size"))
-    # One signer per bundle: heads signed by an older log certificate are left out, with their
-    # consistency proofs bridging to the kept ones (proofs need no signature).
-    current_signer = heads[-1].signer_serial if heads else ""
-    heads = [h for h in heads if h.signer_serial == current_signer]
-    pems, signer_fp = certificates_pem([current_signer] if current_signer else [])
+    heads = bundle_heads(
+        LogLeaf.objects.filter(record__in=records.values("pk")).values_list("index", flat=True)
+    )
+    # Every head, each naming its signer: the log's certificate is renewed now and then.
+    pems, signers = certificates_pem(h.signer_serial for h in heads)
     yield '{"format":' + _json(ledger.BUNDLE_FORMAT)
     yield ',"generated_at":' + _json(timezone.now().isoformat())
     yield ',"certificates":' + _json(pems)
-    yield ',"head_signer":' + _json(signer_fp)
-    yield ',"heads":' + _json([head_of(h).to_json() for h in heads])
+    yield ',"head_signer":' + _json(signers[heads[-1].signer_serial] if heads else "")
+    yield ',"heads":' + _json(
+        [head_of(h).to_json() | {"signer": signers[h.signer_serial]} for h in heads]
+    )
     store = DatabaseStore(heads[-1].tree_size if heads else 0)
     full = ledger.Tree(store)
     consistency = [
@@ -271,7 +291,7 @@ def stream_bundle(records: Iterable[StampRecord]) -> Iterator[str]:
             yield ("" if first else ",") + _json(entry)
             first = False
 
-    for record in records:
+    for record in records.order_by("pk").iterator(chunk_size=500):
         batch.append(record)
         if len(batch) >= 200:
             yield from emit(batch)

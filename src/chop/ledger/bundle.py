@@ -7,9 +7,10 @@ A bundle is one JSON document:
 ``certificates``
     PEM certificates: the head signer's, the TSA's, and the CA chain up to the platform root.
 ``head_signer``
-    SHA-256 fingerprint of the certificate that signs the heads.
+    SHA-256 fingerprint of the certificate that signs the heads (the newest one).
 ``heads``
-    Signed tree heads, by growing size, each with its RFC 3161 token.
+    Signed tree heads, by growing size, each with its RFC 3161 token and, when the log's
+    certificate was renewed along the way, the fingerprint of its own ``signer``.
 ``consistency``
     ``{"first", "second", "proof"}`` between each two consecutive heads.
 ``records``
@@ -27,6 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -116,13 +118,11 @@ def verify_bundle(
     if not bundle.get("heads") and not bundle.get("records"):
         report.lines.append("NOTE  the bundle holds no tree head and no record: nothing to prove")
         return report
-    signer = by_fp.get(str(bundle.get("head_signer", "")))
-    if signer is None:
-        report.bad("the head signer's certificate is not in the bundle")
-        return report
+    default_signer = str(bundle.get("head_signer", ""))
 
     # ---------------------------------------------------------------- heads
     heads: dict[int, TreeHead] = {}
+    times: dict[int, datetime] = {}
     previous: TreeHead | None = None
     for raw in bundle.get("heads", []):
         try:
@@ -131,6 +131,10 @@ def verify_bundle(
             report.bad(f"a tree head is malformed ({exc})")
             continue
         name = f"tree head of size {head.tree_size} at {raw.get('timestamp')}"
+        signer = by_fp.get(str(raw.get("signer") or default_signer))
+        if signer is None:
+            report.bad(f"{name}: its signer's certificate is not in the bundle")
+            continue
         try:
             check_signature(head, signer)
             check_chain(signer, others, trust, head.timestamp)
@@ -143,14 +147,17 @@ def verify_bundle(
             report.bad(f"{name}: smaller than the head before it (the log shrank)")
             continue
         heads[head.tree_size] = head
+        times[head.tree_size] = tsa_time
         report.good(f"{name}: signed, timestamped by the TSA at {tsa_time:%Y-%m-%d %H:%M:%S} UTC")
         previous = head
 
     sizes = sorted(heads)
+    consistent = True  # every step between the verified heads checks out
     proofs = {(p["first"], p["second"]): p["proof"] for p in bundle.get("consistency", [])}
     for first, second in zip(sizes, sizes[1:], strict=False):
         proof = proofs.get((first, second))
         if proof is None:
+            consistent = False
             report.bad(f"heads {first} → {second}: no consistency proof in the bundle")
         elif verify_consistency(
             first,
@@ -161,6 +168,7 @@ def verify_bundle(
         ):
             report.good(f"heads {first} → {second}: consistent (the log was only appended to)")
         else:
+            consistent = False
             report.bad(f"heads {first} → {second}: NOT consistent: the log was rewritten")
 
     # ---------------------------------------------------------------- records
@@ -187,7 +195,9 @@ def verify_bundle(
         report.records_ok += 1
         signed = str(entry["leaf"].get("signed_sha256") or "")
         signed_pdfs.setdefault(signed, []).append(name)
-        report.good(f"{name}: included in the head of size {size}")
+        since = min((n for n in heads if n > index), default=size)
+        when = f", in the log since {times[since]:%Y-%m-%d %H:%M:%S} UTC (head of size {since})"
+        report.good(f"{name}: included in the head of size {size}{when if consistent else ''}")
 
     for label, data in pdfs:
         digest = hashlib.sha256(data).hexdigest()
