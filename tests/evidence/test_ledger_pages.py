@@ -90,6 +90,10 @@ def test_an_admin_publishes_a_head_and_sees_it_listed(signing_world, login):
     resp = owner.post(reverse("ledger_publish"), follow=True)
     head = TreeHead.objects.get()
     assert head.tree_size == 2
+    from chop.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="ledger.head_published")
+    assert (event.actor, event.company, event.data["size"]) == (w["a_owner"], w["a"], 2)
     page = resp.content.decode()
     assert head.root_hash[:20] in page and 'data-testid="heads-table"' in page
     assert LogLeaf.objects.count() == 2
@@ -103,6 +107,9 @@ def test_bundles_of_a_contract_and_of_a_date_range_verify_offline(signing_world,
     second, _ = stamp(w)
     client = login(w["a_owner"], w["a"])
     everything = _bundle(client.get(reverse("ledger_bundle")))
+    from chop.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="ledger.bundle_exported", company=w["a"]).count() == 1
     assert [r["leaf"]["contract"] for r in everything["records"]] == [first.pk, second.pk]
     assert ledger.verify_bundle(everything, trust=_trust()).ok
 

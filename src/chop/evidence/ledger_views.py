@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from chop import ledger
+from chop.audit.events import record as audit
 from chop.contracts.models import StampRecord
 from chop.orgs import permissions
 
@@ -139,6 +140,7 @@ def publish(request: HttpRequest) -> HttpResponse:
     if head is None:
         messages.info(request, _("The log is empty: there is nothing to sign yet."))
     else:
+        audit("ledger.head_published", request=request, obj=head, size=head.tree_size)
         messages.success(
             request,
             _("Tree head of %(size)s records published, signed and timestamped.")
@@ -183,6 +185,7 @@ def bundle(request: HttpRequest) -> HttpResponse:
         after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz)
         records = records.filter(stamped_at__lt=after)
         name += f"-to-{end}"
+    audit("ledger.bundle_exported", request=request, filters=name)
     response = StreamingHttpResponse(
         log.stream_bundle(records),
         content_type="application/json; charset=utf-8",

@@ -77,6 +77,9 @@ ACTION_LABELS = {
     "autosign.letter_signed": _("Auto-sign authorisation letter signed"),
     "autosign.letter_failed": _("Auto-sign authorisation letter failed"),
     "autosign.letter_retried": _("Auto-sign authorisation letter made again"),
+    # the stamping log (evidence app)
+    "ledger.head_published": _("Stamping log head published"),
+    "ledger.bundle_exported": _("Stamping log bundle exported"),
 }
 
 
