@@ -13,7 +13,7 @@ from django.dispatch import receiver
 
 from chop.contracts.models import StampRecord
 
-from .tasks import enqueue_append
+from .log_tasks import enqueue_append
 
 
 @receiver(post_save, sender=StampRecord, dispatch_uid="chop.evidence.append_to_log")

@@ -1,6 +1,6 @@
 """``chop publish_log [--every SECONDS] [--now]``: the stamping log's clock.
 
-Enqueues ``evidence.tasks.publish_tree_head`` (append any record not yet in the log, then publish
+Enqueues ``evidence.log_tasks.publish_tree_head`` (append any record not yet in the log, then publish
 a signed, timestamped head if the log grew) once, or every SECONDS until stopped. ``--now`` does
 the work in this process instead of the task worker, and prints the head.
 """
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: float, now: bool, **options) -> None:
         from chop.evidence import log as stamping_log
-        from chop.evidence import tasks
+        from chop.evidence import log_tasks as tasks
 
         while True:
             try:

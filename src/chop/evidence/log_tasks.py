@@ -1,4 +1,4 @@
-"""Background work of the evidence app (django-tasks): appending stamping records to the log
+"""Background work of the stamping log (django-tasks): appending stamping records to the log
 and publishing its signed tree heads. Both are idempotent: they take what is pending under the
 sequencer's lock, so a task that runs twice or late does nothing wrong."""
 
