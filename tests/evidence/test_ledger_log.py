@@ -253,3 +253,21 @@ def test_a_bundle_carries_the_first_head_of_each_record_and_the_newest(signing_w
     head2 = TreeHead.objects.get(tree_size=2)
     since = f"in the log since {head2.tsa_time.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
     assert any(f"record {second.pk} (leaf 1)" in line and since in line for line in report.lines)
+
+
+def test_a_records_proof_for_the_evidence_report(signing_world):
+    _contract, act = stamp(signing_world)
+    stamp(signing_world)
+    rec = StampRecord.objects.get(act=act)
+    assert log.proof_for(rec) is None  # no head yet: "pending publication"
+    log.publish_head()
+    proof = log.proof_for(rec)
+    assert (proof["leaf_index"], proof["tree_size"]) == (0, 2)
+    assert ledger.verify_inclusion(
+        0,
+        2,
+        ledger.leaf_hash_of(rec.leaf()),
+        [bytes.fromhex(h) for h in proof["audit_path"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
+    json.dumps(proof)  # plain JSON, as the report embeds it

@@ -199,6 +199,27 @@ def inclusion(leaf: LogLeaf, head: HeadRow) -> list[bytes]:
     return tree(head.tree_size).inclusion_proof(leaf.index, head.tree_size)
 
 
+def proof_for(record: StampRecord) -> dict | None:
+    """A record's inclusion proof and the signed head it leads to, as plain JSON (for the
+    evidence report, which embeds it); None until a published head covers the record."""
+    leaf = LogLeaf.objects.filter(record=record).first()
+    head = covering_head(leaf.index) if leaf is not None else None
+    if leaf is None or head is None:
+        return None
+    signed = head_of(head).to_json()
+    return {
+        "leaf_index": leaf.index,
+        "leaf_hash": leaf.leaf_hash,
+        "tree_size": head.tree_size,
+        "root_hash": head.root_hash,
+        "head_timestamp": signed["timestamp"],
+        "tsa_time": head.tsa_time.isoformat(),
+        "audit_path": [p.hex() for p in inclusion(leaf, head)],
+        "head_signature": signed["signature"],
+        "head_signer_serial": head.signer_serial,
+    }
+
+
 # ---------------------------------------------------------------------- bundles
 def certificates_pem(signer_serials: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """PEMs of the head signers, the TSA and the CA chain; and each signer's fingerprint."""
