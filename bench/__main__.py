@@ -8,7 +8,7 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing", "verifypage"]
+MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing", "verifypage", "ledger"]
 
 
 def main(argv: list[str]) -> int:

@@ -46,22 +46,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_append_only_triggers():
-    """Stamping records are append-only by database triggers (contracts migration 0006), which
-    also refuse the DELETE/TRUNCATE that Django's ``flush`` uses after each transactional test.
-    In tests only, the flush lifts the triggers for its own statements and puts them back."""
+    """Stamping records (contracts migration 0006) and the stamping log's tables (evidence
+    migration 0002) are append-only by database triggers, which also refuse the DELETE/TRUNCATE
+    that Django's ``flush`` uses after each transactional test. In tests only, the flush lifts the
+    triggers for its own statements and puts them back."""
     import importlib
 
     from django.db.backends.base.operations import BaseDatabaseOperations
 
     m = importlib.import_module("chop.contracts.migrations.0006_stamp_record")
+    log = importlib.import_module("chop.evidence.migrations.0002_stamping_log")
+    guarded = {m.TABLE, *log.TABLES}
     lift = {
         "sqlite": [
-            f"DROP TRIGGER IF EXISTS {n}"
-            for n in ("stamp_record_no_update", "stamp_record_no_delete")
+            *(
+                f"DROP TRIGGER IF EXISTS {n}"
+                for n in ("stamp_record_no_update", "stamp_record_no_delete")
+            ),
+            *log.SQLITE_DROP,
         ],
-        "postgresql": [f"ALTER TABLE {m.TABLE} DISABLE TRIGGER USER"],
+        "postgresql": [f"ALTER TABLE {t} DISABLE TRIGGER USER" for t in sorted(guarded)],
     }
-    restore = {"sqlite": m.SQLITE, "postgresql": [f"ALTER TABLE {m.TABLE} ENABLE TRIGGER USER"]}
+    restore = {
+        "sqlite": [*m.SQLITE, *log.SQLITE],
+        "postgresql": [f"ALTER TABLE {t} ENABLE TRIGGER USER" for t in sorted(guarded)],
+    }
     classes = []
     for module in ("sqlite3", "postgresql"):
         try:
@@ -74,7 +83,7 @@ def _flush_past_append_only_triggers():
     def wrapped(original):
         def sql_flush(self: BaseDatabaseOperations, style, tables, **kwargs):
             statements = original(self, style, tables, **kwargs)
-            if m.TABLE not in tables or not statements:
+            if not guarded & set(tables) or not statements:
                 return statements
             vendor = self.connection.vendor
             return [*lift.get(vendor, []), *statements, *restore.get(vendor, [])]

@@ -169,6 +169,51 @@ def _b_evidence_report(b) -> int:
     return b["evidence_report"].pk
 
 
+def _b_stamp_record(b) -> int:
+    """A stamping record of B's (its act on B's contract, stamped by B's owner with B's seal)."""
+    from django.utils import timezone
+
+    from chop.contracts.models import SigningAct, StampRecord
+
+    if "stamp_record" not in b:
+        _b_party(b)
+        _b_seal(b)
+        now = timezone.now()
+        act = SigningAct.objects.create(
+            contract=b["contract"],
+            participant=b["party"],
+            signer=b["owner"],
+            seal=b["seal"],
+            certificate_serial="b0",
+            version=b["contract"].current_version(),
+            base_sha256="0" * 64,
+            field_name="b",
+            level="B-T",
+            intent_method="password",
+            intent_at=now,
+        )
+        b["stamp_record"] = StampRecord.objects.create(
+            company=b["company"],
+            contract=b["contract"],
+            act=act,
+            signer=b["owner"],
+            party_name=SECRET,
+            seal=b["seal"],
+            seal_code="B",
+            seal_kind="contract",
+            seal_name=SECRET,
+            contract_title=SECRET,
+            base_sha256="0" * 64,
+            signed_sha256="1" * 64,
+            authorisation_kind="grant",
+            intent_method="password",
+            intent_at=now,
+            certificate_serial="b0",
+            stamped_at=now,
+        )
+    return b["stamp_record"].pk
+
+
 def _b_contract_page(b) -> dict:
     return {"pk": _b_contract(b), "number": 1, "page": 1}
 
@@ -303,6 +348,8 @@ ROUTE_FACTORIES: dict[str, Callable] = {
         "pk": _b_contract(b),
         "report": _b_evidence_report(b),
     },
+    # the stamping log (evidence app): a record's inclusion proof
+    "stamp_proof": lambda b: {"pk": _b_stamp_record(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -349,6 +396,10 @@ NO_ID_ROUTES = {
     "records": "active space",
     "verify_pdf": "public by design: checks an uploaded PDF, keeps nothing; a contract is named "
     "only to the holder of its verification code",
+    "ledger_heads": "active space (the platform log's heads; the export form lists its own "
+    "contracts only)",
+    "ledger_publish": "POST, no company data: signs a head of the whole log",
+    "ledger_bundle": "active space (its own stamping records only, whatever the filters name)",
     "seals": "active space",
     "contracts": "active space",
     "approvals": "active space (the active company's use requests of the user)",

@@ -83,3 +83,75 @@ class EvidenceReport(models.Model):
 
     def __str__(self) -> str:
         return f"evidence report {self.pk} of contract {self.contract_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The stamping log (chop.ledger over these tables): every stamping record is a leaf of an
+# RFC 6962 Merkle tree, whose complete-subtree hashes and signed tree heads are stored here.
+# All three tables are append-only by database triggers (migration 0002): a leaf, a node or a
+# head, once written, is never rewritten, and a rewrite by someone who lifts the triggers shows
+# up as a failed proof against the heads already published.
+
+
+class LogState(models.Model):
+    """The one row the sequencer locks (``select_for_update``; SQLite's IMMEDIATE transaction
+    is the lock there), holding the tree's size, so two appenders never race."""
+
+    size = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"stamping log of {self.size} leaves"
+
+
+class LogLeaf(models.Model):
+    """A stamping record's place in the log: its index and the hash of its JSON as appended."""
+
+    index = models.PositiveBigIntegerField(unique=True)
+    record = models.OneToOneField(
+        "contracts.StampRecord", on_delete=models.PROTECT, related_name="log_leaf"
+    )
+    leaf_hash = models.CharField(max_length=64)
+    appended_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["index"]
+
+    def __str__(self) -> str:
+        return f"log leaf {self.index} (record {self.record_id})"
+
+
+class LogNode(models.Model):
+    """The hash of a complete subtree above the leaves: ``2**level`` leaves from
+    ``index * 2**level`` (level 0, the leaves themselves, is :class:`LogLeaf`)."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "index"], name="log_node_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"log node ({self.level}, {self.index})"
+
+
+class TreeHead(models.Model):
+    """A signed tree head: the log's size and root at a moment, signed by the platform's log
+    certificate and timestamped by the TSA (RFC 3161 token over the same canonical bytes)."""
+
+    tree_size = models.PositiveBigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    signature = models.BinaryField()
+    tsa_token = models.BinaryField()
+    tsa_time = models.DateTimeField()
+    signer_serial = models.CharField(max_length=64)  # hex serial of the head-signing certificate
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-tree_size"]
+
+    def __str__(self) -> str:
+        return f"tree head of size {self.tree_size}"

@@ -80,6 +80,9 @@ ACTION_LABELS = {
     # evidence reports (evidence app)
     "evidence.report_requested": _("Evidence report requested"),
     "evidence.report_ready": _("Evidence report signed and ready"),
+    # the stamping log (evidence app)
+    "ledger.head_published": _("Stamping log head published"),
+    "ledger.bundle_exported": _("Stamping log bundle exported"),
 }
 
 

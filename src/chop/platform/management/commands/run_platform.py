@@ -4,7 +4,8 @@ One command for ``make run``: it collects static files (served by the app itself
 see ``chop.views.static_files``), starts django-tasks-db's ``db_worker`` as a child process and
 the clock that enqueues the provider retry every minute (``retry_providers --every 60``), the
 contracts' clock (``expire_contracts --every 3600``: expiry at the deadline and the automatic
-reminders every 3 days), and runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
+reminders every 3 days), the stamping log's clock (``publish_log --every 600``: a signed,
+timestamped tree head whenever the log grew), and runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
 (Ctrl-C or SIGTERM) both children are terminated too, so nothing is left running.
 """
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 ["db_worker"],
                 ["retry_providers", "--every", "60"],
                 ["expire_contracts", "--every", "3600"],
+                ["publish_log", "--every", "600"],
             ):
                 children.append(
                     subprocess.Popen(
@@ -54,7 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Task worker started (pid {children[0].pid}), "
                 f"provider retries every minute (pid {children[1].pid}), "
-                f"contract expiry and reminders every hour (pid {children[2].pid})."
+                f"contract expiry and reminders every hour (pid {children[2].pid}), "
+                f"stamping-log tree heads every 10 minutes (pid {children[3].pid})."
             )
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,0 +1,37 @@
+"""Background work of the stamping log (django-tasks): appending stamping records to the log
+and publishing its signed tree heads. Both are idempotent: they take what is pending under the
+sequencer's lock, so a task that runs twice or late does nothing wrong."""
+
+from __future__ import annotations
+
+import logging
+
+from django_tasks import task
+
+log = logging.getLogger(__name__)
+
+
+@task()
+def append_to_log() -> int:
+    """Append every stamping record not yet in the log (enqueued when one commits)."""
+    from . import log as stamping_log
+
+    return stamping_log.append_pending()
+
+
+@task()
+def publish_tree_head() -> int:
+    """Append what is pending and publish a signed tree head if the log grew (the clock:
+    ``chop publish_log --every N``). Returns the head's size (0 for an empty log)."""
+    from . import log as stamping_log
+
+    head = stamping_log.publish_head()
+    return head.tree_size if head else 0
+
+
+def enqueue_append() -> None:
+    try:
+        append_to_log.enqueue()
+    except Exception:
+        # The record is committed; the next clock tick (publish_log) appends it.
+        log.exception("could not enqueue the stamping log append")
