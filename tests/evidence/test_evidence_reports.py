@@ -131,7 +131,20 @@ def test_a_completed_contract_gets_a_signed_evidence_report(completed, login, tm
     assert {"contract.sent", "contract.signed", "contract.completed"} <= {
         e["action"] for e in attached["events"]
     }
-    assert [r["status"] for r in attached["ledger"]] == ["pending", "pending"]
+    # the report published a log head first: each record carries its inclusion proof, which
+    # the ledger's own verifier accepts against that head's root
+    assert [r["status"] for r in attached["ledger"]] == ["included", "included"]
+    from chop.ledger import merkle
+
+    for r in attached["ledger"]:
+        p = r["proof"]
+        assert merkle.verify_inclusion(
+            p["leaf_index"],
+            p["tree_size"],
+            bytes.fromhex(p["leaf_hash"]),
+            [bytes.fromhex(h) for h in p["audit_path"]],
+            bytes.fromhex(p["root_hash"]),
+        )
     assert attached["contract"]["created_at"].endswith("+08:00")  # Beijing time
 
     # what a reader sees: the number, every fingerprint, every seal; the ID masked only

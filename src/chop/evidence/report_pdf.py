@@ -191,7 +191,11 @@ def display(d: dict) -> dict:
                 "record": r["record"],
                 "seal_code": r["seal_code"],
                 "at": _t(r["stamped_at"]),
-                "proof": "已纳入日志 included"
+                "proof": (
+                    f"已纳入日志 included：叶 leaf #{r['proof']['leaf_index']}，"
+                    f"树大小 tree size {r['proof']['tree_size']}，"
+                    f"根 root {r['proof']['root_hash'][:16]}…"
+                )
                 if r["proof"]
                 else "日志证明待发布 log proof: pending publication",
             }

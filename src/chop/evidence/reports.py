@@ -102,6 +102,7 @@ def make(report_id: int) -> bool:
     )
     if report is None or report.state != EvidenceReport.State.PENDING:
         return False
+    _publish_log_head()
     data = report_data.collect(report.contract, report_id=report.pk)
     with tempfile.TemporaryDirectory(prefix="chop-evidence-") as tmp:
         signed = report_pdf.build(data, Path(tmp))
@@ -132,3 +133,15 @@ def make(report_id: int) -> bool:
         sha256=sha256,
     )
     return True
+
+
+def _publish_log_head() -> None:
+    """Publish a tree head covering every stamping record so far, so the report carries each
+    record's inclusion proof instead of "pending publication". A log that cannot publish now
+    (say the TSA is unreachable) leaves the proofs pending; the report is still made."""
+    from . import log
+
+    try:
+        log.publish_head()
+    except Exception:
+        logging.getLogger(__name__).exception("could not publish a log head for a report")
