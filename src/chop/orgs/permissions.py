@@ -548,3 +548,10 @@ def can_revoke_autosign(m: Membership | None, seal) -> bool:
         and seal.company_id is not None
         and m.company_id == seal.company_id
     )
+
+
+def can_monitor_stamps(m: Membership | None) -> bool:
+    """Watch and export the company's stamping records (用印监控, PRODUCT.md §5): the owner,
+    administrators and seal keepers — the people answerable for the seals. Only ever the
+    membership's own company: the pages filter by ``m.company``."""
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER}
