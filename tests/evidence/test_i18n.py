@@ -9,7 +9,7 @@ import chop.evidence
 from tests.orgs.test_i18n import po_entries
 
 # msgctxts: short state words mean different things elsewhere
-CONTEXTS = ("evidence report state", "evidence")
+CONTEXTS = ("evidence report state", "evidence", "chart series", "chart count", "list separator")
 LOCALE = Path(chop.evidence.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 

@@ -233,7 +233,7 @@ def token_gen_time(token: Any) -> dt.datetime | None:
         info = cms.ContentInfo.load(token) if isinstance(token, bytes) else token
         tst = info["content"]["encap_content_info"]["content"].parsed
         value = tst["gen_time"].native
-    except Exception:  # noqa: BLE001 - see the docstring
+    except Exception:
         return None
     if not isinstance(value, dt.datetime):
         return None
