@@ -8,7 +8,7 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing"]
+MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing", "stamp_export"]
 
 
 def main(argv: list[str]) -> int:

@@ -1,9 +1,9 @@
 """CSV and XLSX exports of a filtered set of stamping records, with flat memory.
 
 Rows come from the database in chunks (``.iterator(chunk_size=...)``, a server-side cursor on
-PostgreSQL) and leave as soon as they are formatted: CSV is streamed line by line; XLSX is written
-by XlsxWriter in ``constant_memory`` mode (each row flushed to a temporary file as it is written)
-into a temporary file that is then streamed. Nothing holds the whole set.
+PostgreSQL) and leave as soon as they are formatted: CSV is streamed in batches of lines; XLSX
+is a zip whose sheet part is compressed and streamed in batches of rows. Nothing holds the
+whole set.
 
 Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
 or a carriage return) get a leading apostrophe in both formats (OWASP's advice for CSV
@@ -13,9 +13,9 @@ injection): a party or device name is user-controlled text.
 from __future__ import annotations
 
 import csv
-import tempfile
-from collections.abc import Iterable, Iterator
-from typing import IO
+import io
+import zipfile
+from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -80,38 +80,45 @@ def neutralise(value: str) -> str:
 
 
 def rows(qs: QuerySet[StampRecord]) -> Iterator[list[str]]:
-    """Each record as text cells, in FIELDS order, read from the database in chunks."""
-    forms = dict(PositionForm.choices)
-    kinds = dict(AuthorisationKind.choices)
-    intents = dict(IntentMethod.choices)
+    """Each record as text cells, in FIELDS order, read from the database in chunks.
+
+    Only the free-text cells (names, titles, numbers, device) can start like a formula; ids,
+    hashes, times, choices and addresses are the platform's own and cannot."""
+    forms = {k: str(v) for k, v in PositionForm.choices}
+    kinds = {k: str(v) for k, v in AuthorisationKind.choices}
+    intents = {k: str(v) for k, v in IntentMethod.choices}
+    form_cells: dict[tuple, str] = {}
     tz = timezone.get_current_timezone()
-    auto = _("Auto-sign (no person)")
+    auto = str(_("Auto-sign (no person)"))
+    safe = neutralise
     for r in qs.order_by("-stamped_at", "-pk").values_list(*FIELDS).iterator(chunk_size=CHUNK):
         (pk, at, who, party, code, kind, seal, fms, pages, number, title) = r[:11]
         (base, signed, akind, aid, intent, serial, tsa, ip, device) = r[11:]
-        cells = [
+        key = tuple(fms or ())
+        if (form_cell := form_cells.get(key)) is None:
+            form_cell = form_cells[key] = " / ".join(forms.get(f, f) for f in key)
+        yield [
             str(pk),
-            at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-            who or auto,
-            party,
-            code,
+            str(at.astimezone(tz))[:19],
+            safe(who) if who else auto,
+            safe(party),
+            safe(code),
             kind,
-            seal,
-            " / ".join(str(forms.get(f, f)) for f in fms or []),
-            ",".join(str(p) for p in pages or []),
-            number,
-            title,
+            safe(seal),
+            form_cell,
+            ",".join(map(str, pages or ())),
+            safe(number),
+            safe(title),
             base,
             signed,
-            str(kinds.get(akind, akind)),
+            kinds.get(akind, akind),
             "" if aid is None else str(aid),
-            str(intents.get(intent, intent)),
+            intents.get(intent, intent),
             serial,
-            tsa.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if tsa else "",
+            str(tsa.astimezone(tz))[:19] if tsa else "",
             ip or "",
-            device,
+            safe(device),
         ]
-        yield [neutralise(c) for c in cells]
 
 
 class _Line:
@@ -134,43 +141,123 @@ def csv_chunks(qs: QuerySet[StampRecord]) -> Iterator[bytes]:
         yield "".join(buf).encode("utf-8")
 
 
-def write_xlsx(qs: QuerySet[StampRecord], out: IO[bytes]) -> int:
-    """Write the XLSX into ``out`` (a seekable binary file) and return the number of rows."""
-    import xlsxwriter
+# --- XLSX: SpreadsheetML (ECMA-376) written as it goes -------------------------------------------
+#
+# A workbook is a zip of a few XML parts. The sheet is streamed through ``zipfile`` into a sink
+# whose bytes leave after each batch of rows (zipfile writes a data descriptor after each part
+# when the output cannot seek), with inline strings, so nothing waits for the whole set. A
+# spreadsheet library was measured first: XlsxWriter in constant_memory mode took about 35 s
+# for 100 000 rows on the shared 2-core machine (one call per cell), against the 10 s target.
 
-    book = xlsxwriter.Workbook(
-        out,
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
-    )
-    sheet = book.add_worksheet(_("Stamping records")[:31])
-    bold = book.add_format({"bold": True})
-    for col, title in enumerate(headers()):
-        sheet.write_string(0, col, title, bold)
-    sheet.set_column(0, 0, 8)
-    sheet.set_column(1, 1, 19)
-    sheet.set_column(2, 10, 16)
-    sheet.set_column(11, 12, 24)
-    n = 0
-    for n, cells in enumerate(rows(qs), start=1):
-        for col, value in enumerate(cells):
-            sheet.write_string(n, col, value)
-    book.close()
-    return n
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_STATIC = {
+    "[Content_Types].xml": (
+        f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{_CT}.worksheet+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/></Types>'
+    ),
+    "_rels/.rels": (
+        f'{_HEAD}<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        f'{_HEAD}<Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+        f'<Relationship Id="rId2" Type="{_REL}/styles" Target="styles.xml"/></Relationships>'
+    ),
+    "xl/styles.xml": (
+        f'{_HEAD}<styleSheet xmlns="{_NS}"><fonts count="2"><font><sz val="11"/><name val="Calibri"/>'
+        '</font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2">'
+        '<fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/>'
+        '</fill></fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/>'
+        '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+        'borderId="0"/></cellStyleXfs><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" '
+        'borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" '
+        'applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+        'builtinId="0"/></cellStyles></styleSheet>'
+    ),
+}
+_WIDTHS = (8, 19, 12, 20, 20, 10, 20, 12, 8, 16, 28, 24, 24, 12, 10, 12, 24, 19, 14, 30)
+# XML 1.0 forbids most control characters even escaped; a User-Agent could carry them
+_XML_TEXT = str.maketrans(
+    {
+        **{c: None for c in range(32) if c not in (9, 10, 13)},
+        ord("&"): "&amp;",
+        ord("<"): "&lt;",
+        ord(">"): "&gt;",
+    }
+)
 
 
-def xlsx_file(qs: QuerySet[StampRecord]) -> tuple[IO[bytes], int]:
-    """The XLSX in an anonymous temporary file (in memory up to 1 MB, then on disk), rewound,
-    and its size."""
-    tmp = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - the response closes it
-    write_xlsx(qs, tmp)
-    size = tmp.tell()
-    tmp.seek(0)
-    return tmp, size
+def _cell(value: str, style: str = "") -> str:
+    text = value.translate(_XML_TEXT)
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f'<c t="inlineStr"{style}><is><t{space}>{text}</t></is></c>'
 
 
-def file_chunks(fh: IO[bytes], size: int = 64 * 1024) -> Iterable[bytes]:
-    try:
-        while chunk := fh.read(size):
-            yield chunk
-    finally:
-        fh.close()
+class _Sink(io.RawIOBase):
+    """A write-only, unseekable file for zipfile: collects bytes until they are taken."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[override]
+        self.parts.append(bytes(b))
+        return len(b)
+
+    def take(self) -> bytes:
+        data, self.parts = b"".join(self.parts), []
+        return data
+
+
+ZIP64_ROWS = 1_000_000  # about 600 bytes of sheet XML a row: well under 4 GB below this
+
+
+def xlsx_chunks(
+    qs: QuerySet[StampRecord], count: int = 0, sheet_name: str | None = None
+) -> Iterator[bytes]:
+    """The XLSX workbook, one sheet, streamed: the static parts, then the sheet in batches.
+
+    ``count``: the rows expected; a sheet that may pass 4 GB is written with ZIP64 sizes (not
+    by default: some spreadsheet programs are less at ease with ZIP64 data descriptors)."""
+    sink = _Sink()
+    name = (sheet_name or _("Stamping records"))[:31].translate(_XML_TEXT)
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
+        for part, text in _STATIC.items():
+            zf.writestr(part, text)
+        zf.writestr(
+            "xl/workbook.xml",
+            f'{_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets><sheet name="{name}" '
+            'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        yield sink.take()
+        with zf.open("xl/worksheets/sheet1.xml", "w", force_zip64=count > ZIP64_ROWS) as sheet:
+            cols = "".join(
+                f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
+                for i, w in enumerate(_WIDTHS, start=1)
+            )
+            head = "".join(_cell(h, ' s="1"') for h in headers())
+            sheet.write(
+                f'{_HEAD}<worksheet xmlns="{_NS}"><sheetViews><sheetView workbookViewId="0">'
+                '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+                f'</sheetView></sheetViews><cols>{cols}</cols><sheetData><row r="1">{head}</row>'.encode()
+            )
+            buf: list[str] = []
+            for n, cells in enumerate(rows(qs), start=2):
+                buf.append(f'<row r="{n}">{"".join(map(_cell, cells))}</row>')
+                if len(buf) >= 500:
+                    sheet.write("".join(buf).encode())
+                    buf = []
+                    yield sink.take()
+            sheet.write(("".join(buf) + "</sheetData></worksheet>").encode())
+    yield sink.take()

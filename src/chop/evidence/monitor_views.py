@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,20 +114,19 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The filtered set as XLSX: written row by row to a temporary file, then streamed from it
-    with its length, so the page can show the download's progress."""
+    """The filtered set as XLSX, streamed as it is written (its length is not known ahead);
+    ``X-Total-Count`` says how many records it holds."""
     if (refused := _refusal(request)) is not None:
         return refused
     f = monitoring.StampFilter.from_query(request.GET)
     qs = f.apply(monitoring.company_records(request.company))
-    fh, size = exports.xlsx_file(qs)
-    _exported(request, "xlsx", f, qs.count())
-    resp = FileResponse(
-        fh,
-        as_attachment=True,
-        filename=_filename(request.company, "xlsx"),
+    count = qs.count()
+    _exported(request, "xlsx", f, count)
+    resp = StreamingHttpResponse(
+        exports.xlsx_chunks(qs, count),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    resp["Content-Length"] = str(size)
+    resp["Content-Disposition"] = f'attachment; filename="{_filename(request.company, "xlsx")}"'
+    resp["X-Total-Count"] = str(count)
     resp["Cache-Control"] = "no-store"
     return resp

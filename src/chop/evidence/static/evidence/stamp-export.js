@@ -2,9 +2,9 @@
 //
 // Without JavaScript the export buttons are plain download links (the server streams the file).
 // With it, the file is fetched here so the page can say what is happening: "preparing" until the
-// first bytes arrive (the XLSX is written before it is sent), then records done out of the total
-// (CSV: the X-Total-Count header and the lines received) or kilobytes out of Content-Length
-// (XLSX), then the finished file is handed to the browser as a download.
+// first bytes arrive, then the records received out of the X-Total-Count header (CSV: one line
+// each) or the kilobytes received (XLSX: compressed, so its rows cannot be counted on the way),
+// then the finished file is handed to the browser as a download.
 
 const status = document.querySelector("[data-export-status]");
 
@@ -31,7 +31,6 @@ async function download(link) {
     const response = await fetch(link.href, { credentials: "same-origin" });
     if (!response.ok || !response.body) throw new Error(String(response.status));
     const total = Number(response.headers.get("X-Total-Count") || 0);
-    const length = Number(response.headers.get("Content-Length") || 0);
     const reader = response.body.getReader();
     const parts = [];
     let bytes = 0;
@@ -44,8 +43,8 @@ async function download(link) {
       if (kind === "csv") {
         for (let i = 0; i < value.length; i += 1) if (value[i] === 10) lines += 1;
         say(status.dataset.progressRows, { done: Math.max(0, lines - 1), total });
-      } else if (length) {
-        say(status.dataset.progressBytes, { done: Math.round(bytes / 1024), total: Math.round(length / 1024) });
+      } else {
+        say(status.dataset.progressBytes, { done: Math.round(bytes / 1024), total });
       }
     }
     const name = filenameFrom(response, `stamp-records.${kind}`);
