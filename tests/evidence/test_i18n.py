@@ -9,7 +9,14 @@ import chop.evidence
 from tests.orgs.test_i18n import po_entries
 
 # msgctxts: short state words mean different things elsewhere
-CONTEXTS = ("evidence report state", "evidence", "chart series", "chart count", "list separator")
+CONTEXTS = (
+    "evidence report state",
+    "evidence",
+    "chart series",
+    "chart count",
+    "list separator",
+    "stamp record",
+)
 LOCALE = Path(chop.evidence.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 

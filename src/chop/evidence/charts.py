@@ -57,6 +57,7 @@ def daily_stacked_bars(data: DailySeries, uid: str = "chart-daily") -> SafeStrin
     n = max(len(data.days), 1)
     totals = [sum(s[1][i] for s in data.series) for i in range(len(data.days))]
     top_value = _nice_max(max(totals, default=0))
+    top_value += top_value % 2  # the middle grid line falls on a whole number
     title = _("Uses per day per seal")
     desc = _("%(total)s uses over %(days)s days, %(seals)s seals; the busiest day had %(max)s.") % {
         "total": sum(totals),

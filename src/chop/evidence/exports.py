@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from chop.contracts.models import AuthorisationKind, IntentMethod, PositionForm, StampRecord
 
@@ -53,13 +54,13 @@ def headers() -> list[str]:
     return [
         _("Record"),
         _("Time"),
-        _("Person"),
+        pgettext("stamp record", "Person"),
         _("Party"),
         _("Seal code"),
         _("Seal kind"),
         _("Seal"),
         _("Form"),
-        _("Pages"),
+        pgettext("stamp record", "Pages"),
         _("Contract number"),
         _("Contract"),
         _("SHA-256 before"),
