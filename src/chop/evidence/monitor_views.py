@@ -57,6 +57,10 @@ def stamp_records(request: HttpRequest) -> HttpResponse:
     people = monitoring.per_person(qs)
     off = monitoring.off_hours(qs)
     query = f.query()
+    off_list = list(off[: monitoring.HINT_ROWS])
+    for r in off_list:  # the record's own day, so it is on the first page of the link
+        day = timezone.localtime(r.stamped_at).date().isoformat()
+        r.hint_url = f"?{urlencode({**query, 'date_from': day, 'date_to': day})}#stamp-{r.pk}"
     context = {
         "nav": "records",
         "title": _("Stamping records"),
@@ -71,7 +75,7 @@ def stamp_records(request: HttpRequest) -> HttpResponse:
         "daily": daily,
         "legend": [(charts.swatch(i), label) for i, (label, _c) in enumerate(daily.series)],
         "person_svg": charts.person_bars(people) if people else None,
-        "off_hours": list(off[: monitoring.HINT_ROWS]),
+        "off_hours": off_list,
         "off_hours_count": off.count(),
         "bursts": monitoring.autosign_bursts(qs),
         "office": (monitoring.OFFICE_OPENS, monitoring.OFFICE_CLOSES),

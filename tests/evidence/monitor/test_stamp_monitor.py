@@ -268,8 +268,8 @@ def test_an_off_hours_stamp_is_called_out(stamped, login):
     html = page_text(resp)
     hint = html[html.index('data-testid="hint-off-hours"') :]
     hint = hint[: hint.index("</ul>")]
-    assert f'href="#stamp-{late.pk}"' in hint and f'href="#stamp-{weekend.pk}"' in hint
-    assert f'href="#stamp-{office.pk}"' not in hint
+    assert f'date_to=2026-03-04&amp;date_from=2026-03-04#stamp-{late.pk}"' in hint
+    assert f'#stamp-{weekend.pk}"' in hint and f"#stamp-{office.pk}" not in hint
     assert "2 uses outside office hours" in hint
 
 
