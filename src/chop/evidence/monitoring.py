@@ -119,19 +119,22 @@ class StampFilter:
 
 def choices(company) -> dict[str, list[tuple[str, str]]]:
     """The values the filters offer: the seals and people that appear in the company's records
-    (a seal since deleted, or a person who left, still appears), and the four forms."""
+    (a seal since deleted, or a person who left, still appears), and the four forms. DISTINCT
+    in the database: a company's records may run to millions."""
     base = company_records(company).order_by()
     seals = sorted(
         {
             (str(s), f"{n} · {c}")
-            for s, n, c in base.values_list("seal_id", "seal_name", "seal_code")
+            for s, n, c in base.values_list("seal_id", "seal_name", "seal_code").distinct()
         },
         key=lambda p: p[1],
     )
     people = sorted(
         {
             (str(u), name or str(u))
-            for u, name in base.filter(signer__isnull=False).values_list("signer_id", "signer_name")
+            for u, name in base.filter(signer__isnull=False)
+            .values_list("signer_id", "signer_name")
+            .distinct()
         },
         key=lambda p: p[1],
     )
