@@ -8,7 +8,16 @@ import sys
 
 from . import Bench
 
-MODULES = ["sealart", "studio", "pdfsign", "contracts", "signing", "verifypage", "ledger"]
+MODULES = [
+    "sealart",
+    "studio",
+    "pdfsign",
+    "contracts",
+    "signing",
+    "verifypage",
+    "ledger",
+    "stamp_export",
+]
 
 
 def main(argv: list[str]) -> int:

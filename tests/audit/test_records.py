@@ -1,4 +1,5 @@
-"""The Records page (用印记录): the active company's audit events, for owners and administrators."""
+"""The account-events page (操作日志): the active company's audit events, for owners and
+administrators. The stamping records (用印记录) are the evidence app's page."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def test_records_show_only_the_active_company(team, login, make_company):
     html = resp.content.decode()
     assert [e.company for e in resp.context["page"].object_list] == [team["company"]]
     assert "别家公司" not in html
-    # and the page says plainly that stamping records come later
-    assert "seal" in html.lower() or "印章" in html
+    # and the page points to the stamping records, a separate tab
+    assert reverse("stamp_records") in html and 'data-testid="tab-stamps"' in html
 
 
 def test_records_filter_by_action_and_paginate(team, login):

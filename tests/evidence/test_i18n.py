@@ -20,6 +20,11 @@ CONTEXTS = (
     "certificate",
     "provenance",
     "changes after a signature",
+    # monitoring
+    "chart series",
+    "chart count",
+    "list separator",
+    "stamp record",
 )
 LOCALE = Path(chop.evidence.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 

@@ -121,6 +121,8 @@ def test_create_company_invite_by_phone_member_accepts(browser, browser_page, sc
     assert "李娜" in page.locator("[data-testid=members-table]").inner_text()
     both_widths(page, screenshot, "members-after-accept-zh")
     page.locator(".mainnav").get_by_role("link", name="用印记录").click()
+    # the menu opens the stamping records; account events are the tab next to them
+    page.locator("[data-testid=tab-events]").click()
     records = page.locator("[data-testid=records-table]").inner_text()
     for label in ("创建企业", "邀请成员", "接受邀请"):
         assert label in records

@@ -40,6 +40,7 @@ SINGLE = {
     "can_approve_seal_use": {O, A, P},
     "can_stamp_without_approval": {O, A, K, U},
     "can_make_seal": {O, A, K},
+    "can_monitor_stamps": {O, A, K},
 }
 
 

@@ -393,7 +393,10 @@ NO_ID_ROUTES = {
     "switch_space": "POST body names the company: test_switch_to_foreign_company_is_404",
     "company_create": "personal",
     "members": "active space",
-    "records": "active space",
+    "records": "active space (account events)",
+    "stamp_records": "active space (its own stamping records only; owner, admins, keepers)",
+    "stamp_records_csv": "active space (the same filtered set as the page)",
+    "stamp_records_xlsx": "active space (the same filtered set as the page)",
     "verify_pdf": "public by design: checks an uploaded PDF, keeps nothing; a contract is named "
     "only to the holder of its verification code",
     "ledger_heads": "active space (the platform log's heads; the export form lists its own "

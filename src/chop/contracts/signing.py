@@ -461,7 +461,7 @@ def _stamp(
         intent_method=intent_method,
         intent_at=intent_at,
         certificate_serial=str(cert.serial),
-        tsa_time=None,
+        tsa_time=result.timestamp_time,
         ip=ip or None,
         device=(device or "")[:400],
         stamped_at=now,

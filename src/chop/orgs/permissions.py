@@ -560,3 +560,10 @@ def can_request_evidence(m: Membership | None, contract, user=None, parties=()) 
     if can_view_contract(m, contract, user):
         return True
     return any(can_view_contract_as_party(pm, p, user) for p, pm in parties)
+
+
+def can_monitor_stamps(m: Membership | None) -> bool:
+    """Watch and export the company's stamping records (用印监控, PRODUCT.md §5): the owner,
+    administrators and seal keepers — the people answerable for the seals. Only ever the
+    membership's own company: the pages filter by ``m.company``."""
+    return _role(m) in {Role.OWNER, Role.ADMIN, Role.SEAL_KEEPER}

@@ -19,7 +19,7 @@ ACTION_LABELS = {
     "invitation.cancelled": _("Invitation cancelled"),
     "member.removed": _("Member removed"),
     "member.role_changed": _("Role changed"),
-    "space.switched": _("Space switched"),
+    "space.switched": _("Space switched"),  # recorded, but kept out of the lists (NOISE)
     # written by the verification and seals apps
     "verification.company_submitted": _("Verification submitted"),
     "verification.company_reviewed": _("Verification approved by an operator"),
@@ -83,11 +83,19 @@ ACTION_LABELS = {
     # the stamping log (evidence app)
     "ledger.head_published": _("Stamping log head published"),
     "ledger.bundle_exported": _("Stamping log bundle exported"),
+    # written by the evidence app (stamping records)
+    "stamp_records.exported": _("Stamping records exported"),
 }
 
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
+
+
+# Recorded for the security trail but not listed on the account-events page or counted on the
+# workbench: opening a company (switching space, or following a link into it) happens on every
+# visit and drowned the events people look for. Still in the database and the admin.
+NOISE = frozenset({"space.switched"})
 
 
 def event_details(action: str, data: dict) -> str:
@@ -112,6 +120,10 @@ def event_details(action: str, data: dict) -> str:
         return seal_details(data)
     if action.startswith("grant."):
         return grant_details(data, role)
+    if action == "stamp_records.exported":
+        return f"{str(data.get('format', '')).upper()} · " + str(
+            _("%(count)s records") % {"count": data.get("count", 0)}
+        )
     if action in ("invitation.accepted", "invitation.declined"):
         return str(_("via the link") if data.get("via") == "token" else _("from the workbench"))
     return ""

@@ -1,4 +1,6 @@
-"""The Records page (用印记录): the active company's audit events, for owners and administrators.
+"""The account-events page (操作日志): the active company's audit events, for owners and
+administrators. The stamping records (用印记录) are the evidence app's page; the two are kept
+apart, and neither lists "space switched" (``record_labels.NOISE``).
 
 It lives in orgs, not audit: who may see a company's records is a company-permission decision, and
 audit stays the bottom layer that every app writes to and that imports none of them.
@@ -15,7 +17,7 @@ from django.utils.translation import gettext as _
 from chop.audit.models import AuditEvent
 
 from . import permissions
-from .record_labels import action_label, event_details
+from .record_labels import NOISE, action_label, event_details
 
 PAGE_SIZE = 25
 
@@ -23,12 +25,14 @@ PAGE_SIZE = 25
 @login_required
 def records(request: HttpRequest) -> HttpResponse:
     company = request.company
-    context: dict = {"nav": "records", "title": _("Records")}
+    context: dict = {"nav": "records", "title": _("Account events")}
     if company is None:
         return render(request, "audit/records.html", {**context, "personal": True})
     if not permissions.can_view_records(request.membership):
         return render(request, "audit/records.html", {**context, "forbidden": True}, status=403)
-    events = AuditEvent.objects.filter(company=company).select_related("actor")
+    events = (
+        AuditEvent.objects.filter(company=company).exclude(action__in=NOISE).select_related("actor")
+    )
     actions = sorted(set(events.values_list("action", flat=True).distinct()))
     selected = request.GET.get("action", "")
     if selected:
@@ -46,5 +50,6 @@ def records(request: HttpRequest) -> HttpResponse:
             "page": page,
             "actions": [(a, action_label(a)) for a in actions],
             "selected": selected,
+            "can_monitor_stamps": permissions.can_monitor_stamps(request.membership),
         },
     )

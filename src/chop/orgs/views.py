@@ -30,6 +30,7 @@ from . import permissions, services
 from .access import enter_space, get_company_for, set_active_company
 from .forms import CompanyForm, InviteForm, RoleForm
 from .models import Company, Invitation, Membership
+from .record_labels import NOISE
 
 
 def company_view(methods: Iterable[str] = ("GET", "POST")):
@@ -107,7 +108,7 @@ def _section_after_switch(request: HttpRequest) -> str:
     return reverse("workbench")
 
 
-SECTIONS = frozenset({"workbench", "seals", "contracts", "members", "records"})
+SECTIONS = frozenset({"workbench", "seals", "contracts", "members", "records", "stamp_records"})
 
 
 # --- workbench and spaces ------------------------------------------------------------------------
@@ -129,10 +130,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
             pending_invitations=company.invitations.filter(
                 status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
             ).count(),
-            events_this_week=AuditEvent.objects.filter(
-                company=company, created_at__gte=week_ago
-            ).count(),
+            events_this_week=AuditEvent.objects.filter(company=company, created_at__gte=week_ago)
+            .exclude(action__in=NOISE)
+            .count(),
             can_view_records=permissions.can_view_records(membership),
+            can_monitor_stamps=permissions.can_monitor_stamps(membership),
             can_invite=permissions.can_invite(membership),
             can_start_verification=permissions.can_start_verification(membership),
             seal_count=company.seals.count(),

@@ -9,6 +9,7 @@ the private key are prepared once per signer object; a signature is then one SHA
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import weakref
 from typing import Any
@@ -24,7 +25,7 @@ from chop.asyncrun import run_sync
 from .errors import SignerError
 from .protocols import Signer, TimeStamper
 
-__all__ = ["SignerProfile", "profile_for"]
+__all__ = ["SignerProfile", "profile_for", "token_gen_time"]
 
 _PROFILES: weakref.WeakKeyDictionary[Any, SignerProfile] = weakref.WeakKeyDictionary()
 
@@ -191,6 +192,18 @@ class SignerProfile:
 
         ``extra``: one more signed attribute's DER (``provenance.encode``); the CMS grows by
         its length, which the caller reserves on top of ``base_size``."""
+        return self.sign_digest_timed(digest, timestamper, extra)[0]
+
+    def sign_digest_timed(
+        self,
+        digest: bytes,
+        timestamper: TimeStamper | None = None,
+        extra: bytes | None = None,
+    ) -> tuple[bytes, dt.datetime | None]:
+        """``sign_digest``, and the timestamp token's genTime (None without a TSA).
+
+        The stamping record keeps the TSA's time next to the platform's clock; the token is
+        already parsed here, so reading its genTime costs nothing on the fast path."""
         attrs_der = _tlv(0x31, self._attrs_content(digest, extra))
         signature = self.sign_raw(attrs_der)
         token = None
@@ -206,7 +219,25 @@ class SignerProfile:
                     code="tsa_unreachable",
                     detail=str(exc),
                 ) from exc
-        return self.assemble(digest, signature, token, extra)
+        return self.assemble(digest, signature, token, extra), token_gen_time(token)
+
+
+def token_gen_time(token: Any) -> dt.datetime | None:
+    """The genTime of an RFC 3161 timestamp token (a CMS ContentInfo, parsed or DER), or None.
+
+    A token whose TSTInfo cannot be read yields None rather than failing the signature: the
+    token itself is embedded unchanged and validators judge it; only the record's copy is lost."""
+    if token is None:
+        return None
+    try:
+        info = cms.ContentInfo.load(token) if isinstance(token, bytes) else token
+        tst = info["content"]["encap_content_info"]["content"].parsed
+        value = tst["gen_time"].native
+    except Exception:
+        return None
+    if not isinstance(value, dt.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _tlv(tag: int, content: bytes) -> bytes:

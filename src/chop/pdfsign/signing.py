@@ -88,6 +88,7 @@ class SignResult:
     output_sha256: str | None = None  # of the whole output file (for the stamping record)
     size: int = 0
     timestamped: bool = False
+    timestamp_time: dt.datetime | None = None  # the TSA token's genTime (None without a TSA)
     kinds: list[str] = field(default_factory=list)
 
 
@@ -262,6 +263,7 @@ def sign(
         c_start += len(prefix)
         c_end += len(prefix)
         digests: list[str] = []
+        gen_times: list[dt.datetime | None] = []
         ltv = None
         if lv in ("B-LT", "B-LTA") and timestamper is not None and validation_context is not None:
             # always true for these levels (checked above); spelled out for the type checker
@@ -278,8 +280,11 @@ def sign(
             h.update(memoryview(increment)[:c_start])
             h.update(memoryview(increment)[c_end:])
             digest = h.digest()
-            der = profile.sign_digest(digest, timestamper if lv != "B-B" else None, provenance_der)
+            der, gen_time = profile.sign_digest_timed(
+                digest, timestamper if lv != "B-B" else None, provenance_der
+            )
             digests.append(digest.hex())
+            gen_times.append(gen_time)
             return fill_contents(increment, c_start, der, reserve)
 
         size, output_sha256 = write_signed(
@@ -299,6 +304,7 @@ def sign(
             signer_subject=subject,
             document_digest=digests[-1],
             timestamped=timestamper is not None,
+            timestamp_time=gen_times[-1] if gen_times else None,
             kinds=[p.kind for p in placements],
             size=size,
             output_sha256=output_sha256,
