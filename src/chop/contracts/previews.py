@@ -60,17 +60,13 @@ def render_version(version: DocumentVersion) -> int:
     small pool beside it (zlib releases the GIL), a few pages behind, so memory stays bounded.
     Marks the version ``ready`` when done, ``failed`` (and re-raises) if pdfium cannot render.
     """
-    import pypdfium2 as pdfium
-
     written = 0
     try:
         with (
             tempfile.TemporaryDirectory(prefix="chop-previews-") as work,
             ThreadPoolExecutor(max_workers=ENCODERS, thread_name_prefix="preview") as pool,
         ):
-            path = _local_path(version, Path(work))
-            with PDFIUM:  # pdfium is not thread-safe: see chop.pdfium_lock
-                written = _render_all(pdfium.PdfDocument(str(path)), version, pool)
+            written = _render_all(_local_path(version, Path(work)), version, pool)
     except Exception:
         log.exception("previews of version %s failed", version.pk)
         DocumentVersion.objects.filter(pk=version.pk).update(
@@ -83,45 +79,40 @@ def render_version(version: DocumentVersion) -> int:
     return written
 
 
-def _render_all(pdf, version: DocumentVersion, pool: ThreadPoolExecutor) -> int:
-    """Draw every page of the open ``pdf`` (closing it at the end), keeping at most a few
-    pages' images queued for encoding; record progress every ``PROGRESS_EVERY`` pages. The
-    caller holds the pdfium lock: nothing here waits for the database."""
+def _render_all(pdf_path: Path, version: DocumentVersion, pool: ThreadPoolExecutor) -> int:
+    """Open, draw every page and close the PDF, keeping at most a few pages' images queued for
+    encoding; record progress every ``PROGRESS_EVERY`` pages.
+
+    Every pdfium call holds the process-wide pdfium lock, one page at a time, and never while
+    this thread writes to the database: a signing act that holds SQLite's write lock may be
+    waiting for the pdfium lock (a keyword search) at the same moment."""
+    import pypdfium2 as pdfium
+
     written = 0
-    # Seals and signatures are signature-field widgets: pdfium draws widgets only with its
-    # form environment, which must exist before the first page is loaded. Without it a signed
-    # version's pages show the riding strips but not the seals themselves.
-    pdf.init_forms()
+    with PDFIUM:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        # Seals and signatures are signature-field widgets: pdfium draws widgets only with
+        # its form environment, which must exist before the first page is loaded. Without it
+        # a signed version's pages show the riding strips but not the seals themselves.
+        pdf.init_forms()
+        total = len(pdf)
     pending: deque[tuple[int, list[Future]]] = deque()
     try:
-        total = len(pdf)
         for index in range(total):
-            pending.append((index + 1, _render_page(pdf, version.pk, index, pool)))
+            with PDFIUM:
+                pending.append((index + 1, _render_page(pdf, version.pk, index, pool)))
             while len(pending) > 2 * ENCODERS or (index + 1 == total and pending):
                 done, futures = pending.popleft()
                 written += sum(f.result() for f in futures)
                 if done % PROGRESS_EVERY == 0 or done == total:
-                    # written by the pool, never while this thread holds the pdfium lock and
-                    # waits for the database: a signing act holding SQLite's write lock may be
-                    # waiting for the pdfium lock (a keyword search) at the same moment
-                    pool.submit(_progress, version.pk, done)
+                    DocumentVersion.objects.filter(pk=version.pk).update(preview_done=done)
     finally:
         for _, futures in pending:
             for f in futures:
                 f.cancel()
-        pdf.close()
+        with PDFIUM:
+            pdf.close()
     return written
-
-
-def _progress(version_id: int, done: int) -> None:
-    """Record how many pages are drawn (in a pool thread, with its own connection, closed
-    again: the pool's threads end with the rendering)."""
-    from django.db import connection
-
-    try:
-        DocumentVersion.objects.filter(pk=version_id).update(preview_done=done)
-    finally:
-        connection.close()
 
 
 def _local_path(version: DocumentVersion, work: Path) -> Path:

@@ -33,8 +33,8 @@ HEADS_PER_PAGE = 20
 
 
 def may_see_log(m) -> bool:
-    """Owners, administrators and seal keepers: those who watch the company's stamping."""
-    return permissions.can_view_records(m) or permissions.can_manage_seals(m)
+    """Whoever monitors the company's stamping (``permissions.can_monitor_stamps``)."""
+    return permissions.can_monitor_stamps(m)
 
 
 def may_publish(m) -> bool:
@@ -125,6 +125,7 @@ def heads(request: HttpRequest) -> HttpResponse:
             "company_records": StampRecord.objects.filter(company=request.company).count(),
             "contracts": list(contracts)[:200],
             "can_publish": may_publish(getattr(request, "membership", None)),
+            "can_view_events": permissions.can_view_records(getattr(request, "membership", None)),
             "today": timezone.localdate().isoformat(),
         },
     )
