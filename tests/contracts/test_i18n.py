@@ -3,14 +3,13 @@ pages speak Chinese by default."""
 
 from __future__ import annotations
 
-import gettext
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 import chop.contracts
-from tests.orgs.test_i18n import po_entries
+from tests.orgs.test_i18n import assert_catalogue_complete
 
 # msgctxts: "Pages" and the party kinds ("Company", "Person") have other meanings in the project;
 # so do "Decline" and "Reason" (a contract's, not an invitation's) and the list's "Pages"
@@ -30,23 +29,7 @@ LOCALE = Path(chop.contracts.__file__).parent / "locale" / "zh_Hans" / "LC_MESSA
 
 
 def test_every_contracts_string_is_translated_and_compiled(monkeypatch):
-    import tests.orgs.test_i18n as project
-
-    monkeypatch.setattr(project, "LOCALE", LOCALE)
-    entries = po_entries()
-    assert len(entries) > 50
-    assert [m for m, t in entries.items() if not t] == []
-    assert (
-        "fuzzy" not in LOCALE.joinpath("django.po").read_text(encoding="utf-8").split("\n\n", 1)[1]
-    )
-    with LOCALE.joinpath("django.mo").open("rb") as fh:
-        mo = gettext.GNUTranslations(fh)
-    for msgid, msgstr in entries.items():
-        assert msgstr in (
-            mo.gettext(msgid),
-            mo.ngettext(msgid, msgid, 1),
-            *(mo.pgettext(c, msgid) for c in CONTEXTS),
-        ), msgid
+    assert_catalogue_complete(LOCALE, CONTEXTS, at_least=50, monkeypatch=monkeypatch)
 
 
 @pytest.mark.django_db

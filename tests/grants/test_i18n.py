@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import gettext
 from pathlib import Path
 
 import chop.grants
-from tests.orgs.test_i18n import po_entries
+from tests.orgs.test_i18n import assert_catalogue_complete
 
 # msgctxts: state words ("Active", "Expired", ...) mean different things for a grant, a use
 # request and an auto-sign authorisation
@@ -15,20 +14,4 @@ LOCALE = Path(chop.grants.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES
 
 
 def test_every_grants_string_is_translated_and_compiled(monkeypatch):
-    import tests.orgs.test_i18n as project
-
-    monkeypatch.setattr(project, "LOCALE", LOCALE)
-    entries = po_entries()
-    assert len(entries) > 20
-    assert [m for m, t in entries.items() if not t] == []
-    assert (
-        "fuzzy" not in LOCALE.joinpath("django.po").read_text(encoding="utf-8").split("\n\n", 1)[1]
-    )
-    with LOCALE.joinpath("django.mo").open("rb") as fh:
-        mo = gettext.GNUTranslations(fh)
-    for msgid, msgstr in entries.items():
-        assert msgstr in (
-            mo.gettext(msgid),
-            mo.ngettext(msgid, msgid, 1),
-            *(mo.pgettext(c, msgid) for c in CONTEXTS),
-        ), msgid
+    assert_catalogue_complete(LOCALE, CONTEXTS, at_least=20, monkeypatch=monkeypatch)

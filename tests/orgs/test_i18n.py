@@ -30,6 +30,30 @@ def po_entries() -> dict[str, str]:
     return entries
 
 
+def assert_catalogue_complete(
+    locale: Path, contexts: tuple[str, ...] = (), *, at_least: int = 1, monkeypatch=None
+) -> None:
+    """An app's catalogue in ``locale`` is complete, has no fuzzy entry, and its compiled .mo
+    gives every translation (directly, as a plural, or under one of ``contexts``)."""
+    import tests.orgs.test_i18n as project
+
+    monkeypatch.setattr(project, "LOCALE", locale)
+    entries = po_entries()
+    assert len(entries) >= at_least
+    assert [m for m, t in entries.items() if not t] == []
+    assert (
+        "fuzzy" not in locale.joinpath("django.po").read_text(encoding="utf-8").split("\n\n", 1)[1]
+    )
+    with locale.joinpath("django.mo").open("rb") as fh:
+        mo = gettext.GNUTranslations(fh)
+    for msgid, msgstr in entries.items():
+        assert msgstr in (
+            mo.gettext(msgid),
+            mo.ngettext(msgid, msgid, 1),
+            *(mo.pgettext(c, msgid) for c in contexts),
+        ), msgid
+
+
 def test_every_string_is_translated_and_compiled():
     entries = po_entries()
     assert len(entries) > 150
