@@ -8,6 +8,8 @@ audit stays the bottom layer that every app writes to and that imports none of t
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -50,6 +52,7 @@ def records(request: HttpRequest) -> HttpResponse:
             "page": page,
             "actions": [(a, action_label(a)) for a in actions],
             "selected": selected,
+            "query": urlencode({"action": selected}) if selected else "",
             "can_monitor_stamps": permissions.can_monitor_stamps(request.membership),
         },
     )
