@@ -11,7 +11,7 @@ import chop
 
 SRC = Path(chop.__file__).parent
 ROOT = SRC.parent.parent
-ENGINES = ("sealart", "pdfsign", "pki", "identity", "bench")
+ENGINES = ("sealart", "pdfsign", "pki", "identity", "ledger", "bench")
 
 
 def test_import_contracts_are_kept():
