@@ -301,11 +301,21 @@ def test_a_contract_from_its_stamps_to_proofs_report_and_public_check(
     text = "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     assert NUMBER in text
     assert "已纳入日志" in text, "the report carries the log proof of the contract's records"
-    image = doc[0].render(scale=2).to_pil()
-    out = artifacts / "evidence-report-page1.png"
-    image.save(out)
-    if SHOTS.is_dir():
-        shutil.copyfile(out, SHOTS / "evidence-report-page1.png")
+    # its event log reads in the order things happened: each act, then what it caused
+    actions = [e["action"] for e in EvidenceReport.objects.get(contract=contract).data["events"]]
+    signed_at = [i for i, a in enumerate(actions) if a == "contract.signed"]
+    finished_at = [i for i, a in enumerate(actions) if a == "contract.party_signed"]
+    assert len(signed_at) == len(finished_at) == 2, actions
+    assert all(s < f for s, f in zip(signed_at, finished_at, strict=True)), actions
+    assert actions[-1] == "contract.completed", actions
+    for i in range(len(doc)):  # no page carries only its page number
+        body = doc[i].get_textpage().get_text_range().replace(f"{i + 1} / {len(doc)}", "")
+        assert body.strip(), f"page {i + 1} of {len(doc)} of the evidence report is blank"
+    for i in range(len(doc)):  # every page as a picture, to look at (page 1 above all)
+        out = artifacts / f"evidence-report-page{i + 1}.png"
+        doc[i].render(scale=2).to_pil().save(out)
+        if SHOTS.is_dir():
+            shutil.copyfile(out, SHOTS / out.name)
     doc.close()
 
     # --- the offline verifier: the bundle proves A's record and the final PDF -------------------
