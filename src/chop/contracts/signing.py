@@ -467,10 +467,8 @@ def _stamp(
         stamped_at=now,
     )
     Seal.objects.filter(pk=chosen.pk).update(use_count=F("use_count") + 1)
-    try:
-        sending.mark_signed(party, by=by)
-    except TransitionError as exc:
-        raise _refuse(str(exc.message), exc.code) from None
+    # the act's event first, then the party's and the contract's moves it causes: the account
+    # events and the evidence report's event log read in that order
     record(
         "contract.signed",
         actor=by,
@@ -485,4 +483,8 @@ def _stamp(
         authorisation=allowed.kind,
         authorisation_id=getattr(allowed.authorisation, "pk", None),
     )
+    try:
+        sending.mark_signed(party, by=by)
+    except TransitionError as exc:
+        raise _refuse(str(exc.message), exc.code) from None
     return act
