@@ -68,7 +68,7 @@ def contract_evidence(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, str(exc))
         else:
             messages.success(
-                request, _("The evidence report is being prepared. It appears here when ready.")
+                request, _("Evidence report requested: its state below updates by itself.")
             )
         return redirect(reverse("contract_evidence", args=[contract.pk]))
     rows = [

@@ -18,8 +18,9 @@ import logging
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from chop.accounts import confirm, otp
@@ -278,13 +279,6 @@ def _notify_revoked(auth_id: int, by_id: int) -> None:
         pk=auth_id
     )
     who = auth.revoked_by.display_name if auth.revoked_by else ""
-    subject = "静默签授权已撤销 / Auto-sign authorisation revoked"
-    body = (
-        f"{auth.company.name}：{who} 已撤销印章“{auth.seal.name}”（{auth.seal.code}）"
-        f"的静默签授权（编号 {auth.pk}），平台不再以此授权自动盖章。\n"
-        f"{auth.company.name}: {who} revoked auto-sign authorisation {auth.pk} of seal "
-        f"{auth.seal.code}; the platform no longer stamps under it."
-    )
     members = Membership.objects.filter(
         company_id=auth.company_id, role__in=permissions.MANAGERS
     ).select_related("user")
@@ -294,6 +288,22 @@ def _notify_revoked(auth_id: int, by_id: int) -> None:
         to = m.user.email or m.user.phone
         if not to:
             continue
+        # in the recipient's language, as grant and approval notices are
+        with translation.override(m.user.language or settings.LANGUAGE_CODE):
+            subject = str(_("Auto-sign authorisation revoked"))
+            body = str(
+                _(
+                    "%(company)s: %(who)s revoked auto-sign authorisation %(id)s of the seal "
+                    "%(seal)s (seal code %(code)s); the platform no longer stamps under it."
+                )
+                % {
+                    "company": auth.company.name,
+                    "who": who,
+                    "id": auth.pk,
+                    "seal": auth.seal.name,
+                    "code": auth.seal.code,
+                }
+            )
         try:
             send_message(to, subject, body)
         except Exception:
