@@ -111,3 +111,13 @@ def to_pdf(
         target = Path(out)
         shutil.move(produced, target)
         return target
+
+
+def html_to_pdf(html: str, out: str | os.PathLike) -> Path:
+    """An HTML document the platform rendered (a letter, a report) as an A4 PDF at ``out``: it is
+    opened as a Writer document (``HTML (StarWriter)``), which gives it pages. Raises
+    :class:`OfficeError`."""
+    target = Path(out)
+    source = target.with_suffix(".html")
+    source.write_text(html, encoding="utf-8")
+    return to_pdf(source, "html", target, import_filter="HTML (StarWriter)")

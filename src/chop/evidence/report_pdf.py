@@ -296,10 +296,8 @@ def build(d: dict, work: Path) -> Path:
 
     from .platform_signer import evidence_signer
 
-    html = work / "report.html"
-    html.write_text(render_html(d), encoding="utf-8")
     try:
-        plain = office.to_pdf(html, "html", work / "report.pdf", import_filter="HTML (StarWriter)")
+        plain = office.html_to_pdf(render_html(d), work / "report.pdf")
     except office.OfficeError as exc:
         raise ReportError(f"office.{exc.code}") from None
     attached = work / "attached.pdf"

@@ -103,10 +103,8 @@ def build(auth: AutoSignAuthorisation, work: Path) -> tuple[Path, Signing]:
     cert = signing.seal.certificate
     if not signing.seal.usable_for_stamping or cert is None:
         raise LetterError("no_seal", "neither the official seal nor the authorised seal is usable")
-    html = work / "letter.html"
-    html.write_text(render_html(auth, signing), encoding="utf-8")
     try:
-        plain = office.to_pdf(html, "html", work / "letter.pdf", import_filter="HTML (StarWriter)")
+        plain = office.html_to_pdf(render_html(auth, signing), work / "letter.pdf")
     except office.OfficeError as exc:
         raise LetterError(f"office.{exc.code}") from None
 
