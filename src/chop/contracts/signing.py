@@ -32,7 +32,7 @@ from chop.audit.events import record
 from chop.explain import explain
 from chop.grants.models import AutoSignAuthorisation, Grant, UseRequest
 from chop.orgs import permissions
-from chop.orgs.models import Membership
+from chop.orgs.access import membership_in
 from chop.seals import stamping
 from chop.seals.models import Seal
 from chop.seals.stamping import appearance
@@ -72,12 +72,6 @@ class FreeMark:
 
 
 # --- which seals a party may use ------------------------------------------------------------
-
-
-def membership(user, company_id: int | None) -> Membership | None:
-    if company_id is None or user is None or not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user=user, company_id=company_id).first()
 
 
 @dataclass(frozen=True)
@@ -132,7 +126,7 @@ def seal_choices(participant: Participant, user, *, now=None) -> list[SealChoice
     if user is None or not user.is_authenticated:
         return []
     contract = participant.contract
-    m = membership(user, participant.company_id)
+    m = membership_in(user, participant.company_id)
     actor = permissions.Actor.person(user, m)
     out = []
     for seal in _with_authorisations(candidate_seals(participant, user), contract.pk, user):
@@ -322,7 +316,7 @@ def _locked_party(participant: Participant) -> tuple[Contract, Participant]:
 
 def _sign_locked(participant, by, seal, intent_row, free, client, work: Path, stored) -> SigningAct:
     contract, party = _locked_party(participant)
-    m = membership(by, party.company_id)
+    m = membership_in(by, party.company_id)
     if not permissions.can_sign_for(m, party, by):
         raise _refuse(_("You may not sign for this party."), "not_allowed")
     if not candidate_seals(party, by).filter(pk=seal.pk).exists():
@@ -331,7 +325,8 @@ def _sign_locked(participant, by, seal, intent_row, free, client, work: Path, st
             "seal_unusable",
         )
     now = timezone.now()
-    actor = permissions.Actor.person(by, membership(by, seal.company_id))
+    seal_m = m if seal.company_id == party.company_id else membership_in(by, seal.company_id)
+    actor = permissions.Actor.person(by, seal_m)
     chosen, decision = _decide(actor, seal.pk, contract, by, now)
     if not decision:
         raise _refuse(str(decision.message), decision.code)

@@ -32,7 +32,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from chop.audit.events import client_ip
 from chop.grants import requests as requests_service
-from chop.orgs.access import enter_space
+from chop.orgs.access import enter_space, membership_in
 from chop.seals import exports
 from chop.uploads import harden_file_headers
 
@@ -290,7 +290,7 @@ def contract_sign(request, pk: int):
     party = _party(request, parties)
     if party.company_id is not None and request.method == "GET":
         # The seals offered are the party's company's: the page is shown in that space.
-        enter_space(request, party.company, signing.membership(request.user, party.company_id))
+        enter_space(request, party.company, membership_in(request.user, party.company_id))
     if request.method == "GET":
         return render(request, "contracts/sign.html", _context(request, contract, parties, party))
     if request.method != "POST":

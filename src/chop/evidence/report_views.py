@@ -16,7 +16,7 @@ from chop.audit.events import client_ip
 from chop.contracts import access
 from chop.contracts.models import Contract
 from chop.orgs import permissions
-from chop.orgs.models import Membership
+from chop.orgs.access import membership_in
 from chop.uploads import harden_file_headers
 
 from . import reports
@@ -36,11 +36,7 @@ ERRORS = {
 
 def may_request(user, contract: Contract) -> bool:
     """The rule of ``permissions.can_request_evidence``, with the user's memberships looked up."""
-    m = (
-        Membership.objects.filter(user=user, company_id=contract.company_id).first()
-        if contract.company_id
-        else None
-    )
+    m = membership_in(user, contract.company_id)
     parties = access.party_memberships(user, contract)
     return permissions.can_request_evidence(m, contract, user, parties)
 

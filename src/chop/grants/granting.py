@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from chop.audit.events import record
 from chop.orgs import permissions
+from chop.orgs.access import membership_in
 from chop.orgs.models import Membership, Role
 from chop.seals.models import Seal
 
@@ -46,9 +47,7 @@ class GrantError(ValidationError):
 
 
 def membership_of(user, seal: Seal) -> Membership | None:
-    if user is None or seal.company_id is None:
-        return None
-    return Membership.objects.filter(company_id=seal.company_id, user=user).first()
+    return membership_in(user, seal.company_id)
 
 
 def grantable(seal: Seal) -> bool:

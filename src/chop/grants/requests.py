@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from chop.audit.events import record
 from chop.orgs import permissions
+from chop.orgs.access import membership_in
 from chop.orgs.models import Membership
 
 from .models import ApprovalMode, ApprovalRule, RequestState, UseDecision, UseRequest
@@ -44,12 +45,6 @@ class RequestError(Exception):
         super().__init__(message)
         self.message = message
         self.code = code
-
-
-def _membership(user, company_id) -> Membership | None:
-    if user is None or company_id is None:
-        return None
-    return Membership.objects.filter(user=user, company_id=company_id).first()
 
 
 def approvers_for(seal, requester) -> tuple[list, str]:
@@ -89,7 +84,7 @@ def file(seal, contract, *, by, reason: str, request=None) -> UseRequest:
         raise RequestError(
             _("Keep the reason under %(n)d characters.") % {"n": REASON_MAX}, code="reason.long"
         )
-    m = _membership(by, seal.company_id)
+    m = membership_in(by, seal.company_id)
     decision = permissions.may_stamp(permissions.Actor.person(by, m), seal, contract)
     if not permissions.can_request_seal_use(m, seal, decision):
         if getattr(decision, "code", "") == "request_pending":

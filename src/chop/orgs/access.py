@@ -40,6 +40,14 @@ def get_company_for(request: HttpRequest, company_id: int) -> tuple[Company, Mem
     return membership.company, membership
 
 
+def membership_in(user, company_id: int | None) -> Membership | None:
+    """``user``'s membership in the company ``company_id``; None for no company, an anonymous
+    user, or someone who is not a member (which every permission function reads as "no")."""
+    if company_id is None or user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Membership.objects.filter(user=user, company_id=company_id).first()
+
+
 def active_membership(request: HttpRequest) -> Membership | None:
     """The membership for the company stored as active in the session, if the user still has it."""
     user = getattr(request, "user", None)
