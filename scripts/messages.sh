@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../src/chop"
 RUN="${RUN:-uv run --frozen}"
-OWN=(accounts seals verification contracts grants evidence)
+OWN=(accounts seals verification contracts grants evidence api)
 ENGINES=(sealart pdfsign pki identity ledger)
 for app in "${OWN[@]}"; do
   (cd "$app" && env -u DJANGO_SETTINGS_MODULE $RUN django-admin makemessages -l zh_Hans --no-obsolete \

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # only for its static files: the API docs page serves them itself, no CDN
     "chop.accounts",
     "chop.orgs",
     "chop.audit",
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chop.orgs.middleware.ActiveSpaceMiddleware",
+    "chop.api.gate.ApiGateMiddleware",  # /api/v1/: key, rate limit, idempotency
 ]
 
 ROOT_URLCONF = "chop.urls"
@@ -322,6 +324,11 @@ for _kind in ("IDENTITY", "REGISTRY", "PAYMENT"):
         f"CHOP_{_kind}_PROVIDER_TIMEOUT", default=10.0
     )
     vars()[f"CHOP_{_kind}_PROVIDER_RETRIES"] = env.int(f"CHOP_{_kind}_PROVIDER_RETRIES", default=2)
+
+# Open API (PRODUCT.md §6): requests per key per window ("count/seconds"); webhook targets on
+# private or loopback addresses are refused unless CHOP_WEBHOOK_ALLOW_PRIVATE (development only).
+CHOP_API_RATE = env("CHOP_API_RATE", default="6000/60")
+CHOP_WEBHOOK_ALLOW_PRIVATE = env.bool("CHOP_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {
     "version": 1,

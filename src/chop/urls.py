@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("chop.contracts.urls")),
     path("", include("chop.grants.urls")),
     path("", include("chop.evidence.urls")),
+    path("", include("chop.api.urls")),
     path("members/", orgs_views.members, name="members"),
     path("records/", records_views.records, name="records"),
 ]

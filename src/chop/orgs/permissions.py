@@ -131,6 +131,18 @@ def can_view_records(m: Membership | None) -> bool:
     return is_manager(m)
 
 
+def can_manage_api_keys(m: Membership | None) -> bool:
+    """Make and revoke the company's API keys: owners and administrators. A key acts through the
+    member who made it, and stops working when that member no longer passes this test."""
+    return is_manager(m)
+
+
+def can_manage_webhooks(m: Membership | None) -> bool:
+    """Add, change, rotate and replay the company's webhook endpoints: owners and
+    administrators (an endpoint receives the company's events)."""
+    return is_manager(m)
+
+
 def can_start_verification(m: Membership | None) -> bool:
     """Enterprise real-name verification is started by the owner or an administrator."""
     return is_manager(m)

@@ -1,0 +1,1 @@
+"""Standard Webhooks: fan-out (``outbox``), signing and sending (``sender``), event sources."""
