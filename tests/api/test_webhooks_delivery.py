@@ -72,7 +72,11 @@ def test_a_delivery_is_signed_as_standard_webhooks_expects(
     assert got.headers["content-type"] == "application/json"
     assert got.headers["user-agent"] == "Chop-Webhooks/1"
     assert got.headers["host"] == f"127.0.0.1:{receiver.port}"
-    assert got.body == json.dumps(message.payload, separators=(",", ":")).encode()
+    # compact, in the same order on every database
+    assert got.body == (
+        b'{"type":"contract.sent","timestamp":"%s","data":{"contract_id":7,"state":"signing"}}'
+        % message.payload["timestamp"].encode()
+    )
 
     delivery = only_delivery()
     assert delivery.state == "delivered" and delivery.finished_at and delivery.attempts == 1

@@ -71,7 +71,13 @@ Pending = WebhookDelivery.State.PENDING
 
 
 def body_of(payload: dict) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    """Compact UTF-8 JSON in one order on every database (PostgreSQL's jsonb hands keys back
+    in its own order): ``type``, ``timestamp``, ``data``, and within ``data`` by name."""
+    ordered = {k: payload[k] for k in ("type", "timestamp") if k in payload}
+    data = payload.get("data")
+    ordered["data"] = dict(sorted(data.items())) if isinstance(data, dict) else data
+    ordered.update((k, v) for k, v in payload.items() if k not in ordered)
+    return json.dumps(ordered, ensure_ascii=False, separators=(",", ":"))
 
 
 def sign(msg_id: str, timestamp: int, body: str, secret: str) -> str:
