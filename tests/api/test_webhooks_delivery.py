@@ -17,7 +17,14 @@ from standardwebhooks.webhooks import WebhookVerificationError
 from chop.api.models import WebhookAttempt, WebhookDelivery, WebhookMessage
 from chop.api.webhooks import outbox, secrets, sender, sources
 
-from .webhook_support import Answer, headers_of, make_endpoint, running_receiver
+from .webhook_support import (
+    Answer,
+    Receiver,
+    headers_of,
+    make_endpoint,
+    running_receiver,
+    tls_files,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -325,3 +332,32 @@ def test_the_give_up_time_fails_a_delivery_that_keeps_failing(
     delivery.refresh_from_db()
     assert delivery.state == "failed" and delivery.attempts == 2 and delivery.finished_at
     assert sources.requeue_overdue() == 0
+
+
+@pytest.mark.parametrize("certified", [True, False])
+def test_https_is_pinned_to_the_checked_address_and_verifies_the_real_host(
+    world, settings, tmp_path, monkeypatch, certified, django_capture_on_commit_callbacks
+):
+    """Connecting to the checked address does not weaken TLS: the handshake names the real host
+    (SNI) and the certificate must be valid for it, chained to a trusted root."""
+    settings.CHOP_WEBHOOK_ALLOW_PRIVATE = True
+    host = "hooks.receiver.test"
+    ca_file, context = tls_files(tmp_path, [host if certified else "someone-else.test"])
+    monkeypatch.setattr(sender, "VERIFY", str(ca_file))
+    monkeypatch.setattr(sender.ssrf, "resolve", lambda url: ["127.0.0.1"])
+    tls = Receiver(tls=context)
+    try:
+        endpoint = make_endpoint(world["company"], world["owner"], f"https://{host}:{tls.port}/h")
+        publish(world["company"], django_capture_on_commit_callbacks)
+    finally:
+        tls.close()
+    delivery = only_delivery()
+    if certified:
+        (got,) = tls.received
+        assert got.headers["host"] == f"{host}:{tls.port}"
+        Webhook(endpoint.secret).verify(got.body, headers_of(got))
+        assert delivery.state == "delivered"
+    else:
+        assert tls.received == []
+        assert delivery.state == "pending" and delivery.tries.get().status_code is None
+        assert "TLS" in delivery.tries.get().error  # the name does not match: refused
