@@ -12,6 +12,7 @@ it, ``Cache-Control: no-store``); the endpoint page never shows it again.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from django.contrib import messages
@@ -19,12 +20,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from chop.audit.events import record
 from chop.orgs import permissions
@@ -61,8 +62,9 @@ def _refusal(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
-    """An endpoint of the active company that the requester may manage: 404, then 403."""
+def _endpoint(request: HttpRequest, pk: int, methods=("GET", "HEAD", "POST")) -> WebhookEndpoint:
+    """An endpoint of the active company that the requester may manage: 404, then 403, then
+    405 for another method (so a wrong company's id answers 404 whatever the method)."""
     if request.company is None:
         raise Http404
     endpoint = get_object_or_404(
@@ -71,10 +73,21 @@ def _endpoint(request: HttpRequest, pk: int) -> WebhookEndpoint:
     )
     if not permissions.can_manage_webhooks(request.membership):
         raise PermissionDenied
+    _allow(request, methods)
     return endpoint
 
 
-def _delivery(request: HttpRequest, pk: int) -> WebhookDelivery:
+class _NotAllowed(Exception):
+    def __init__(self, methods) -> None:
+        self.methods = list(methods)
+
+
+def _allow(request: HttpRequest, methods) -> None:
+    if request.method not in methods:
+        raise _NotAllowed(methods)
+
+
+def _delivery(request: HttpRequest, pk: int, methods=("GET", "HEAD")) -> WebhookDelivery:
     if request.company is None:
         raise Http404
     delivery = get_object_or_404(
@@ -85,7 +98,22 @@ def _delivery(request: HttpRequest, pk: int) -> WebhookDelivery:
     )
     if not permissions.can_manage_webhooks(request.membership):
         raise PermissionDenied
+    _allow(request, methods)
     return delivery
+
+
+def by_id(view):
+    """For views of one endpoint or delivery: the method is checked after the look-up."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _NotAllowed as refused:
+            return HttpResponseNotAllowed(refused.methods)
+
+    return wrapped
 
 
 def event_labels(events: list[str]) -> list[str]:
@@ -175,10 +203,9 @@ def webhook_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD"])
+@by_id
 def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    endpoint = decorate_endpoint(_endpoint(request, pk))
+    endpoint = decorate_endpoint(_endpoint(request, pk, ("GET", "HEAD")))
     page = Paginator(
         WebhookDelivery.objects.filter(endpoint=endpoint).select_related("message"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -191,8 +218,7 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@by_id
 def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     before = {"url": endpoint.url, "description": endpoint.description, "events": endpoint.events}
@@ -229,11 +255,10 @@ def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@by_id
 def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     """Enable or disable (``enabled`` = "1"/"0"); enabling clears a reason the sender left."""
-    endpoint = _endpoint(request, pk)
+    endpoint = _endpoint(request, pk, ("POST",))
     enable = request.POST.get("enabled") == "1"
     if enable != endpoint.enabled:
         endpoint.enabled = enable
@@ -257,8 +282,7 @@ def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("webhook_detail", pk=endpoint.pk)
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@by_id
 def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what rotating does; POST: a new secret, shown once."""
     endpoint = _endpoint(request, pk)
@@ -281,8 +305,7 @@ def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@by_id
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint(request, pk)
     if request.method == "POST":
@@ -307,8 +330,7 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD"])
+@by_id
 def webhook_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = decorate_delivery(_delivery(request, pk))
     attempts = list(delivery.tries.all())
@@ -329,10 +351,9 @@ def webhook_delivery(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@by_id
 def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
-    delivery = _delivery(request, pk)
+    delivery = _delivery(request, pk, ("POST",))
     if delivery.state == WebhookDelivery.State.PENDING:
         messages.info(request, _("This delivery is still being tried; replay it once it ends."))
         return redirect("webhook_delivery", pk=delivery.pk)
