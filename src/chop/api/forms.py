@@ -31,7 +31,7 @@ DEFAULT_EXPIRY = "90"
 
 class KeyForm(forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=pgettext_lazy("api key", "Name"),
         max_length=100,
         help_text=_("Say which system uses it, e.g. “ERP production”."),
     )

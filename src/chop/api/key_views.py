@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods
 
 from chop.audit.events import record
@@ -49,13 +50,13 @@ def scope_label(value: str) -> str:
 def decorate(key: ApiKey, now) -> ApiKey:
     if key.revoked_at is not None:
         key.state = "revoked"
-        key.state_label = _("Revoked")
+        key.state_label = pgettext("api key", "Revoked")
     elif key.expires_at is not None and key.expires_at <= now:
         key.state = "expired"
-        key.state_label = _("Expired")
+        key.state_label = pgettext("api key", "Expired")
     else:
         key.state = "active"
-        key.state_label = _("Active")
+        key.state_label = pgettext("api key", "Active")
     key.badge = STATE_BADGE[key.state]
     key.scope_labels = [scope_label(s) for s in key.scopes]
     return key
