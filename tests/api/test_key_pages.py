@@ -41,7 +41,10 @@ def test_other_members_are_turned_away(team, login, make_key, role):
     page = client.get("/api-keys/")
     assert page.status_code == 403 and b'data-testid="forbidden"' in page.content
     assert client.get("/api-keys/new/").status_code == 403
-    assert client.post("/api-keys/new/", {"name": "x", "scopes": ["read"], "expiry": "30"}).status_code == 403
+    assert (
+        client.post("/api-keys/new/", {"name": "x", "scopes": ["read"], "expiry": "30"}).status_code
+        == 403
+    )
     assert client.post(f"/api-keys/{key.pk}/revoke/").status_code == 403
     assert ApiKey.objects.count() == 1 and ApiKey.objects.get().revoked_at is None
 

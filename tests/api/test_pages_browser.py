@@ -72,7 +72,9 @@ def _deliveries(endpoint: WebhookEndpoint) -> WebhookDelivery:
                 },
                 request_excerpt=f'{{"type": "{type_}", "data": {{"contract_id": 41}}}}',
                 status_code=code,
-                response_excerpt="" if code is None else ("ok" if code < 300 else "<html><body>Service Unavailable</body></html>"),
+                response_excerpt=""
+                if code is None
+                else ("ok" if code < 300 else "<html><body>Service Unavailable</body></html>"),
                 error="" if code else "连接超时（15 秒）",
                 duration_ms=15000 if code is None else 230,
             )
@@ -91,9 +93,11 @@ def test_owner_makes_a_key_and_an_endpoint(
     violations = []
     page.on(
         "console",
-        lambda msg: violations.append(msg.text)
-        if msg.type == "error" and "Content Security Policy" in msg.text
-        else None,
+        lambda msg: (
+            violations.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
     )
     try:
         # from the members page's tabs to the empty key list

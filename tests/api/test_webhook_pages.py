@@ -170,7 +170,10 @@ def test_event_filter_is_kept(owner):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("http://127.0.0.1:8000/hook", "Webhook 只能发送到公网地址；该地址是内网、回环或保留地址。"),
+        (
+            "http://127.0.0.1:8000/hook",
+            "Webhook 只能发送到公网地址；该地址是内网、回环或保留地址。",
+        ),
         ("https://intranet.example.com/hook", "Webhook 只能发送到公网地址"),
         ("http://169.254.169.254/latest/meta-data/", "Webhook 只能发送到公网地址"),
         ("https://user:pw@hooks.example.com/", "地址中请勿包含用户名和密码。"),
@@ -217,7 +220,9 @@ def test_edit_checks_the_address_again_and_audits(team, owner):
 
 
 def test_disable_and_enable(team, owner):
-    endpoint = _endpoint(team, enabled=False, disabled_reason="410 Gone", disabled_at=timezone.now())
+    endpoint = _endpoint(
+        team, enabled=False, disabled_reason="410 Gone", disabled_at=timezone.now()
+    )
     page = owner.get(f"/webhooks/{endpoint.pk}/").content.decode()
     assert "410 Gone" in page
     owner.post(f"/webhooks/{endpoint.pk}/enabled/", {"enabled": "1"})
@@ -289,7 +294,9 @@ def test_replay_creates_a_new_delivery(team, owner):
     delivery = _delivery(endpoint, state="failed")
     response = owner.post(f"/webhooks/deliveries/{delivery.pk}/replay/")
     again = WebhookDelivery.objects.exclude(pk=delivery.pk).get()
-    assert response.status_code == 302 and response["Location"] == f"/webhooks/deliveries/{again.pk}/"
+    assert (
+        response.status_code == 302 and response["Location"] == f"/webhooks/deliveries/{again.pk}/"
+    )
     assert again.replay_of == delivery and again.message == delivery.message
     assert again.state == "pending" and again.endpoint == endpoint
     event = AuditEvent.objects.get(action="webhook.replayed")

@@ -22,9 +22,7 @@ urlpatterns = [
     path("webhooks/<id:pk>/enabled/", webhook_views.webhook_toggle, name="webhook_toggle"),
     path("webhooks/<id:pk>/rotate/", webhook_views.webhook_rotate, name="webhook_rotate"),
     path("webhooks/<id:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
-    path(
-        "webhooks/deliveries/<id:pk>/", webhook_views.webhook_delivery, name="webhook_delivery"
-    ),
+    path("webhooks/deliveries/<id:pk>/", webhook_views.webhook_delivery, name="webhook_delivery"),
     path(
         "webhooks/deliveries/<id:pk>/replay/",
         webhook_views.webhook_replay,

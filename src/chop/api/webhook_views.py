@@ -151,9 +151,7 @@ def _shown_once(request: HttpRequest, endpoint: WebhookEndpoint, secret: str, ro
     response = render(
         request,
         "api/webhook_secret.html",
-        _context(
-            request, endpoint=decorate_endpoint(endpoint), secret=secret, rotated=rotated
-        ),
+        _context(request, endpoint=decorate_endpoint(endpoint), secret=secret, rotated=rotated),
     )
     add_never_cache_headers(response)  # no-store: the secret lives in this page only
     return response
@@ -198,9 +196,7 @@ def webhook_new(request: HttpRequest) -> HttpResponse:
     else:
         form = EndpointForm()
         status = 200
-    return render(
-        request, "api/webhook_form.html", _context(request, form=form), status=status
-    )
+    return render(request, "api/webhook_form.html", _context(request, form=form), status=status)
 
 
 @by_id
