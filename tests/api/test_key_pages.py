@@ -166,3 +166,13 @@ def test_members_page_and_workbench_link_managers_to_the_api(team, login):
     members = member.get(f"/companies/{team['company'].pk}/members/").content.decode()
     assert "tab-api-keys" not in members
     assert 'data-testid="quick-api"' not in member.get("/").content.decode()
+
+
+def test_key_events_appear_in_the_account_events(team, login):
+    client = login(team["users"][Role.OWNER], team["company"])
+    _response, raw = _make_key(client)
+    key = ApiKey.objects.get()
+    client.post(f"/api-keys/{key.pk}/revoke/")
+    page = client.get("/records/").content.decode()
+    assert "生成 API 密钥" in page and "撤销 API 密钥" in page
+    assert f"chop_{key.prefix}_…" in page and raw not in page

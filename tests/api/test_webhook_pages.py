@@ -304,7 +304,11 @@ def test_replay_creates_a_new_delivery(team, owner):
     page = owner.get(f"/webhooks/deliveries/{again.pk}/").content.decode()
     assert 'data-testid="replay"' not in page  # pending: nothing to replay yet
     assert owner.post(f"/webhooks/deliveries/{again.pk}/replay/").status_code == 302
+    # a second click while the replay waits sends nothing more
+    twice = owner.post(f"/webhooks/deliveries/{delivery.pk}/replay/")
+    assert twice["Location"] == f"/webhooks/deliveries/{again.pk}/"
     assert WebhookDelivery.objects.count() == 2
+    assert AuditEvent.objects.filter(action="webhook.replayed").count() == 1
 
 
 def test_replay_refused_while_the_endpoint_is_disabled(team, owner):
@@ -345,3 +349,35 @@ def test_pages_in_english(team, owner):
     owner.cookies["django_language"] = "zh-hans"
     page = owner.get(f"/webhooks/{endpoint.pk}/").content.decode()
     assert "轮换签名密钥" in page and "尚未向该接收地址发送任何内容" in page
+
+
+def test_an_edit_does_not_undo_a_rotation_made_meanwhile(team, owner, monkeypatch):
+    """The edit form saves only its own fields: a rotation (or the sender disabling the
+    endpoint) between loading and saving stays."""
+    endpoint = _endpoint(team)
+    from chop.api import forms
+
+    def rotate_meanwhile(url):
+        other = WebhookEndpoint.objects.get(pk=endpoint.pk)
+        secrets.rotate(other)
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+        return None
+
+    monkeypatch.setattr(forms.ssrf, "refusal", rotate_meanwhile)
+    owner.post(
+        f"/webhooks/{endpoint.pk}/edit/",
+        {"url": PUBLIC + "/v3", "description": "", "events": ["seal.created"]},
+    )
+    fresh = WebhookEndpoint.objects.get(pk=endpoint.pk)
+    assert fresh.url == PUBLIC + "/v3"
+    assert fresh.previous_secret == endpoint.secret and fresh.secret != endpoint.secret
+    assert not fresh.enabled
+
+
+def test_changes_appear_in_the_account_events(team, owner):
+    _add(owner)
+    endpoint = WebhookEndpoint.objects.get()
+    owner.post(f"/webhooks/{endpoint.pk}/rotate/")
+    page = owner.get("/records/").content.decode()
+    assert "添加 Webhook 接收地址" in page and "轮换 Webhook 签名密钥" in page
+    assert PUBLIC in page and endpoint.secret not in page

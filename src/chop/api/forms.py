@@ -103,5 +103,13 @@ class EndpointForm(forms.ModelForm):
         return [] if len(chosen) == len(EVENT_TYPES) else chosen
 
     def save(self, commit: bool = True) -> WebhookEndpoint:
-        self.instance.events = self.cleaned_data["events"]
-        return super().save(commit=commit)
+        """A new endpoint is saved whole; a changed one only in the fields this form edits, so
+        a rotation or the sender disabling it (410) in the meantime is not undone."""
+        endpoint = super().save(commit=False)
+        endpoint.events = self.cleaned_data["events"]
+        if commit:
+            if endpoint.pk is None:
+                endpoint.save()
+            else:
+                endpoint.save(update_fields=["url", "description", "events"])
+        return endpoint

@@ -356,7 +356,14 @@ def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
     if not delivery.endpoint.enabled:
         messages.error(request, _("The endpoint is disabled: enable it first, then replay."))
         return redirect("webhook_delivery", pk=delivery.pk)
-    again = outbox.replay(delivery)
+    with transaction.atomic():
+        # one replay at a time: a double click, or two managers at once, sends it once
+        WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).first()
+        waiting = delivery.replays.filter(state=WebhookDelivery.State.PENDING).first()
+        if waiting is not None:
+            messages.info(request, _("This event is already being sent again."))
+            return redirect("webhook_delivery", pk=waiting.pk)
+        again = outbox.replay(delivery)
     record(
         "webhook.replayed",
         request=request,
