@@ -280,6 +280,14 @@ def test_delivery_log_is_newest_first_and_paged(team, owner):
     assert "HTTP 200" in page and "印章已创建" in page
 
 
+def test_list_shows_the_latest_delivery_and_recent_failures(team, owner):
+    endpoint = _endpoint(team)
+    _delivery(endpoint, state="failed", type_="contract.sent")
+    _delivery(endpoint, state="delivered", type_="contract.completed")
+    page = owner.get("/webhooks/").content.decode()
+    assert "最近投递：" in page and "合同已完成" in page and "24 小时内放弃 1 次" in page
+
+
 def test_delivery_page_shows_attempts(team, owner):
     endpoint = _endpoint(team)
     delivery = _delivery(endpoint, state="failed", attempts=3)

@@ -12,6 +12,7 @@ it, ``Cache-Control: no-store``); the endpoint page never shows it again.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 
@@ -168,6 +169,15 @@ def webhooks(request: HttpRequest) -> HttpResponse:
             "created_by"
         )
     ]
+    # each endpoint's latest delivery and how many gave up in the last day: one query each
+    since = timezone.now() - dt.timedelta(hours=24)
+    for e in endpoints:
+        e.latest = e.deliveries.select_related("message").order_by("-created_at", "-id").first()
+        if e.latest is not None:
+            decorate_delivery(e.latest)
+        e.failed_recently = e.deliveries.filter(
+            state=WebhookDelivery.State.FAILED, created_at__gte=since
+        ).count()
     return render(request, "api/webhooks.html", _context(request, endpoints=endpoints))
 
 
