@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from .docs_views import api_docs
 from .v1 import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("api/docs", api_docs, name="api_docs"),
 ]

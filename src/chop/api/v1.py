@@ -45,6 +45,7 @@ api.add_router("/contracts", autosign_api.router, tags=["auto-sign"])
 api.add_router("/seals", seals_api.router, tags=["seals"])
 api.add_router("/grants", grants_api.router, tags=["grants"])
 api.add_router("/stamps", records_api.router, tags=["stamping records"])
+api.add_router("/contracts", evidence_api.contract_router, tags=["evidence"])
 api.add_router("/evidence", evidence_api.router, tags=["evidence"])
 api.add_router("/verify", verify_api.router, tags=["verify"])
 
