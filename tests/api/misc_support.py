@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from tests.contracts.conftest import _commit_work_per_request  # noqa: F401  (autouse)
 from tests.contracts.signing_support import signing_world  # noqa: F401  (fixture)
 from tests.seals.conftest import verified_company  # noqa: F401  (fixture)
 

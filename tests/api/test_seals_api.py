@@ -7,7 +7,14 @@ import io
 
 import pytest
 
-from .misc_support import body, problem, signing_world, verified_company, world  # noqa: F401
+from .misc_support import (  # noqa: F401
+    _commit_work_per_request,
+    body,
+    problem,
+    signing_world,
+    verified_company,
+    world,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from chop.contracts.models import Contract
 from chop.evidence import reports
@@ -121,7 +121,7 @@ def request_evidence(request, contract_id: int):
     except reports.RequestRefused as exc:
         raise ApiProblem(409, "evidence_refused", str(exc)) from None
     report.refresh_from_db()
-    return 202, report_out(report)
+    return Status(202, report_out(report))
 
 
 @router.get(

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from chop.grants import granting
 from chop.grants.models import Grant, GrantState
@@ -193,7 +193,7 @@ def create_grant(request, body: GrantIn):
         )
     except granting.GrantError as exc:
         raise _invalid(_grant_errors(exc)) from None
-    return 201, grant_out(_company_grants(request).get(pk=made.pk))
+    return Status(201, grant_out(_company_grants(request).get(pk=made.pk)))
 
 
 @router.post(
