@@ -53,12 +53,17 @@ class ExportQuery(StampFilters):
     format: Literal["csv", "xlsx"] = "csv"
 
 
-def _records(request):
+def _allowed(request) -> None:
     need(request, "records")
     if not permissions.can_monitor_stamps(request.membership):
         raise forbidden(
             _("Only the owner, administrators and seal keepers may see the stamping records.")
         )
+
+
+def _records(request):
+    """The records page's filters from the query, and the company's records they select."""
+    _allowed(request)
     f = monitoring.StampFilter.from_query(request.GET)
     if f.errors:
         raise ApiProblem(
@@ -167,7 +172,7 @@ def export_stamps(request, query: Query[ExportQuery]):
     description="One stamping record of the company. Scope `records`.",
 )
 def get_stamp(request, stamp_id: int):
-    _f, _qs = _records(request)
+    _allowed(request)
     found = monitoring.company_records(request.company).filter(pk=stamp_id).first()
     if found is None:
         raise not_found()
