@@ -24,9 +24,9 @@ from .schemas_misc import KnownDocumentOut, ProblemOut, VerifiedSignatureOut, Ve
 
 router = Router()
 
-# verifying.Refused codes that are not "unprocessable": the file is too big, or not a PDF
+# verifying.Refused codes that are not "unprocessable": the file is too big, or not a PDF; the
+# problem's code is ``upload.<code>``, as for a contract's upload (the same rules refuse both)
 STATUS = {"too_big": 413, "type": 415}
-CODES = {"type": "unsupported_type"}
 
 
 def _known(request, known: verifying.Known | None) -> KnownDocumentOut | None:
@@ -77,7 +77,7 @@ def verify(request, file: File[UploadedFile]):
         result = verifying.check_upload(file)
     except verifying.Refused as exc:
         raise ApiProblem(
-            STATUS.get(exc.code, 422), CODES.get(exc.code, exc.code), exc.message
+            STATUS.get(exc.code, 422), f"upload.{exc.code}", exc.message
         ) from None
     return VerifyOut(
         sha256=result.sha256,
