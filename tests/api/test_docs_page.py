@@ -32,9 +32,7 @@ document.addEventListener('securitypolicyviolation', e => {
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_swagger_renders_the_operations_without_csp_violations(
-    browser, live_server, screenshot
-):
+def test_swagger_renders_the_operations_without_csp_violations(browser, live_server, screenshot):
     problems: list[str] = []
     for width, height, name in ((1280, 900, "desktop"), (390, 844, "phone")):
         context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
@@ -60,15 +58,16 @@ def test_swagger_renders_the_operations_without_csp_violations(
         # open one operation: its parameters and responses (problem+json included) render
         page.locator(".opblock-summary", has_text="List seals").first.click()
         page.wait_for_selector(".opblock.is-open .parameters", state="visible")
-        assert "ProblemOut" in page.inner_text(".opblock.is-open") or page.locator(
-            ".opblock.is-open .responses-table"
-        ).count()
+        assert (
+            "ProblemOut" in page.inner_text(".opblock.is-open")
+            or page.locator(".opblock.is-open .responses-table").count()
+        )
         screenshot(page, f"{name}-operation")
         if name == "phone":
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert overflow <= 1, f"sideways scroll of {overflow}px"
-        problems += page.evaluate("window.__csp")
+        problems.extend(page.evaluate("window.__csp"))
         context.close()
     assert problems == [], problems

@@ -65,7 +65,9 @@ def test_long_term_grant_by_role(world):
     doc = body(
         world["a_api"].post(
             "/api/v1/grants",
-            _grant_json(world, member_ids=[], roles=["seal_user"], valid_until=None, long_term=True),
+            _grant_json(
+                world, member_ids=[], roles=["seal_user"], valid_until=None, long_term=True
+            ),
         ),
         201,
     )
@@ -81,7 +83,9 @@ def test_refusals_are_422_with_fields(world):
     )
     assert [e["field"] for e in doc["errors"]] == ["member_ids"]
     too_long = (timezone.now() + dt.timedelta(days=5 * 365)).isoformat()
-    doc = problem(api.post("/api/v1/grants", _grant_json(world, valid_until=too_long)), 422, "invalid")
+    doc = problem(
+        api.post("/api/v1/grants", _grant_json(world, valid_until=too_long)), 422, "invalid"
+    )
     assert [e["field"] for e in doc["errors"]] == ["valid_until"]
     doc = problem(api.post("/api/v1/grants", _grant_json(world, valid_until=None)), 422, "invalid")
     assert [e["field"] for e in doc["errors"]] == ["valid_until"]
@@ -175,6 +179,8 @@ def test_an_admin_key_grants_but_a_demoted_maker_cannot(world, make_key, api_cli
     api = api_client(raw)
     assert api.post("/api/v1/grants", _grant_json(world, member_ids=[])).status_code == 422
     assert (
-        api.post("/api/v1/grants", _grant_json(world, member_ids=[world["a_keeper"].pk])).status_code
+        api.post(
+            "/api/v1/grants", _grant_json(world, member_ids=[world["a_keeper"].pk])
+        ).status_code
         == 201
     )

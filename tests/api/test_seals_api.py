@@ -43,9 +43,7 @@ def test_lists_only_the_company_seals_with_their_certificates(world):
     assert item["kind"] == "official" and item["status"] == "active"
     assert item["code"] == official.code and item["origin"] == official.origin
     assert item["certificate"]["serial"] == official.certificate.serial_hex
-    assert item["certificate"]["not_after"].startswith(
-        str(official.certificate.not_after.year)
-    )
+    assert item["certificate"]["not_after"].startswith(str(official.certificate.not_after.year))
     assert doc["next_cursor"] is None
     b_official = Seal.objects.get(company=world["b"], kind="official")
     assert b_official.pk not in [s["id"] for s in doc["items"]]

@@ -92,4 +92,6 @@ def test_unsigned_not_a_pdf_too_big_and_missing(signed, settings):
 def test_records_scope_is_needed(signed, make_key, api_client):
     w = signed["w"]
     _k, raw = make_key(w["a"], w["a_owner"], scopes=["read"])
-    problem(api_client(raw).post("/api/v1/verify", files=_pdf(signed["data"])), 403, "scope_missing")
+    problem(
+        api_client(raw).post("/api/v1/verify", files=_pdf(signed["data"])), 403, "scope_missing"
+    )

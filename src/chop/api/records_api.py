@@ -70,7 +70,9 @@ def _records(request):
             422,
             "invalid",
             _("Some fields are missing or not valid."),
-            errors=[{"field": name, "message": _("Use a date as YYYY-MM-DD.")} for name in f.errors],
+            errors=[
+                {"field": name, "message": _("Use a date as YYYY-MM-DD.")} for name in f.errors
+            ],
         )
     return f, f.apply(monitoring.company_records(request.company))
 

@@ -76,9 +76,7 @@ def verify(request, file: File[UploadedFile]):
     try:
         result = verifying.check_upload(file)
     except verifying.Refused as exc:
-        raise ApiProblem(
-            STATUS.get(exc.code, 422), f"upload.{exc.code}", exc.message
-        ) from None
+        raise ApiProblem(STATUS.get(exc.code, 422), f"upload.{exc.code}", exc.message) from None
     return VerifyOut(
         sha256=result.sha256,
         verdict=result.verdict,
