@@ -96,7 +96,12 @@ def test_refusals_are_422_with_fields(world):
     )
     assert "roles" in [e["field"] for e in doc["errors"]]
     doc = problem(api.post("/api/v1/grants", {"member_ids": "x"}), 422, "invalid")
-    assert doc["errors"]
+    assert {"seal_id", "member_ids"} <= {e["field"] for e in doc["errors"]}
+    doc = problem(api.post("/api/v1/grants", _grant_json(world, seal_id=2**70)), 422, "invalid")
+    assert [e["field"] for e in doc["errors"]] == ["seal_id"]
+    doc = problem(api.post("/api/v1/grants", _grant_json(world, max_uses=0)), 422, "invalid")
+    assert [e["field"] for e in doc["errors"]] == ["max_uses"]
+    problem(api.get("/api/v1/grants", {"seal_id": 2**70}), 422, "invalid")
 
 
 def test_revoke_then_revoke_again_is_409(world):

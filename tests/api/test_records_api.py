@@ -88,6 +88,14 @@ def test_filters_as_the_records_page(recs):
     assert ids(contract="没有这个") == []
     assert ids(form="riding") == []
     problem(api.get("/api/v1/stamps", {"date_from": "March"}), 422, "invalid")
+    problem(api.get("/api/v1/stamps", {"person": "2" * 30}), 422, "invalid")
+    problem(api.get("/api/v1/stamps", {"seal": 2**70}), 422, "invalid")
+    # a cursor made up by hand is refused, never a server error
+    problem(
+        api.get("/api/v1/stamps", {"cursor": "WyIyMDI2LTAxLTAxVDAwOjAwOjAwWiIsIngiXQ"}),
+        400,
+        "bad_cursor",
+    )
 
 
 def test_csv_export_has_the_rows(recs):

@@ -21,7 +21,7 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas_misc import GrantIn, GrantOut, GrantPage, ProblemOut
+from .schemas_misc import GrantIn, GrantOut, GrantPage, Id, ProblemOut
 from .seals_api import company_seal
 
 router = Router()
@@ -33,7 +33,7 @@ FIELDS = {"members": "member_ids", "ends_at": "valid_until", "starts_at": "valid
 
 
 class GrantFilters(Schema):
-    seal_id: int | None = None
+    seal_id: Id | None = None
     state: str | None = None
     cursor: str | None = None
     limit: int | None = None

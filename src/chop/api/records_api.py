@@ -9,12 +9,13 @@ through ``evidence.exports`` with flat memory, whatever the size of the set.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from chop.audit.events import record
 from chop.contracts.models import StampRecord
@@ -24,7 +25,7 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas_misc import ProblemOut, StampOut, StampPage, StampSealOut
+from .schemas_misc import Id, ProblemOut, StampOut, StampPage, StampSealOut
 
 router = Router()
 
@@ -36,8 +37,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class StampFilters(Schema):
     """The records page's filters (unknown or malformed values are ignored, as there)."""
 
-    seal: int | None = None
-    person: str | None = None  # a user id, or "auto" for auto-sign stamps
+    seal: Id | None = None
+    # a user id, or "auto" for auto-sign stamps
+    person: Annotated[str, Field(pattern=r"^(auto|[1-9][0-9]{0,17})$")] | None = None
     form: str | None = None  # single, multi, riding, keyword
     contract: str | None = None  # part of a contract's title or number
     date_from: dt.date | None = None

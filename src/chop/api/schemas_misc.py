@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from typing import Annotated
+
 from ninja import Schema
+from pydantic import Field
+
+#: The largest id the databases hold (a bigger number is no object, and must not reach a query).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class FieldErrorOut(Schema):
@@ -80,14 +87,14 @@ class GrantPage(Schema):
 
 
 class GrantIn(Schema):
-    seal_id: int
-    member_ids: list[int] = []
+    seal_id: Id
+    member_ids: list[Id] = []
     roles: list[str] = []
     contract_types: list[str] = []
     valid_from: dt.datetime | None = None
     valid_until: dt.datetime | None = None
     long_term: bool = False
-    max_uses: int | None = None
+    max_uses: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     note: str = ""
 
 
