@@ -7,9 +7,7 @@ this branch it is defined here with the agreed fields, and the areas' modules im
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Schema
 from pydantic import Field
