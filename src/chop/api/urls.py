@@ -6,10 +6,12 @@ from django.urls import path
 import chop.converters  # noqa: F401  (registers <id:...> for ids)
 
 from . import key_views, webhook_views
+from .docs_views import api_docs
 from .v1 import api
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("api/docs", api_docs, name="api_docs"),
     # API keys
     path("api-keys/", key_views.api_keys, name="api_keys"),
     path("api-keys/new/", key_views.api_key_new, name="api_key_new"),

@@ -23,11 +23,20 @@ from . import (
     verify_api,
 )
 from .auth import KeyBearer
+from .openapi import problem_responses
 from .problems import ApiProblem, problem
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ChopApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """ninja's document, with the problem answers as the API gives them (``openapi``)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return problem_responses(schema)
+
+
+api = ChopApi(
     title="Chop API",
     version="1.0.0",
     description=(
@@ -45,6 +54,7 @@ api.add_router("/contracts", autosign_api.router, tags=["auto-sign"])
 api.add_router("/seals", seals_api.router, tags=["seals"])
 api.add_router("/grants", grants_api.router, tags=["grants"])
 api.add_router("/stamps", records_api.router, tags=["stamping records"])
+api.add_router("/contracts", evidence_api.contract_router, tags=["evidence"])
 api.add_router("/evidence", evidence_api.router, tags=["evidence"])
 api.add_router("/verify", verify_api.router, tags=["verify"])
 
@@ -57,15 +67,20 @@ def _problem(request, exc: ApiProblem):
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     errors = [
-        {
-            "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
-            "message": str(e.get("msg", "")),
-        }
-        for e in exc.errors
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors
     ]
     return problem(
         422, "invalid", _("Some fields are missing or not valid."), request=request, errors=errors
     )
+
+
+def _field(loc) -> str | None:
+    """The field as the client names it: without where it was sent (query, form, body) and,
+    for a JSON body, without the operation's parameter that holds it (``body.seal_id``)."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 2 and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts[1:]) or None
 
 
 @api.exception_handler(AuthenticationError)
