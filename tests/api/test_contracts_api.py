@@ -194,6 +194,7 @@ def test_list_filters_and_cursor(w):
     before = (today - dt.timedelta(days=1)).isoformat()
     assert ok(w["a"].get(BASE, {"created_before": before}))["items"] == []
     problem(w["a"].get(BASE, {"state": "nonsense"}), 422, "invalid")
+    assert ok(w["a"].get(BASE, {"q": "合同\x00", "contract_type": "\x00"}))["items"] == []
     problem(w["a"].get(BASE, {"cursor": "@@@"}), 400, "bad_cursor")
     problem(w["a"].get(BASE, {"limit": 0}), 400, "bad_limit")
     # another company sees none of them
@@ -403,6 +404,9 @@ def test_revoke_needs_a_reason_and_a_live_contract(w, draft):
     url = f"{BASE}/{draft['id']}/revoke"
     doc = problem(w["a_en"].post(url, {"reason": "  "}), 422, "revoke.no_reason")
     assert "why" in doc["detail"]
+    doc = problem(w["a_en"].post(url, {"reason": "长" * 501}), 422, "invalid")
+    assert doc["errors"][0]["field"] == "reason"
+    problem(w["a"].post(url, {"reason": "a\x00b"}), 422, "invalid")
     body = ok(w["a"].post(url, {"reason": "条款有误"}))
     assert body["state"] == "revoked"
     assert Contract.objects.get(pk=draft["id"]).state_reason == "条款有误"

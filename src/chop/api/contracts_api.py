@@ -38,6 +38,7 @@ from chop.contracts.participants import ParticipantError
 from chop.contracts.party_forms import (
     CompanyPartyForm,
     PersonPartyForm,
+    ReasonForm,
     masked_contact,
     stampers,
 )
@@ -255,7 +256,7 @@ def _transition(exc: TransitionError) -> ApiProblem:
 
 @router.post(
     "",
-    response={201: ContractOut, **problems(400, 403, 413, 415, 422)},
+    response={201: ContractOut, **problems(400, 403, 409, 413, 415, 422)},
     summary="Create a contract from an uploaded document",
     description=(
         "Multipart form: `file` (a PDF, or Word/ODT/RTF when the server can convert), `title`, "
@@ -347,6 +348,8 @@ def list_contracts(request, filters: Query[ContractFilters]):  # type: ignore[ty
         qs = qs.filter(contract_type=filters.contract_type)
     if filters.q:
         qs = search(qs, filters.q)
+    if "\x00" in (filters.q or "") + (filters.contract_type or ""):
+        qs = qs.none()  # stored text has no NUL, and PostgreSQL refuses one in a query
     if filters.created_after:
         qs = qs.filter(created_at__date__gte=filters.created_after)
     if filters.created_before:
@@ -748,14 +751,10 @@ def revoke_contract(request, contract_id: int, body: ReasonIn):
         )
     if not permissions.can_revoke_contract(request.membership, contract, request.user):
         raise ApiProblem(403, "forbidden", _("You may not revoke this contract."))
-    reason = (body.reason or "").strip()
-    if len(reason) > 500:
-        raise ApiProblem(
-            422,
-            "invalid",
-            _("Some fields are missing or not valid."),
-            errors=[{"field": "reason", "message": _("At most 500 characters.")}],
-        )
+    form = ReasonForm({"reason": body.reason})
+    if body.reason.strip() and not form.is_valid():
+        raise _form_errors(form)
+    reason = form.cleaned_data["reason"] if body.reason.strip() else ""
     try:
         sending.revoke(contract, by=request.user, reason=reason)
     except TransitionError as exc:
