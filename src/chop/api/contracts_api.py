@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from chop.audit.events import record
 from chop.contracts import documents, participants, positions, sending
 from chop.contracts.access import Viewer
 from chop.contracts.forms import DraftForm, NewContractForm
@@ -42,7 +43,7 @@ from chop.contracts.party_forms import (
     masked_contact,
     stampers,
 )
-from chop.contracts.states import TransitionError
+from chop.contracts.states import TransitionError, lock_contract
 from chop.contracts.workbench import search
 from chop.orgs import permissions
 from chop.uploads import file_response
@@ -294,7 +295,10 @@ def create_contract(
         raise _form_errors(first)
     if not draft.is_valid():
         raise _form_errors(draft)
+    meta = {k: draft.cleaned_data[k] for k in ("number", "contract_type", "deadline", "order")}
     try:
+        # not inside a transaction of ours: create_draft checks (and may convert) the file
+        # before it opens its own, so no database lock waits on a conversion
         contract = documents.create_draft(
             company=request.company,
             user=request.user,
@@ -306,7 +310,6 @@ def create_contract(
         raise ApiProblem(
             UPLOAD_STATUS.get(exc.code, 422), f"upload.{exc.code}", exc.message
         ) from None
-    meta = {k: draft.cleaned_data[k] for k in ("number", "contract_type", "deadline", "order")}
     Contract.objects.filter(pk=contract.pk).update(**meta)
     return Status(201, contract_out(refresh(request, contract)))
 
@@ -417,9 +420,6 @@ def patch_contract(request, contract_id: int, body: DraftIn):
     form = DraftForm(data, instance=Contract.objects.get(pk=contract.pk))
     if not form.is_valid():
         raise _form_errors(form)
-    from chop.audit.events import record
-    from chop.contracts.states import lock_contract
-
     with transaction.atomic():
         locked = lock_contract(contract.pk)
         if locked.state != ContractState.DRAFT:
