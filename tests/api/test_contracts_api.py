@@ -439,3 +439,6 @@ def test_every_operation_declares_its_problems():
             codes = {str(code) for code in op["responses"]}
             assert "404" in codes or "{" not in path, (method, path)
             assert "403" in codes, (method, path)
+            for code, response in op["responses"].items():
+                if int(code) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, code)

@@ -23,11 +23,27 @@ from . import (
     verify_api,
 )
 from .auth import KeyBearer
-from .problems import ApiProblem, problem
+from .problems import CONTENT_TYPE, ApiProblem, problem
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class ChopApi(NinjaAPI):
+    """The API, whose OpenAPI document says what error bodies really are: every 4xx/5xx
+    response is ``application/problem+json`` (ninja would document ``application/json``)."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if int(status) >= 400 and "application/json" in content:
+                        content[CONTENT_TYPE] = content.pop("application/json")
+        return schema
+
+
+api = ChopApi(
     title="Chop API",
     version="1.0.0",
     description=(
