@@ -124,7 +124,7 @@ def open_contract(request, contract_id: int, scope: str = "read") -> Contract:
     viewer = _viewer(request, contract, list(contract.participants.all()))
     if viewer is None:
         raise not_found()
-    contract.viewer = viewer  # type: ignore[attr-defined]
+    contract.viewer = viewer
     return contract
 
 
@@ -132,7 +132,7 @@ def own_contract(request, contract_id: int) -> Contract:
     """A contract the company initiated, for a change (scope ``contracts``): 404 if unseen,
     403 if the company is only a party to it."""
     contract = open_contract(request, contract_id, "contracts")
-    if not contract.viewer.initiator:  # type: ignore[attr-defined]
+    if not contract.viewer.initiator:
         raise ApiProblem(
             403, "not_initiator", _("Only the company that started this contract can change it.")
         )
@@ -144,7 +144,7 @@ def refresh(request, contract: Contract) -> Contract:
 
 
 def _visible_versions(contract: Contract) -> list[DocumentVersion]:
-    viewer: Viewer = contract.viewer  # type: ignore[attr-defined]
+    viewer: Viewer = contract.viewer
     if not viewer.sees_document:
         return []
     versions = list(contract.versions.all())  # prefetched, newest first
@@ -192,7 +192,7 @@ def participant_out(p: Participant, *, with_positions: bool = True) -> dict:
 def contract_out(contract: Contract) -> dict:
     """The contract as the key's company sees it: every party (contacts masked), positions of
     its own parties (all of them for the initiator), the versions it may download."""
-    viewer: Viewer = contract.viewer  # type: ignore[attr-defined]
+    viewer: Viewer = contract.viewer
     ours = {p.pk for p in viewer.parties}
     initiator = (
         {"company_id": contract.company_id, "name": contract.company.name}
@@ -335,7 +335,7 @@ class ContractFilters(Schema):
         "`next_cursor` as `cursor`; `limit` 1-200 (default 50). Scope `read`."
     ),
 )
-def list_contracts(request, filters: Query[ContractFilters]):  # type: ignore[type-arg]
+def list_contracts(request, filters: Query[ContractFilters]):
     need(request, "read")
     qs = reachable(request.company)
     if filters.state:
@@ -363,7 +363,7 @@ def list_contracts(request, filters: Query[ContractFilters]):  # type: ignore[ty
         viewer = _viewer(request, contract, list(contract.participants.all()))
         if viewer is None:
             continue
-        contract.viewer = viewer  # type: ignore[attr-defined]
+        contract.viewer = viewer
         items.append(contract_out(contract))
     return {"items": items, "next_cursor": next_cursor}
 
@@ -551,7 +551,7 @@ def remove_participant(request, contract_id: int, participant_id: int):
 
 
 class PositionIn(Schema):
-    form: str = Position.Form.SINGLE
+    form: str = "single"
     page: int | None = None
     pages: str = ""
     x_mm: float | None = None
@@ -560,7 +560,7 @@ class PositionIn(Schema):
     edge: str = ""
     along_mm: float | None = None
     keyword: str = ""
-    occurrence: str = Position.Occurrence.FIRST
+    occurrence: str = "first"
     dx_mm: float | None = None
     dy_mm: float | None = None
     with_date: bool = False
@@ -601,7 +601,7 @@ def keyword_stamps(position: Position, version) -> list[dict]:
     seals = positions.keyword_seals(
         chosen,
         version,
-        occurrence=Position.Occurrence.ALL,
+        occurrence="all",
         dx=position.dx_mm,
         dy=position.dy_mm,
         size=size,
