@@ -28,18 +28,43 @@ from .problems import CONTENT_TYPE, ApiProblem, problem
 log = logging.getLogger(__name__)
 
 
+# What may answer before any operation runs: the gate refusing the key (401) or counting it over
+# its limit (429); for a POST or PATCH also the upload limit (413) and, with an Idempotency-Key,
+# a bad key (400), the first request still running (409) or the key reused for another (422).
+GATE_ANSWERS = {401: "Not authenticated", 429: "Too many requests"}
+BODY_ANSWERS = {
+    400: "Bad request",
+    409: "Conflict",
+    413: "Too large",
+    422: "Unprocessable request",
+}
+
+
 class ChopApi(NinjaAPI):
     """The API, whose OpenAPI document says what error bodies really are: every 4xx/5xx
-    response is ``application/problem+json`` (ninja would document ``application/json``)."""
+    response is ``application/problem+json`` (ninja would document ``application/json``), and
+    every operation lists the problems the gate answers in front of it."""
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        problem_schema = {CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
+        has_problem = "ProblemOut" in schema.get("components", {}).get("schemas", {})
         for methods in schema.get("paths", {}).values():
-            for operation in methods.values():
-                for status, response in operation.get("responses", {}).items():
+            for method, operation in methods.items():
+                responses = operation.setdefault("responses", {})
+                for status, response in responses.items():
                     content = response.get("content", {})
                     if int(status) >= 400 and "application/json" in content:
                         content[CONTENT_TYPE] = content.pop("application/json")
+                if not has_problem or not operation.get("security"):
+                    continue
+                extra = dict(GATE_ANSWERS)
+                if method in ("post", "patch"):
+                    extra.update(BODY_ANSWERS)
+                known = {int(code) for code in responses}
+                for status, title in extra.items():
+                    if status not in known:
+                        responses[status] = {"description": title, "content": problem_schema}
         return schema
 
 
