@@ -305,12 +305,12 @@ def create_contract(
             title=first.cleaned_data["title"],
             upload=file,
             request=request,
+            details=meta,
         )
     except documents.UploadRefused as exc:
         raise ApiProblem(
             UPLOAD_STATUS.get(exc.code, 422), f"upload.{exc.code}", exc.message
         ) from None
-    Contract.objects.filter(pk=contract.pk).update(**meta)
     return Status(201, contract_out(refresh(request, contract)))
 
 
