@@ -1,0 +1,238 @@
+"""The OpenAPI document, and the API checked against it by schemathesis (a tool nobody here wrote).
+
+The document: OpenAPI 3.1, bearer keys, a summary on every operation, and the problem answers
+declared where they can happen (401 and 429 everywhere — the gate gives them; 403 everywhere — every
+operation needs a scope; 404 with ids in the path; 422 with a body or query parameters), each as
+``application/problem+json``.
+
+The API: schemathesis generates requests for every operation from the document (a bounded,
+deterministic number per operation) and sends them through the WSGI application with a key of
+all scopes; no answer may be a 5xx, and every answer must match the document (body schema and
+content type). Path ids are those of the key's own company (a draft with a party and a
+position, a seal, a grant, a ready evidence report, a stamping record), so the successful answers
+are checked too, not only the 404s; an object a call removed or moved on is made again for the
+next call.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import schemathesis
+from django.core.files.base import ContentFile
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from tests.orgs.test_tenant_isolation import (
+    _b_contract,
+    _b_grant,
+    _b_party,
+    _b_stamp_record,
+)
+from tests.seals.conftest import verified_company  # noqa: F401
+from tests.support.pdfsign_testing import make_pdf
+
+DOC = "/api/v1/openapi.json"
+PROBLEM = "application/problem+json"
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _document() -> dict:
+    from chop.api.v1 import api
+
+    return api.get_openapi_schema(path_prefix="/api/v1/")
+
+
+def _operations(doc: dict):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield method, path, op
+
+
+def test_the_document_is_openapi_3_1_with_bearer_keys(client):
+    served = client.get(DOC)
+    assert served.status_code == 200
+    doc = served.json()
+    assert doc["paths"] == _document()["paths"]
+    assert doc["openapi"].startswith("3.1")
+    schemes = doc["components"]["securitySchemes"]
+    assert schemes and all(
+        s["type"] == "http" and s["scheme"].lower() == "bearer" for s in schemes.values()
+    ), schemes
+    for method, path, op in _operations(doc):
+        assert op.get("security"), (method, path)
+        assert {next(iter(s)) for s in op["security"]} <= set(schemes), (method, path)
+
+
+def _problem_statuses(method: str, path: str, op: dict) -> set[str]:
+    wanted = {"401", "403", "429"}
+    if re.search(r"{\w+}", path):
+        wanted.add("404")
+    if "requestBody" in op or any(p.get("in") == "query" for p in op.get("parameters", [])):
+        wanted.add("422")
+    return wanted
+
+
+def test_every_operation_is_described_and_declares_its_problems():
+    doc = _document()
+    ops = list(_operations(doc))
+    assert ops, "the API has no operations"
+    missing = []
+    for method, path, op in ops:
+        label = f"{method.upper()} {path}"
+        if not (op.get("summary") or "").strip():
+            missing.append(f"{label}: no summary")
+        if not (op.get("description") or "").strip():
+            missing.append(f"{label}: no description")
+        responses = op.get("responses", {})
+        if not any(code.startswith("2") for code in responses):
+            missing.append(f"{label}: no success response")
+        for status in sorted(_problem_statuses(method, path, op)):
+            declared = responses.get(status)
+            if declared is None:
+                missing.append(f"{label}: {status} not declared")
+            elif set(declared.get("content", {})) != {PROBLEM}:
+                missing.append(f"{label}: {status} is not {PROBLEM}")
+        for status, declared in responses.items():
+            if status[0] in "45" and set(declared.get("content", {})) != {PROBLEM}:
+                missing.append(f"{label}: {status} is not {PROBLEM}")
+    assert not missing, "\n".join(missing)
+
+
+# --- schemathesis ---------------------------------------------------------------------------------
+
+MAX_EXAMPLES = 12
+
+
+@pytest.fixture
+def own(db, verified_company, make_user, make_key):  # noqa: F811
+    """The key's company and the objects whose ids fill the path parameters (made lazily, and
+    again when a call removed or moved one on)."""
+    from chop.seals.issuance import active_official_seal
+
+    owner = make_user("接口测试老板")
+    company = verified_company("接口测试有限公司", owner=owner)
+    _key, raw = make_key(company, owner)
+    return {
+        "company": company,
+        "owner": owner,
+        "raw": raw,
+        "official_seal": active_official_seal(company),
+    }
+
+
+def _position(w) -> int:
+    from chop.contracts.models import Position
+
+    if "position" not in w:
+        w["position"] = Position.objects.create(
+            participant_id=_b_party(w), form="single", page=1, x_mm=50, y_mm=50, size_mm=40
+        )
+    return w["position"].pk
+
+
+def _report(w) -> int:
+    """A ready evidence report of a sent contract, with its file in storage."""
+    from chop.contracts.models import Contract
+    from chop.evidence.models import EvidenceReport
+
+    if "report" not in w:
+        Contract.objects.filter(pk=_b_contract(w)).update(state="signing")
+        report = EvidenceReport.objects.create(
+            contract_id=w["contract"].pk,
+            requested_by=w["owner"],
+            state="ready",
+            sha256="0" * 64,
+        )
+        report.file.save(f"evidence-{report.pk}.pdf", ContentFile(make_pdf(1)), save=True)
+        w["report"] = report
+    return w["report"].pk
+
+
+def _seal_id(w) -> int:
+    return w["official_seal"].pk
+
+
+def _grant(w) -> int:
+    if "grant" not in w:
+        w["seal"] = w["official_seal"]
+        return _b_grant(w)
+    return w["grant"].pk
+
+
+IDS = {
+    "contract_id": _b_contract,
+    "participant_id": _b_party,
+    "position_id": _position,
+    "seal_id": _seal_id,
+    "grant_id": _grant,
+    "report_id": _report,
+    "stamp_id": _b_stamp_record,
+    "number": lambda w: (_b_contract(w), 1)[1],
+}
+
+
+def _forget_changed(w) -> None:
+    """Drop the cached objects a call removed or moved on, so the next call gets fresh ones."""
+    from chop.contracts.models import Contract, Participant, Position
+
+    contract = w.get("contract")
+    if contract is not None and not Contract.objects.filter(pk=contract.pk, state="draft").exists():
+        for name in ("contract", "party", "position", "report", "stamp_record"):
+            w.pop(name, None)
+    party = w.get("party")
+    if party is not None and not Participant.objects.filter(pk=party.pk).exists():
+        w.pop("party", None)
+        w.pop("position", None)
+    position = w.get("position")
+    if position is not None and not Position.objects.filter(pk=position.pk).exists():
+        w.pop("position", None)
+
+
+@pytest.fixture
+def api_schema(db):
+    from django.core.wsgi import get_wsgi_application
+
+    config = schemathesis.Config.from_dict(
+        {
+            "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True},
+            "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        }
+    )
+    return schemathesis.openapi.from_wsgi(DOC, get_wsgi_application(), config=config)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_operation_conforms_to_the_document(case, own):
+    _forget_changed(own)
+    if case.path_parameters:
+        case.path_parameters = {
+            name: IDS[name](own) if name in IDS else value
+            for name, value in case.path_parameters.items()
+        }
+    headers = {"Authorization": f"Bearer {own['raw']}", "Accept-Language": "en"}
+    if case.method.upper() in ("POST", "PATCH"):
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    response = case.call(headers=headers)
+    case.validate_response(
+        response,
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        headers=headers,
+    )
