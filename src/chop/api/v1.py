@@ -27,7 +27,50 @@ from .problems import ApiProblem, problem
 
 log = logging.getLogger(__name__)
 
-api = NinjaAPI(
+PROBLEM_TYPE = "application/problem+json"
+# What the gate answers before any operation runs (``gate``): every operation can get these.
+GATE_PROBLEMS = {
+    401: "Not authenticated: the key is missing, unknown, expired or revoked.",
+    429: "Too many requests for this key: retry after the seconds in Retry-After.",
+}
+
+
+def document_problems(schema: dict) -> dict:
+    """The document as the answers really are: every 4xx/5xx is ``application/problem+json``
+    (ninja writes every response as application/json), and every operation declares the gate's
+    401 and 429, which no operation raises itself."""
+    from .schemas import ProblemOut
+
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ProblemOut" not in components:
+        found = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(found.pop("$defs", {}))
+        components["ProblemOut"] = found
+    ref = {"$ref": "#/components/schemas/ProblemOut"}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for status, text in GATE_PROBLEMS.items():
+                if status not in responses and str(status) not in responses:
+                    responses[status] = {"description": text}
+            for status, response in responses.items():
+                if str(status)[0] not in "45":
+                    continue
+                content = response.get("content") or {}
+                body = next(iter(content.values()), {}).get("schema") or ref
+                response["content"] = {PROBLEM_TYPE: {"schema": body}}
+    return schema
+
+
+class ChopApi(NinjaAPI):
+    """NinjaAPI whose OpenAPI document declares the problem answers as they are sent."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return document_problems(schema)
+
+
+api = ChopApi(
     title="Chop API",
     version="1.0.0",
     description=(
