@@ -38,7 +38,6 @@ from tests.orgs.test_tenant_isolation import (
     _b_party,
     _b_stamp_record,
 )
-from tests.seals.conftest import verified_company  # noqa: F401
 from tests.support.pdfsign_testing import make_pdf
 
 DOC = "/api/v1/openapi.json"
@@ -115,20 +114,27 @@ MAX_EXAMPLES = 12
 
 
 @pytest.fixture
-def own(db, verified_company, make_user, make_key):  # noqa: F811
+def own(db, make_user, make_company, make_key):
     """The key's company and the objects whose ids fill the path parameters (made lazily, and
     again when a call removed or moved one on)."""
-    from chop.seals.issuance import active_official_seal
-
     owner = make_user("接口测试老板")
-    company = verified_company("接口测试有限公司", owner=owner)
+    company = make_company("接口测试有限公司", owner=owner)
     _key, raw = make_key(company, owner)
-    return {
-        "company": company,
-        "owner": owner,
-        "raw": raw,
-        "official_seal": active_official_seal(company),
-    }
+    return {"company": company, "owner": owner, "raw": raw}
+
+
+def _official_seal(w):
+    """The company verified, with its certificate and official seal (as approval leaves it):
+    made only for the operations that need a seal, issuing a certificate is slow."""
+    from chop.orgs.models import Company
+    from chop.seals.issuance import ensure_official_seal
+    from tests.seals.conftest import next_uscc
+
+    if "official_seal" not in w:
+        Company.objects.filter(pk=w["company"].pk).update(status="verified", uscc=next_uscc())
+        w["company"].refresh_from_db()
+        w["official_seal"] = ensure_official_seal(w["company"], by=w["owner"])
+    return w["official_seal"]
 
 
 def _position(w) -> int:
@@ -160,12 +166,12 @@ def _report(w) -> int:
 
 
 def _seal_id(w) -> int:
-    return w["official_seal"].pk
+    return _official_seal(w).pk
 
 
 def _grant(w) -> int:
     if "grant" not in w:
-        w["seal"] = w["official_seal"]
+        w["seal"] = _official_seal(w)
         return _b_grant(w)
     return w["grant"].pk
 
