@@ -104,9 +104,9 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
     def fake_call_command(name, *args, **kwargs):
         calls.append((name, args, kwargs))
         if name == "runserver":
-            # the worker, the retry clock, the contracts' clock and the stamping log's clock
-            # run beside the server
-            assert len(started) == 4 and all(p.poll() is None for p in started)
+            # the worker, the retry clock, the contracts' clock, the stamping log's clock and
+            # the webhooks' clock run beside the server
+            assert len(started) == 5 and all(p.poll() is None for p in started)
             raise KeyboardInterrupt  # the operator presses Ctrl-C
 
     real_popen = subprocess.Popen
@@ -135,6 +135,7 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
         ["retry_providers", "--every", "60"],
         ["expire_contracts", "--every", "3600"],
         ["publish_log", "--every", "600"],
+        ["webhook_clock", "--every", "60"],
     ]
     assert all(p.poll() is not None for p in started)  # terminated, not left running
     assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored

@@ -178,3 +178,11 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class GrantExpiryAnnounced(models.Model):
+    """A grant whose expiry ``webhook_clock`` has published as ``grant.expired`` (grants expire
+    by the clock with no change to their row, so this is how it sends each expiry once)."""
+
+    grant = models.OneToOneField("grants.Grant", on_delete=models.CASCADE, related_name="+")
+    announced_at = models.DateTimeField(default=timezone.now)

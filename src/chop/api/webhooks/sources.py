@@ -1,0 +1,195 @@
+"""Where webhook events come from: the audit log, the stamping records, and the grant clock.
+
+Every state change the API reports is already written as an audit event (or, for a stamp, a
+stamping record) in the transaction that made it, so listening to those inserts catches every
+path (web pages, API, tasks) without touching the services, and a rolled-back change rolls its
+messages back with it (``outbox.publish`` enqueues only after commit).
+
+Payloads are thin: ids and states, never links, tokens, names of people or contact details; the
+receiver fetches what it needs through the API with its key.
+
+``contract.viewed`` has no source yet: nothing records a party opening a contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from . import outbox
+
+log = logging.getLogger(__name__)
+
+# audit action -> webhook event type
+CONTRACT_ACTIONS = {
+    "contract.created": "contract.created",
+    "contract.sent": "contract.sent",
+    "contract.party_signed": "contract.signed",
+    "contract.declined": "contract.declined",
+    "contract.revoked": "contract.revoked",
+    "contract.expired": "contract.expired",
+    "contract.completed": "contract.completed",
+}
+SEAL_ACTIONS = {
+    "seal.created": "seal.created",
+    "seal.uploaded": "seal.created",  # an uploaded impression is a new seal waiting for review
+    "seal.approved": "seal.reviewed",
+    "seal.rejected": "seal.reviewed",
+    "seal.disabled": "seal.disabled",
+    "seal.revoked": "seal.revoked",
+}
+GRANT_ACTIONS = {"grant.created": "grant.created", "grant.revoked": "grant.revoked"}
+EVIDENCE_ACTIONS = {"evidence.report_ready": "evidence.ready"}
+
+# grants that expired longer ago than this when the clock first sees them are not announced
+# (the first run after an upgrade would otherwise send every old expiry at once)
+EXPIRY_LOOKBACK = dt.timedelta(days=7)
+
+
+def connect() -> None:
+    post_save.connect(on_audit_event, sender="audit.AuditEvent", dispatch_uid="api-webhooks-audit")
+    post_save.connect(
+        on_stamp_record, sender="contracts.StampRecord", dispatch_uid="api-webhooks-stamp"
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def on_audit_event(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if raw or not created:
+        return
+    action = instance.action
+    if action in CONTRACT_ACTIONS:
+        _contract_event(CONTRACT_ACTIONS[action], instance)
+    elif action in SEAL_ACTIONS:
+        _seal_event(SEAL_ACTIONS[action], instance)
+    elif action in GRANT_ACTIONS:
+        _grant_event(GRANT_ACTIONS[action], instance)
+    elif action in EVIDENCE_ACTIONS:
+        contract_id, report_id = _int(instance.object_id), _int(instance.data.get("report"))
+        if contract_id and report_id:
+            outbox.publish(
+                [instance.company_id],
+                EVIDENCE_ACTIONS[action],
+                {"report_id": report_id, "contract_id": contract_id},
+            )
+
+
+def _contract_event(event_type: str, event) -> None:
+    from chop.contracts.models import Contract
+
+    contract = Contract.objects.filter(pk=_int(event.object_id)).first()
+    if contract is None:
+        return
+    companies = {contract.company_id}
+    if contract.sent_at is not None:
+        # once sent, the other companies are parties to it and hear about it too
+        companies.update(
+            contract.participants.filter(company__isnull=False).values_list("company_id", flat=True)
+        )
+    data: dict = {"contract_id": contract.pk, "state": contract.state}
+    participant = _int(event.data.get("participant"))
+    if participant and event_type in ("contract.signed", "contract.declined"):
+        data["participant_id"] = participant
+    outbox.publish(companies, event_type, data)
+
+
+def _seal_event(event_type: str, event) -> None:
+    from chop.seals.models import Seal
+
+    seal = Seal.objects.filter(pk=_int(event.object_id)).first()
+    if seal is None or not event.company_id:
+        return
+    data: dict = {"seal_id": seal.pk, "kind": seal.kind, "state": seal.status}
+    if event_type == "seal.reviewed":
+        data["decision"] = "approved" if event.action == "seal.approved" else "rejected"
+    outbox.publish([event.company_id], event_type, data)
+
+
+def _grant_event(event_type: str, event) -> None:
+    from chop.grants.models import Grant
+
+    grant = Grant.objects.filter(pk=_int(event.object_id)).first()
+    if grant is None:
+        return
+    outbox.publish(
+        [event.company_id or grant.company_id],
+        event_type,
+        {"grant_id": grant.pk, "seal_id": grant.seal_id},
+    )
+
+
+def on_stamp_record(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if raw or not created or not instance.company_id:
+        return  # a person's own signature belongs to no company
+    outbox.publish(
+        [instance.company_id],
+        "stamp.applied",
+        {
+            "stamp_id": instance.pk,
+            "contract_id": instance.contract_id,
+            "seal_id": instance.seal_id,
+            "participant_id": instance.act.participant_id,
+            "authorisation_kind": instance.authorisation_kind,
+        },
+    )
+
+
+def announce_expired_grants(now: dt.datetime | None = None) -> int:
+    """Publish ``grant.expired`` once for each grant whose end has passed (and that was not
+    revoked before it), remembering each in ``GrantExpiryAnnounced``. Returns how many."""
+    from chop.grants.models import Grant
+
+    from ..models import GrantExpiryAnnounced
+
+    now = now or timezone.now()
+    due = (
+        Grant.objects.filter(ends_at__lte=now, ends_at__gt=now - EXPIRY_LOOKBACK)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=F("ends_at")))
+        .exclude(pk__in=GrantExpiryAnnounced.objects.values("grant_id"))
+        .order_by("ends_at", "pk")
+    )
+    count = 0
+    for grant in due:
+        try:
+            with transaction.atomic():
+                GrantExpiryAnnounced.objects.create(grant=grant, announced_at=now)
+                outbox.publish(
+                    [grant.company_id],
+                    "grant.expired",
+                    {"grant_id": grant.pk, "seal_id": grant.seal_id},
+                )
+        except IntegrityError:
+            continue  # another clock announced it first
+        count += 1
+    return count
+
+
+def requeue_overdue(now: dt.datetime | None = None, grace=dt.timedelta(minutes=1)) -> int:
+    """Enqueue again every pending delivery whose next try is more than ``grace`` overdue (its
+    task was lost, or the backend cannot defer). The claim in ``sender.attempt`` keeps a
+    delivery that is also still queued from being sent twice."""
+    from ..models import WebhookDelivery
+    from ..tasks import deliver_webhook
+
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(
+            state=WebhookDelivery.State.PENDING, next_attempt_at__lt=now - grace
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for pk in ids:
+        deliver_webhook.enqueue(pk)
+    return len(ids)
