@@ -244,6 +244,7 @@ def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
         todo.put(cid)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    refusals: dict[str, str] = {}  # the first body of each other answer
     lock = threading.Lock()
 
     def client() -> None:
@@ -266,8 +267,8 @@ def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
             with lock:
                 latencies.append(elapsed)
                 statuses[resp.status_code] = statuses.get(resp.status_code, 0) + 1
-                if resp.status_code != 201 and statuses[resp.status_code] == 1:
-                    print(f"   {resp.status_code}: {resp.text[:300]}", file=sys.stderr)
+                if resp.status_code != 201 and str(resp.status_code) not in refusals:
+                    refusals[str(resp.status_code)] = resp.text[:300]
 
     threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
     t0 = time.perf_counter()
@@ -284,6 +285,7 @@ def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
     return {
         "ok": statuses.get(201, 0),
         "statuses": {str(k): v for k, v in statuses.items()},
+        "refusals": refusals,
         "wall_s": wall,
         "per_s": statuses.get(201, 0) / wall,
         "p50": pct(0.50),
@@ -353,6 +355,51 @@ def _reference(w: dict, n: int = 10) -> float:
     return statistics.median(times)
 
 
+# Where one act's time goes: cumulative time of these functions under cProfile (which
+# inflates code made of many small calls, such as asn1crypto's DER encoding, so the shares are
+# indicative; the reference above is the unprofiled figure).
+WHERE = {
+    "sign_auto": ("chop/contracts/signing.py", "sign_auto"),
+    "engine (pdfsign.sign)": ("chop/pdfsign/signing.py", "sign"),
+    "  of which CMS + timestamp": ("chop/pdfsign/cms.py", "sign_digest_timed"),
+    "  of which built-in TSA": ("chop/pki/tsa.py", "async_respond"),
+    "party/contract state + notices (mark_signed)": ("chop/contracts/sending.py", "mark_signed"),
+    "SQL statements": ("django/db/backends/utils.py", "_execute"),
+}
+
+
+def _where(w: dict, n: int = 10) -> dict:
+    import cProfile
+    import pstats
+
+    from chop.contracts import signing
+
+    parties = _contracts(w, n + 2)
+    for party in parties[:2]:
+        signing.sign_auto(party, seal=w["seal"])
+    profile = cProfile.Profile()
+    profile.enable()
+    for party in parties[2:]:
+        signing.sign_auto(party, seal=w["seal"])
+    profile.disable()
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    found: dict[str, float] = {}
+    for label, (file, func) in WHERE.items():
+        total = sum(
+            ct
+            for (path, _line, name), (_cc, _nc, _tt, ct, _callers) in stats.items()
+            if name == func and path.endswith(file)
+        )
+        found[label] = total * 1000 / n
+    calls = sum(
+        nc
+        for (path, _line, name), (_cc, nc, _tt, _ct, _callers) in stats.items()
+        if name == "_execute" and path.endswith("django/db/backends/utils.py")
+    )
+    found["SQL statements per act"] = calls / n
+    return found
+
+
 def child_http() -> dict:
     url = _pg_url()
     assert url, "DATABASE_URL must be PostgreSQL"
@@ -366,6 +413,7 @@ def child_http() -> dict:
 
             w = _world()
             reference = _reference(w)
+            where = _where(w)
             n = _n()
             runs = {}
             for workers in WORKERS:
@@ -384,7 +432,7 @@ def child_http() -> dict:
                 runs[str(workers)] = result
                 print(f"   {workers} worker(s): {json.dumps(result)}", file=sys.stderr, flush=True)
             connections.close_all()
-            return {"reference": reference, "runs": runs, "cpus": os.cpu_count()}
+            return {"reference": reference, "where": where, "runs": runs, "cpus": os.cpu_count()}
     finally:
         from django.db import connections
 
@@ -397,7 +445,12 @@ def run(bench: Bench) -> None:
         print("-- api: skipped (set DATABASE_URL=postgres://… : the API bench runs on PostgreSQL)")
         return
     r = child("bench.api", "http")
+    print("   where one in-process act's time goes (cProfile, ms per act):")
+    for label, value in r["where"].items():
+        print(f"     {label:<48} {value:8.1f}")
     for workers, x in r["runs"].items():
+        for status, text in x["refusals"].items():
+            print(f"   {workers} worker(s): answered {status}: {text}")
         c = x["count"]
         lost = sum(c[k][0] for k in ("lost_dup_acts", "lost_dup_records", "lost_dup_signatures"))
         dup = sum(c[k][1] for k in ("lost_dup_acts", "lost_dup_records", "lost_dup_signatures"))
