@@ -273,3 +273,30 @@ def test_a_grant_expiry_is_announced_once(hooked, receiver, django_capture_on_co
     assert list(GrantExpiryAnnounced.objects.values_list("grant_id", flat=True)) == [ended.pk]
     (got,) = receiver.received
     assert Webhook(w["ep_a"].secret).verify(got.body, headers_of(got))["type"] == "grant.expired"
+
+
+def test_the_first_look_of_a_party_is_contract_viewed_once(
+    hooked, client, django_capture_on_commit_callbacks
+):
+    """B's owner opening the signing page is recorded once (audit, evidence) and announced as
+    ``contract.viewed`` to A and B, naming B's party; a second visit adds nothing."""
+    from chop.audit.models import AuditEvent
+    from tests.conftest import log_in
+
+    w = hooked
+    contract = upload(w["a"], w["a_owner"])
+    party_b = add_party(contract, company=w["b"])  # first in order: B's turn now
+    add_party(contract, company=w["a"], user=w["a_keeper"])
+    send(contract, w["a_owner"])
+    log_in(client, w["b_owner"], w["b"])
+    for _visit in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.get(f"/contracts/{contract.pk}/sign/").status_code == 200
+    viewed = AuditEvent.objects.filter(action="contract.viewed", object_id=str(contract.pk))
+    assert viewed.count() == 1 and viewed.get().data == {"participant": party_b.pk}
+    assert events(w["a"]).count("contract.viewed") == 1
+    assert message(w["b"], "contract.viewed")["data"] == {
+        "contract_id": contract.pk,
+        "state": "signing",
+        "participant_id": party_b.pk,
+    }

@@ -292,6 +292,53 @@ def _b_autosign(b) -> int:
     return b["autosign"].pk
 
 
+def _b_api_key(b) -> int:
+    """A live API key of B's, made by B's owner (revoking it is what A must not be able to do)."""
+    from chop.api import keys
+
+    if "api_key" not in b:
+        b["api_key"], _raw = keys.make(
+            company=b["company"], user=b["owner"], name=SECRET, scopes=["read"]
+        )
+    return b["api_key"].pk
+
+
+def _b_endpoint(b) -> int:
+    """B's enabled webhook endpoint (A must not see, change, rotate, disable or delete it)."""
+    from chop.api.models import WebhookEndpoint
+    from chop.api.webhooks import secrets
+
+    if "endpoint" not in b:
+        b["endpoint"] = WebhookEndpoint.objects.create(
+            company=b["company"],
+            url="https://b-only.example.com/hook",
+            description=SECRET,
+            secret=secrets.new_secret(),
+            created_by=b["owner"],
+        )
+    return b["endpoint"].pk
+
+
+def _b_delivery(b) -> int:
+    """A delivered message to B's endpoint (A must not read it or replay it)."""
+    from django.utils import timezone
+
+    from chop.api.models import WebhookDelivery, WebhookMessage
+
+    if "delivery" not in b:
+        _b_endpoint(b)
+        message = WebhookMessage.objects.create(
+            company=b["company"],
+            msg_id="msg_b_only",
+            type="contract.completed",
+            payload={"type": "contract.completed", "data": {"title": SECRET}},
+        )
+        b["delivery"] = WebhookDelivery.objects.create(
+            message=message, endpoint=b["endpoint"], state="delivered", finished_at=timezone.now()
+        )
+    return b["delivery"].pk
+
+
 # By argument name, for the company apps' own URLs.
 ID_FACTORIES: dict[str, Callable] = {
     "company_id": lambda b: b["company"].pk,
@@ -352,6 +399,15 @@ ROUTE_FACTORIES: dict[str, Callable] = {
     },
     # the stamping log (evidence app): a record's inclusion proof
     "stamp_proof": lambda b: {"pk": _b_stamp_record(b)},
+    # the open API's keys and webhook endpoints (api app)
+    "api_key_revoke": lambda b: {"pk": _b_api_key(b)},
+    "webhook_detail": lambda b: {"pk": _b_endpoint(b)},
+    "webhook_edit": lambda b: {"pk": _b_endpoint(b)},
+    "webhook_toggle": lambda b: {"pk": _b_endpoint(b)},
+    "webhook_rotate": lambda b: {"pk": _b_endpoint(b)},
+    "webhook_delete": lambda b: {"pk": _b_endpoint(b)},
+    "webhook_delivery": lambda b: {"pk": _b_delivery(b)},
+    "webhook_replay": lambda b: {"pk": _b_delivery(b)},
 }
 
 # Patterns whose arguments are not company ids, and why that is safe.
@@ -410,6 +466,10 @@ NO_ID_ROUTES = {
     "approvals": "active space (the active company's use requests of the user)",
     "contract_new": "active space (a member of it may start a draft; personal space: 403)",
     "signing_password": "the person's own signing password (set or change; nothing of a company)",
+    "api_keys": "active space (its own keys; owners and admins, others 403)",
+    "api_key_new": "active space (the key is made for the active company only)",
+    "webhooks": "active space (its own endpoints; owners and admins, others 403)",
+    "webhook_new": "active space (the endpoint is added to the active company only)",
 }
 NO_ID_NAMESPACES = {
     "accounts": "the person's own account pages",
@@ -444,7 +504,7 @@ def world(make_user, make_company):
     invitation = Invitation.objects.create(
         company=b, channel="sms", target="13611112222", role=Role.MEMBER, invited_by=b_owner
     )
-    return {
+    world = {
         "a": a,
         "a_owner": a_owner,
         "b": {
@@ -454,15 +514,31 @@ def world(make_user, make_company):
             "invitation": invitation,
         },
     }
+    # B's API key, webhook endpoint and delivery exist from the start, so ``b_state`` sees
+    # whether A's requests revoked, changed, rotated, deleted or replayed them
+    _b_api_key(world["b"])
+    _b_delivery(world["b"])
+    return world
 
 
 def b_state(b) -> tuple:
+    from chop.api.models import ApiKey, WebhookDelivery, WebhookEndpoint
+
     company: Company = Company.objects.get(pk=b["company"].pk)
     return (
         company.name,
         company.status,
         sorted(company.memberships.values_list("user_id", "role")),
         sorted(company.invitations.values_list("pk", "status")),
+        sorted(ApiKey.objects.filter(company=company).values_list("pk", "revoked_at")),
+        sorted(
+            WebhookEndpoint.objects.filter(company=company).values_list(
+                "pk", "url", "events", "secret", "enabled"
+            )
+        ),
+        sorted(
+            WebhookDelivery.objects.filter(endpoint__company=company).values_list("pk", "state")
+        ),
     )
 
 

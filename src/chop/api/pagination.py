@@ -17,6 +17,7 @@ from .problems import ApiProblem
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_ID = 2**63 - 1
 
 
 def _encode(values: list[Any]) -> str:
@@ -61,6 +62,9 @@ def page(
     qs = qs.order_by(f"-{first}", f"-{last}")
     if cursor:
         a, b = _decode(cursor, 2)
+        if last == "id" and (type(b) is not int or not 0 <= b <= MAX_ID):
+            # a cursor made up by hand: never let it reach the query (a 500 there)
+            raise ApiProblem(400, "bad_cursor", _("This cursor is not valid."))
         model_field = qs.model._meta.get_field(first)
         if model_field.get_internal_type() == "DateTimeField":
             try:

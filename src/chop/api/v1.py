@@ -23,51 +23,17 @@ from . import (
     verify_api,
 )
 from .auth import KeyBearer
+from .openapi import problem_responses
 from .problems import ApiProblem, problem
 
 log = logging.getLogger(__name__)
 
-PROBLEM_TYPE = "application/problem+json"
-# What the gate answers before any operation runs (``gate``): every operation can get these.
-GATE_PROBLEMS = {
-    401: "Not authenticated: the key is missing, unknown, expired or revoked.",
-    429: "Too many requests for this key: retry after the seconds in Retry-After.",
-}
-
-
-def document_problems(schema: dict) -> dict:
-    """The document as the answers really are: every 4xx/5xx is ``application/problem+json``
-    (ninja writes every response as application/json), and every operation declares the gate's
-    401 and 429, which no operation raises itself."""
-    from .schemas import ProblemOut
-
-    components = schema.setdefault("components", {}).setdefault("schemas", {})
-    if "ProblemOut" not in components:
-        found = ProblemOut.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(found.pop("$defs", {}))
-        components["ProblemOut"] = found
-    ref = {"$ref": "#/components/schemas/ProblemOut"}
-    for item in schema.get("paths", {}).values():
-        for operation in item.values():
-            responses = operation.setdefault("responses", {})
-            for status, text in GATE_PROBLEMS.items():
-                if status not in responses and str(status) not in responses:
-                    responses[status] = {"description": text}
-            for status, response in responses.items():
-                if str(status)[0] not in "45":
-                    continue
-                content = response.get("content") or {}
-                body = next(iter(content.values()), {}).get("schema") or ref
-                response["content"] = {PROBLEM_TYPE: {"schema": body}}
-    return schema
-
 
 class ChopApi(NinjaAPI):
-    """NinjaAPI whose OpenAPI document declares the problem answers as they are sent."""
-
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """ninja's document, with the problem answers as the API gives them (``openapi``)."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        return document_problems(schema)
+        return problem_responses(schema)
 
 
 api = ChopApi(
@@ -88,6 +54,7 @@ api.add_router("/contracts", autosign_api.router, tags=["auto-sign"])
 api.add_router("/seals", seals_api.router, tags=["seals"])
 api.add_router("/grants", grants_api.router, tags=["grants"])
 api.add_router("/stamps", records_api.router, tags=["stamping records"])
+api.add_router("/contracts", evidence_api.contract_router, tags=["evidence"])
 api.add_router("/evidence", evidence_api.router, tags=["evidence"])
 api.add_router("/verify", verify_api.router, tags=["verify"])
 
@@ -100,15 +67,20 @@ def _problem(request, exc: ApiProblem):
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     errors = [
-        {
-            "field": ".".join(str(p) for p in e.get("loc", ())[1:]) or None,
-            "message": str(e.get("msg", "")),
-        }
-        for e in exc.errors
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors
     ]
     return problem(
         422, "invalid", _("Some fields are missing or not valid."), request=request, errors=errors
     )
+
+
+def _field(loc) -> str | None:
+    """The field as the client names it: without where it was sent (query, form, body) and,
+    for a JSON body, without the operation's parameter that holds it (``body.seal_id``)."""
+    parts = [str(p) for p in loc]
+    if len(parts) > 2 and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts[1:]) or None
 
 
 @api.exception_handler(AuthenticationError)

@@ -265,3 +265,31 @@ def reorder(contract: Contract, order: list[int], *, by) -> list[Participant]:
         _renumber(ordered, list(range(len(ordered))))
         record("contract.parties_reordered", actor=by, company=contract.company, obj=contract)
         return ordered
+
+
+def note_viewed(participant: Participant, *, by, request=None) -> bool:
+    """Record ``contract.viewed`` the first time someone opens a sent contract to act for
+    ``participant`` (the evidence report's "viewed" line and the ``contract.viewed`` webhook).
+    Later visits add nothing; returns whether this one was recorded."""
+    from chop.audit.models import AuditEvent
+
+    contract = participant.contract
+    if contract.sent_at is None:
+        return False
+    seen = AuditEvent.objects.filter(
+        action="contract.viewed",
+        object_type=contract._meta.label_lower,
+        object_id=str(contract.pk),
+        data__participant=participant.pk,
+    ).exists()
+    if seen:
+        return False
+    record(
+        "contract.viewed",
+        request=request,
+        actor=by,
+        company=contract.company,
+        obj=contract,
+        participant=participant.pk,
+    )
+    return True

@@ -36,7 +36,7 @@ from chop.orgs.access import enter_space, membership_in
 from chop.seals import exports
 from chop.uploads import harden_file_headers
 
-from . import intent, positions, previews, signing
+from . import intent, participants, positions, previews, signing
 from .access import parties_for
 from .models import Contract, DocumentVersion, Participant, SigningIntent
 
@@ -292,6 +292,7 @@ def contract_sign(request, pk: int):
         # The seals offered are the party's company's: the page is shown in that space.
         enter_space(request, party.company, membership_in(request.user, party.company_id))
     if request.method == "GET":
+        participants.note_viewed(party, by=request.user, request=request)
         return render(request, "contracts/sign.html", _context(request, contract, parties, party))
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])

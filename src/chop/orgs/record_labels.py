@@ -85,6 +85,14 @@ ACTION_LABELS = {
     "ledger.bundle_exported": _("Stamping log bundle exported"),
     # written by the evidence app (stamping records)
     "stamp_records.exported": _("Stamping records exported"),
+    # the open API's keys and webhook endpoints (api app)
+    "api_key.created": _("API key made"),
+    "api_key.revoked": _("API key revoked"),
+    "webhook.created": _("Webhook endpoint added"),
+    "webhook.changed": _("Webhook endpoint changed"),
+    "webhook.rotated": _("Webhook signing secret rotated"),
+    "webhook.deleted": _("Webhook endpoint deleted"),
+    "webhook.replayed": _("Webhook event sent again"),
 }
 
 
@@ -124,6 +132,11 @@ def event_details(action: str, data: dict) -> str:
         return f"{str(data.get('format', '')).upper()} · " + str(
             _("%(count)s records") % {"count": data.get("count", 0)}
         )
+    if action.startswith("api_key."):
+        # the key's name and public prefix, never the key
+        return f"{data.get('name', '')} · chop_{data.get('prefix', '')}_…"
+    if action.startswith("webhook."):
+        return str(data.get("url", ""))
     if action in ("invitation.accepted", "invitation.declined"):
         return str(_("via the link") if data.get("via") == "token" else _("from the workbench"))
     return ""

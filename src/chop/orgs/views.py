@@ -137,6 +137,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             can_monitor_stamps=permissions.can_monitor_stamps(membership),
             can_invite=permissions.can_invite(membership),
             can_start_verification=permissions.can_start_verification(membership),
+            can_manage_api_keys=permissions.can_manage_api_keys(membership),
             seal_count=company.seals.count(),
         )
     else:
@@ -203,6 +204,8 @@ def company_detail(request: HttpRequest, company: Company, membership: Membershi
             "membership": membership,
             "member_count": company.memberships.count(),
             "can_start_verification": permissions.can_start_verification(membership),
+            "can_manage_api_keys": permissions.can_manage_api_keys(membership),
+            "can_manage_webhooks": permissions.can_manage_webhooks(membership),
             "can_leave": permissions.can_remove_member(membership, membership),
             "nav": "workbench",
             "title": company.name,
@@ -304,6 +307,8 @@ def company_members(request: HttpRequest, company: Company, membership: Membersh
             "invite_form": invite_form,
             "invitations": invitations,
             "can_cancel": permissions.can_cancel_invitation(membership),
+            "can_manage_api_keys": permissions.can_manage_api_keys(membership),
+            "can_manage_webhooks": permissions.can_manage_webhooks(membership),
             "now": timezone.now(),
             "nav": "members",
             "title": _("Members"),

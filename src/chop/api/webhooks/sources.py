@@ -8,7 +8,8 @@ messages back with it (``outbox.publish`` enqueues only after commit).
 Payloads are thin: ids and states, never links, tokens, names of people or contact details; the
 receiver fetches what it needs through the API with its key.
 
-``contract.viewed`` has no source yet: nothing records a party opening a contract.
+``contract.viewed`` comes from the first time a party's person opens the signing page
+(``contracts.participants.note_viewed``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 CONTRACT_ACTIONS = {
     "contract.created": "contract.created",
     "contract.sent": "contract.sent",
+    "contract.viewed": "contract.viewed",
     "contract.party_signed": "contract.signed",
     "contract.declined": "contract.declined",
     "contract.revoked": "contract.revoked",
@@ -99,7 +101,7 @@ def _contract_event(event_type: str, event) -> None:
         )
     data: dict = {"contract_id": contract.pk, "state": contract.state}
     participant = _int(event.data.get("participant"))
-    if participant and event_type in ("contract.signed", "contract.declined"):
+    if participant and event_type in ("contract.viewed", "contract.signed", "contract.declined"):
         data["participant_id"] = participant
     outbox.publish(companies, event_type, data)
 
