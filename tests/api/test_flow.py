@@ -332,3 +332,39 @@ def test_from_upload_to_a_verified_evidenced_pdf_over_the_api_only(
     # one stamp.applied per stamp, each to the stamping company only
     assert sum(json.loads(r["body"])["type"] == "stamp.applied" for r in receiver.at("/a")) == 1
     assert sum(json.loads(r["body"])["type"] == "stamp.applied" for r in receiver.at("/b")) == 1
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_key_with_only_the_stamping_scope_gets_the_act_it_made(
+    verified_company,  # noqa: F811
+    make_user,
+    make_key,
+    api_client,
+):
+    """An ERP's auto-sign key needs no other scope: the answer to the stamp it made is a 201 with
+    the act and the contract, never a refusal after the stamp is in the PDF."""
+    from chop.contracts.models import Position, SigningAct
+    from tests.contracts.signing_support import add_party, send, upload
+
+    a_owner, b_owner = make_user("甲方老板"), make_user("乙方老板")
+    a = verified_company("甲方科技有限公司", owner=a_owner)
+    b = verified_company("乙方贸易有限公司", owner=b_owner)
+    seal = official_seal(b)
+    autosign(seal, b_owner)
+    contract = upload(a, a_owner)
+    party = add_party(contract, company=b)
+    Position.objects.create(participant=party, form="single", page=2, x_mm=120, y_mm=200)
+    send(contract, a_owner)
+    _key, raw = make_key(b, b_owner, scopes=["stamping"])
+    api = api_client(raw, "en")
+
+    resp = api.post(
+        f"/api/v1/contracts/{contract.pk}/auto-sign",
+        {"seal_id": seal.pk},
+        headers={"Idempotency-Key": "erp-stamp-1"},
+    )
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert body["act"]["participant_id"] == party.pk
+    assert body["contract"]["state"] == "completed"
+    assert SigningAct.objects.filter(contract=contract).count() == 1
