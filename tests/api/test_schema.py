@@ -108,6 +108,29 @@ def test_every_operation_is_described_and_declares_its_problems():
     assert not missing, "\n".join(missing)
 
 
+def test_no_two_schemas_share_a_component_name():
+    """The document names each schema component by its class name: two classes of one name (say
+    a ProblemOut per area) become one component, and one of them is then documented wrongly."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from ninja import Schema
+
+    import chop.api
+
+    by_name: dict[str, set[str]] = {}
+    for info in pkgutil.walk_packages(chop.api.__path__, "chop.api."):
+        if ".migrations" in info.name or ".tests" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for _name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Schema) and cls is not Schema and cls.__module__ == info.name:
+                by_name.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    twice = {name: sorted(where) for name, where in by_name.items() if len(where) > 1}
+    assert not twice, twice
+
+
 # --- schemathesis ---------------------------------------------------------------------------------
 
 MAX_EXAMPLES = 12
