@@ -11,17 +11,19 @@ Two middlewares and one upload handler, installed in settings:
   ``CHOP_MAX_UPLOAD_BYTES`` is answered 413 from its Content-Length alone, before anything reads
   or parses it; a multipart body is parsed here, through ``LimitedUploadHandler``, which stops
   as soon as more bytes arrive than allowed (a body without an honest Content-Length).
-- 413 answers with a translated page in the site's look.
+- 413 answers with a translated page in the site's look (problem+json under ``/api/``).
 
 Django 5.2 has no CSP support of its own; 6.0's can replace ``SecurityHeadersMiddleware`` later.
 """
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.datastructures import MultiValueDict
@@ -74,18 +76,43 @@ def max_upload_bytes() -> int:
 
 
 def too_large(request):
-    """The 413 page, in the visitor's language (this runs before LocaleMiddleware)."""
+    """The 413 page, in the visitor's language (this runs before LocaleMiddleware); under
+    ``/api/`` the same refusal as ``application/problem+json`` (code ``too_large``), the shape
+    every API error has, written here because this module sits below the API app."""
     language = translation.get_language_from_request(request)
     with translation.override(language):
-        response = render(
-            request,
-            "413.html",
-            {"limit_mb": max_upload_bytes() // (1024 * 1024)},
-            status=413,
-        )
+        if request.path.startswith(API_PREFIX):
+            response = _too_large_problem(request)
+        else:
+            response = render(
+                request,
+                "413.html",
+                {"limit_mb": max_upload_bytes() // (1024 * 1024)},
+                status=413,
+            )
         response["Content-Language"] = language
     response["Connection"] = "close"
     return response
+
+
+API_PREFIX = "/api/"
+
+
+def _too_large_problem(request) -> HttpResponse:
+    from django.utils.translation import gettext as _
+
+    doc = {
+        "type": "urn:chop:problem:too_large",
+        "title": _("Too large"),
+        "status": 413,
+        "detail": _("The request is larger than %(limit)s MB, the upload limit.")
+        % {"limit": f"{max_upload_bytes() / (1024 * 1024):.1f}".removesuffix(".0")},
+        "code": "too_large",
+        "instance": request.path,
+    }
+    return HttpResponse(
+        json.dumps(doc, ensure_ascii=False), status=413, content_type="application/problem+json"
+    )
 
 
 class UploadLimitMiddleware:

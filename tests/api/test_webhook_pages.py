@@ -172,7 +172,7 @@ def test_event_filter_is_kept(owner):
     [
         (
             "http://127.0.0.1:8000/hook",
-            "Webhook 只能发送到公网地址；该地址是内网、回环或保留地址。",
+            "Webhook 只能发送到公网地址；该地址是内网、本机回环或保留地址。",
         ),
         ("https://intranet.example.com/hook", "Webhook 只能发送到公网地址"),
         ("http://169.254.169.254/latest/meta-data/", "Webhook 只能发送到公网地址"),

@@ -536,8 +536,12 @@ def b_state(b) -> tuple:
                 "pk", "url", "events", "secret", "enabled"
             )
         ),
+        # replays are what A could add; B's own objects made during the walk announce
+        # themselves to B's endpoint with new deliveries, which are not A's doing
         sorted(
-            WebhookDelivery.objects.filter(endpoint__company=company).values_list("pk", "state")
+            WebhookDelivery.objects.filter(
+                endpoint__company=company, replay_of__isnull=False
+            ).values_list("pk", "state")
         ),
     )
 

@@ -25,7 +25,8 @@ from chop.uploads import harden_file_headers
 
 from .auth import need
 from .problems import ApiProblem, not_found
-from .schemas_misc import EvidenceReportOut, ProblemOut
+from .schemas import ProblemOut
+from .schemas_misc import EvidenceReportOut
 
 router = Router()
 contract_router = Router()

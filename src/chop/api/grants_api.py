@@ -21,7 +21,8 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas_misc import GrantIn, GrantOut, GrantPage, Id, ProblemOut
+from .schemas import ProblemOut
+from .schemas_misc import GrantIn, GrantOut, GrantPage, Id
 from .seals_api import company_seal
 
 router = Router()

@@ -4,7 +4,9 @@ django-ninja declares each response's content as ``application/json``; the API's
 as ``application/problem+json`` (``problems``), so the document says that for every 4xx and 5xx.
 And the gate refuses any operation before it runs — no key or a bad one (401), too many requests
 (429) — and every operation needs a scope (403), so each operation that takes a key declares
-those three, whether or not its router listed them. Clients and schemathesis then check answers
+those three, whether or not its router listed them; a POST or PATCH may also meet the upload
+limit (413) and, with an ``Idempotency-Key``, a bad key (400), the first request still running
+(409) or the key reused for another request (422). Clients and schemathesis then check answers
 against what is served. Status codes are strings, as in the served JSON.
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/ProblemOut"}
 FROM_THE_GATE = (401, 403, 429)
+WITH_A_BODY = (400, 409, 413, 422)
 
 
 def problem_responses(schema: Any) -> Any:
@@ -23,13 +26,14 @@ def problem_responses(schema: Any) -> Any:
     if "ProblemOut" not in schema.get("components", {}).get("schemas", {}):
         return schema  # no operation declares a problem yet: nothing to refer to
     for item in schema.get("paths", {}).values():
-        for op in item.values():
+        for method, op in item.items():
             if not isinstance(op, dict) or "responses" not in op:
                 continue
             # status codes as the served JSON has them (ninja keys them by int in Python)
             responses = op["responses"] = {str(k): v for k, v in op["responses"].items()}
             if op.get("security"):
-                for status in FROM_THE_GATE:
+                body = method in ("post", "patch")
+                for status in FROM_THE_GATE + (WITH_A_BODY if body else ()):
                     if str(status) not in responses:
                         responses[str(status)] = {"description": HTTPStatus(status).phrase}
             for status, answer in responses.items():

@@ -25,7 +25,8 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas_misc import Id, ProblemOut, StampOut, StampPage, StampSealOut
+from .schemas import ProblemOut
+from .schemas_misc import Id, StampOut, StampPage, StampSealOut
 
 router = Router()
 

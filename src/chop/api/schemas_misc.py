@@ -1,8 +1,5 @@
-"""Schemas of the seals, grants, stamping records, evidence and verify operations.
-
-``ProblemOut`` belongs in ``api/schemas.py`` (shared by every area); until that module exists on
-this branch it is defined here with the agreed fields, and the areas' modules import it from here.
-"""
+"""Schemas of the seals, grants, stamping records, evidence and verify operations (the problem
+and contract shapes every area shares are in ``schemas``)."""
 
 from __future__ import annotations
 
@@ -15,23 +12,6 @@ from pydantic import Field
 #: The largest id the databases hold (a bigger number is no object, and must not reach a query).
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-class FieldErrorOut(Schema):
-    field: str | None = None
-    message: str
-
-
-class ProblemOut(Schema):
-    """An application/problem+json body (RFC 9457)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    code: str
-    instance: str | None = None
-    errors: list[FieldErrorOut] | None = None
 
 
 # --- seals ------------------------------------------------------------------------------------

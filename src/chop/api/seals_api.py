@@ -18,7 +18,8 @@ from chop.uploads import harden_file_headers
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, not_found
-from .schemas_misc import CertificateOut, ProblemOut, SealOut, SealPage
+from .schemas import ProblemOut
+from .schemas_misc import CertificateOut, SealOut, SealPage
 
 router = Router()
 

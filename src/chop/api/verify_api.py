@@ -20,7 +20,8 @@ from chop.evidence import verifying
 
 from .auth import need
 from .problems import ApiProblem
-from .schemas_misc import KnownDocumentOut, ProblemOut, VerifiedSignatureOut, VerifyOut
+from .schemas import ProblemOut
+from .schemas_misc import KnownDocumentOut, VerifiedSignatureOut, VerifyOut
 
 router = Router()
 

@@ -183,12 +183,18 @@ def original_name(upload) -> str:
     return "".join(ch for ch in name if ch.isprintable())[:200]
 
 
-def create_draft(*, company, user, title: str, upload, request=None) -> Contract:
-    """A draft contract with version 1 of its document, or ``UploadRefused`` and nothing kept."""
+def create_draft(
+    *, company, user, title: str, upload, request=None, details: dict | None = None
+) -> Contract:
+    """A draft contract with version 1 of its document, or ``UploadRefused`` and nothing kept.
+    ``details`` sets further cleaned fields (number, contract type, deadline, order) in the same
+    transaction, so a contract never exists without what its creator asked for."""
     with tempfile.TemporaryDirectory(prefix="chop-upload-") as work:
         prepared = prepare(upload, Path(work))
         with files_discarded_on_failure() as stored, transaction.atomic():
-            contract = Contract.objects.create(company=company, created_by=user, title=title)
+            contract = Contract.objects.create(
+                company=company, created_by=user, title=title, **(details or {})
+            )
             version = add_version(
                 contract,
                 prepared,
