@@ -17,6 +17,7 @@ MODULES = [
     "verifypage",
     "ledger",
     "stamp_export",
+    "api",
 ]
 
 
