@@ -78,3 +78,8 @@ def test_rate_limit_answers_429_with_retry_after(company_key, settings):
     response = api.get(PATH)
     _problem(response, 429, "rate_limited")
     assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_an_unknown_operation_is_a_problem_not_a_page(company_key):
+    doc = _problem(company_key["api"].get("/api/v1/no-such-thing"), 404, "no_such_operation")
+    assert "openapi.json" in doc["detail"]

@@ -64,4 +64,18 @@ class ApiGateMiddleware:
         request.company = caller.company
         request.membership = caller.membership
         request.api = caller
-        return idempotency.around(request, caller.company.pk, lambda: self.get_response(request))
+        return idempotency.around(request, caller.company.pk, lambda: self._operate(request))
+
+    def _operate(self, request):
+        response = self.get_response(request)
+        if response.status_code == 404 and not response.get("Content-Type", "").startswith(
+            "application/"
+        ):
+            # no operation matched: Django's HTML 404 page is no answer for a program
+            return problem(
+                404,
+                "no_such_operation",
+                _("There is no such operation; see /api/v1/openapi.json or /api/docs."),
+                request=request,
+            )
+        return response
