@@ -8,39 +8,17 @@ was lost, or a backend that cannot defer). Once, or every SECONDS until stopped.
 
 from __future__ import annotations
 
-import logging
-import time
-
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-
-log = logging.getLogger(__name__)
+from chop.clock import ClockCommand
 
 
-class Command(BaseCommand):
+class Command(ClockCommand):
     help = "Announce expired grants and re-enqueue overdue webhook deliveries (once or every N s)."
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--every", type=float, default=0, help="repeat every SECONDS (default: once)"
-        )
-
-    def handle(self, *args, every: float, **options) -> None:
+    def round(self, **options) -> str | None:
         from chop.api.webhooks import sources
 
-        while True:
-            try:
-                expired = sources.announce_expired_grants()
-                requeued = sources.requeue_overdue()
-                if every <= 0 or expired or requeued:
-                    self.stdout.write(
-                        f"{expired} grant expiries announced, {requeued} deliveries re-enqueued"
-                    )
-            except Exception:  # the database may be briefly away; try again next round
-                if every <= 0:
-                    raise
-                log.exception("the webhook clock's round failed")
-            if every <= 0:
-                return
-            close_old_connections()
-            time.sleep(every)
+        expired = sources.announce_expired_grants()
+        requeued = sources.requeue_overdue()
+        if expired or requeued:
+            return f"{expired} grant expiries announced, {requeued} deliveries re-enqueued"
+        return None

@@ -9,33 +9,14 @@ reminder (or its turn) is 3 days old, so a short period costs nothing.
 
 from __future__ import annotations
 
-import logging
-import time
-
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-
-log = logging.getLogger(__name__)
+from chop.clock import ClockCommand
 
 
-class Command(BaseCommand):
+class Command(ClockCommand):
     help = "Enqueue contract expiry and automatic reminders (once, or every N seconds)."
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--every", type=float, default=0, help="repeat every SECONDS (default: once)"
-        )
-
-    def handle(self, *args, every: float, **options) -> None:
+    def round(self, **options) -> None:
         from chop.contracts import tasks
 
-        while True:
-            for job in (tasks.expire_due_contracts, tasks.send_contract_reminders):
-                try:
-                    job.enqueue()
-                except Exception:  # the database may be briefly away; try again next round
-                    log.exception("could not enqueue %s", job.name)
-            if every <= 0:
-                return
-            close_old_connections()
-            time.sleep(every)
+        tasks.expire_due_contracts.enqueue()
+        tasks.send_contract_reminders.enqueue()

@@ -10,32 +10,13 @@ hammer a provider that is down; it only bounds how late a due case is retried.
 
 from __future__ import annotations
 
-import logging
-import time
-
-from django.core.management.base import BaseCommand
-from django.db import close_old_connections
-
-log = logging.getLogger(__name__)
+from chop.clock import ClockCommand
 
 
-class Command(BaseCommand):
+class Command(ClockCommand):
     help = "Enqueue the retry of verification cases waiting for a provider (once, or every N s)."
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--every", type=float, default=0, help="repeat every SECONDS (default: once)"
-        )
-
-    def handle(self, *args, every: float, **options) -> None:
+    def round(self, **options) -> None:
         from chop.verification import tasks
 
-        while True:
-            try:
-                tasks.retry_pending_providers.enqueue()
-            except Exception:  # the database may be briefly away; try again next round
-                log.exception("could not enqueue the provider retry")
-            if every <= 0:
-                return
-            close_old_connections()
-            time.sleep(every)
+        tasks.retry_pending_providers.enqueue()
