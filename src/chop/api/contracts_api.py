@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from chop.audit.events import record
-from chop.contracts import documents, participants, positions, sending
+from chop.contracts import documents, drafts, participants, positions, sending
 from chop.contracts.access import Viewer
 from chop.contracts.forms import DraftForm, NewContractForm
 from chop.contracts.models import (
@@ -43,7 +41,7 @@ from chop.contracts.party_forms import (
     masked_contact,
     stampers,
 )
-from chop.contracts.states import TransitionError, lock_contract
+from chop.contracts.states import TransitionError
 from chop.contracts.workbench import search
 from chop.orgs import permissions
 from chop.uploads import file_response
@@ -420,24 +418,10 @@ def patch_contract(request, contract_id: int, body: DraftIn):
     form = DraftForm(data, instance=Contract.objects.get(pk=contract.pk))
     if not form.is_valid():
         raise _form_errors(form)
-    with transaction.atomic():
-        locked = lock_contract(contract.pk)
-        if locked.state != ContractState.DRAFT:
-            raise ApiProblem(
-                409, "not_draft", _("This contract is no longer a draft; it cannot be changed.")
-            )
-        changed = list(form.changed_data)
-        for field in form.Meta.fields:
-            setattr(locked, field, form.cleaned_data[field])
-        locked.save()
-        if changed:
-            record(
-                "contract.updated",
-                request=request,
-                company=locked.company,
-                obj=locked,
-                fields=changed,
-            )
+    if drafts.save_details(contract, form, request=request) is None:
+        raise ApiProblem(
+            409, "not_draft", _("This contract is no longer a draft; it cannot be changed.")
+        )
     return contract_out(refresh(request, contract))
 
 

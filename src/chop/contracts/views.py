@@ -17,20 +17,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from chop.audit.events import record
 from chop.orgs import permissions
 from chop.orgs.access import enter_space
 from chop.orgs.models import Membership
 from chop.uploads import file_response
 
-from . import access, convert, documents, previews, workbench
+from . import access, convert, documents, drafts, previews, workbench
 from . import party_forms as party_forms_module
 from .forms import TYPE_SUGGESTIONS, DraftForm, NewContractForm
 from .models import Contract, DocumentVersion, Participant
@@ -276,23 +274,9 @@ def contract_edit(request, pk: int):
             _detail_context(request, contract, form=form),
             status=400,
         )
-    with transaction.atomic():
-        locked = Contract.objects.select_for_update().get(pk=contract.pk)
-        if locked.state != Contract.State.DRAFT:
-            messages.error(request, _("This contract is no longer a draft; it cannot be changed."))
-            return redirect("contract_detail", pk=contract.pk)
-        changed = list(form.changed_data)
-        for field in form.Meta.fields:
-            setattr(locked, field, form.cleaned_data[field])
-        locked.save()
-        if changed:
-            record(
-                "contract.updated",
-                request=request,
-                company=locked.company,
-                obj=locked,
-                fields=changed,
-            )
+    if drafts.save_details(contract, form, request=request) is None:
+        messages.error(request, _("This contract is no longer a draft; it cannot be changed."))
+        return redirect("contract_detail", pk=contract.pk)
     messages.success(request, _("The draft is saved."))
     return redirect("contract_detail", pk=contract.pk)
 
