@@ -53,9 +53,11 @@ def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Wi
                     RateCounter.objects.create(key=key, window_start=start, count=1)
             except IntegrityError:  # another process created it first
                 counter.update(count=F("count") + 1)
+            else:
+                # Old windows of this key are dead weight: the hit that opens a new window drops
+                # them (once per window, not on every hit: the API counts every request).
+                RateCounter.objects.filter(key=key, window_start__lt=start).delete()
         count = counter.values_list("count", flat=True).get()
-        # Old windows of this key are dead weight: drop them while we are here.
-        RateCounter.objects.filter(key=key, window_start__lt=start).delete()
     return Window(count <= limit, count, limit, start + timedelta(seconds=window))
 
 
