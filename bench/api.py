@@ -24,11 +24,19 @@ Measured on the shared 2-core machine (8 client threads on the same cores): 1 wo
 processes); 0 lost, 0 duplicated. Profiled (``where`` below, and one request through Django's
 test client): the act is ~75% of a request — the CMS signature and the built-in TSA's
 timestamp (asn1crypto's DER encoding in pure Python) are about half of it, the party/contract
-move with audit, notices and webhook outbox rows most of the rest, ~42 SQL statements; the API
-around it (key, rate-limit row, idempotency row, reading the contract twice for the answer)
-~25%. 50/s would need the act itself near 40 ms of CPU or more cores. Skipped with a
-message when ``DATABASE_URL`` is not PostgreSQL (SQLite serialises writers; the figure would say
-nothing about production). ``BENCH_API_N`` sets the contracts per run (default 120).
+move with audit, notices and webhook outbox rows most of the rest, ~42 SQL statements (34 since
+the webhook sources ask once whether anyone listens, the contract lock reads its company and the
+authorisation its confirmer); the API around it (key, rate-limit row, idempotency row, reading the
+contract twice for the answer) ~25%, 68 statements per request in all, now 51 (the rate limit
+counts with one UPDATE … RETURNING, old windows and expired idempotency rows are dropped only when
+they are in the way, the contract before the act is read without positions and versions), and
+PostgreSQL connections are kept between requests (a new one per request cost a server backend).
+Notices to the parties are a background task, not sent in the request. Same run, base and
+after (BENCH_API_N=60, machine shared with a test run): 1 worker 4.9 → 6.5/s, 2 workers 6.9 →
+8.2/s, 4 workers 8.3 → 10.1/s. 50/s would need the act itself near 40 ms of CPU or more cores.
+Skipped with a message when ``DATABASE_URL`` is not PostgreSQL (SQLite serialises writers;
+the figure would say nothing about production). ``BENCH_API_N`` sets the contracts per run
+(default 120).
 """
 
 from __future__ import annotations

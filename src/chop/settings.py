@@ -155,6 +155,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("TEST", {}).setdefault(
         "NAME", str(VAR_DIR / f"test-chop-{os.getpid()}.sqlite3")
     )
+else:
+    # A server database keeps its connection between requests (each new one costs the server a
+    # backend process and the client a handshake, per request); checked before reuse, so a
+    # connection the server dropped is replaced, not failed on. CHOP_DB_CONN_MAX_AGE=0 closes
+    # it after every request as before.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CHOP_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

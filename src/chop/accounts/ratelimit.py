@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .models import RateCounter
@@ -35,6 +34,20 @@ def _window_start(now: datetime, seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
 
 
+def _increment(key: str, start: datetime) -> int | None:
+    """Add one to the (key, window) row and return its new count; None when there is no row.
+    ``UPDATE … RETURNING`` (PostgreSQL, SQLite ≥ 3.35): atomic on its own."""
+    qn = connection.ops.quote_name
+    sql = (
+        f"UPDATE {qn(RateCounter._meta.db_table)} SET {qn('count')} = {qn('count')} + 1 "
+        f"WHERE {qn('key')} = %s AND {qn('window_start')} = %s RETURNING {qn('count')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(start)])
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
+
+
 def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Window:
     """Count one event for ``key`` and say whether it is within ``limit`` per ``window`` seconds.
 
@@ -42,20 +55,23 @@ def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Wi
     """
     now = now or timezone.now()
     start = _window_start(now, window)
-    counter = RateCounter.objects.filter(key=key, window_start=start)
-    with transaction.atomic():
-        # Write first: on SQLite a transaction that reads before it writes cannot wait for a
-        # concurrent writer (it fails "database is locked"); one that starts with the UPDATE
-        # waits its turn. On PostgreSQL the UPDATE locks the row.
-        if not counter.update(count=F("count") + 1):
+    # Write first, in one statement that also answers the new count (no read after it): on
+    # SQLite a transaction that reads before it writes cannot wait for a concurrent writer (it
+    # fails "database is locked"); the UPDATE waits its turn. On PostgreSQL it locks the row.
+    count = _increment(key, start)
+    if count is None:
+        with transaction.atomic():
             try:
                 with transaction.atomic():
                     RateCounter.objects.create(key=key, window_start=start, count=1)
             except IntegrityError:  # another process created it first
-                counter.update(count=F("count") + 1)
-        count = counter.values_list("count", flat=True).get()
-        # Old windows of this key are dead weight: drop them while we are here.
-        RateCounter.objects.filter(key=key, window_start__lt=start).delete()
+                count = _increment(key, start)
+            else:
+                count = 1
+                # Old windows of this key are dead weight: the hit that opens a new window drops
+                # them (once per window, not on every hit: the API counts every request).
+                RateCounter.objects.filter(key=key, window_start__lt=start).delete()
+        assert count is not None
     return Window(count <= limit, count, limit, start + timedelta(seconds=window))
 
 

@@ -95,7 +95,13 @@ def _viewer(request, contract: Contract, parties: list[Participant]) -> Viewer |
     return Viewer(initiator=False, parties=ours) if ours else None
 
 
-def _with_related(qs):
+def _with_related(qs, *, full: bool = True):
+    """``qs`` with the company and the parties read along; with ``full``, also the parties'
+    positions and the versions, which :func:`contract_out` shows."""
+    if not full:
+        return qs.select_related("company").prefetch_related(
+            Prefetch("participants", queryset=Participant.objects.order_by("position"))
+        )
     return qs.select_related("company").prefetch_related(
         Prefetch(
             "participants",
@@ -113,10 +119,14 @@ def _id(value: int) -> int:
     return value
 
 
-def open_contract(request, contract_id: int, scope: str = "read") -> Contract:
-    """The contract if the key's company may see it (404 otherwise), with ``contract.viewer``."""
+def open_contract(request, contract_id: int, scope: str = "read", *, full: bool = True) -> Contract:
+    """The contract if the key's company may see it (404 otherwise), with ``contract.viewer``.
+    ``full=False`` reads only its parties along (enough to decide and act, not to answer with
+    :func:`contract_out`)."""
     need(request, scope)
-    contract = _with_related(reachable(request.company)).filter(pk=_id(contract_id)).first()
+    contract = (
+        _with_related(reachable(request.company), full=full).filter(pk=_id(contract_id)).first()
+    )
     if contract is None:
         raise not_found()
     viewer = _viewer(request, contract, list(contract.participants.all()))

@@ -78,15 +78,27 @@ def around(request: HttpRequest, company_id: int, call) -> HttpResponse:
         )
     print_ = fingerprint(request)
     now = timezone.now()
-    IdempotencyRecord.objects.filter(company_id=company_id, key=key, expires_at__lte=now).delete()
     try:
-        with transaction.atomic():
-            row = IdempotencyRecord.objects.create(
-                company_id=company_id, key=key, fingerprint=print_, expires_at=now + KEEP
-            )
+        row = _insert(company_id, key, print_, now)
     except IntegrityError:
-        return _answer_existing(request, company_id, key, print_, call)
+        # the key is taken; a row past its 24 hours no longer counts: drop it and try again
+        # (only then, not before every insert: a fresh key is the common case)
+        if not IdempotencyRecord.objects.filter(
+            company_id=company_id, key=key, expires_at__lte=now
+        ).delete()[0]:
+            return _answer_existing(request, company_id, key, print_, call)
+        try:
+            row = _insert(company_id, key, print_, now)
+        except IntegrityError:
+            return _answer_existing(request, company_id, key, print_, call)
     return _run(request, row, call)
+
+
+def _insert(company_id: int, key: str, print_: str, now) -> IdempotencyRecord:
+    with transaction.atomic():
+        return IdempotencyRecord.objects.create(
+            company_id=company_id, key=key, fingerprint=print_, expires_at=now + KEEP
+        )
 
 
 def _answer_existing(request, company_id: int, key: str, print_: str, call) -> HttpResponse:

@@ -1,7 +1,9 @@
 """Telling parties about a contract, through the accounts senders, after commit.
 
 Every message is rendered when the step happens (in the recipient's language when they are
-registered) and delivered by ``transaction.on_commit``: a step that rolls back told nobody.
+registered) and queued by ``transaction.on_commit`` as a background task (``send_notice``): a
+step that rolls back told nobody, and the request that made the step does not wait on an SMS
+gateway or a mail server (PRODUCT.md §7: slow calls in background tasks).
 Unregistered parties get a signed invitation link (``invite_token``) to
 ``/contracts/invite/<token>/``, which asks them to register and verify their real name first.
 """
@@ -73,7 +75,18 @@ def reachable(participant: Participant) -> bool:
 
 
 def _queue(address: str, subject: str, body: str) -> None:
-    transaction.on_commit(partial(_deliver, address, subject, body))
+    transaction.on_commit(partial(_enqueue, address, subject, body))
+
+
+def _enqueue(address: str, subject: str, body: str) -> None:
+    from .tasks import send_notice
+
+    try:
+        send_notice.enqueue(address, subject, body)
+    except Exception:
+        # no queue to take it: send now rather than not at all
+        log.exception("could not queue a contract notice; sending it now")
+        _deliver(address, subject, body)
 
 
 def _deliver(address: str, subject: str, body: str) -> None:

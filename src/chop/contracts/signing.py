@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -172,7 +172,13 @@ def _decide(actor: permissions.Actor, seal_pk: int, contract: Contract, user, no
     """``may_stamp`` asked again inside the locked transaction, on fresh rows: the final word."""
     base = Seal.objects.filter(pk=seal_pk).select_related("certificate")
     if actor.platform:
-        fresh = base.prefetch_related("autosign_authorisations").first()
+        # with who confirmed each: the act's provenance names them
+        fresh = base.prefetch_related(
+            Prefetch(
+                "autosign_authorisations",
+                queryset=AutoSignAuthorisation.objects.select_related("confirmed_by"),
+            )
+        ).first()
     else:
         fresh = _with_authorisations(base, contract.pk, user).first()
     if fresh is None:
@@ -283,7 +289,9 @@ def sign_auto(
         chosen, decision = _decide(permissions.Actor.autosign(), seal.pk, contract, None, now)
         if not decision:
             raise _refuse(str(decision.message), decision.code)
-        if not party.positions.exists():
+        # read once: the stamping below places the seal at these same positions
+        prefetch_related_objects([party], "positions")
+        if not party.positions.all():
             raise _refuse(
                 _("Auto-sign needs designated positions: this party has none."),
                 "autosign_positions",

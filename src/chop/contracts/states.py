@@ -69,8 +69,14 @@ def allowed(obj: Contract | Participant, action: str) -> bool:
 
 
 def lock_contract(contract_id: int) -> Contract:
-    """The contract row, locked until the current transaction ends (call inside ``atomic``)."""
-    return Contract.objects.select_for_update().get(pk=contract_id)
+    """The contract row, locked until the current transaction ends (call inside ``atomic``),
+    with its company read in the same statement (the audit records and notices that follow
+    name it); only the contract's row is locked."""
+    return (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("company")
+        .get(pk=contract_id)
+    )
 
 
 def move(obj: Contract | Participant, action: str, **fields: Any) -> Contract | Participant:

@@ -1,4 +1,4 @@
-"""Background work for contracts (django-tasks): page previews.
+"""Background work for contracts (django-tasks): page previews, notices to the parties.
 
 A version's previews are rendered by ``render_previews`` after the transaction that stored the
 version commits, so the upload request returns as soon as the file is safe; the contract page
@@ -40,6 +40,14 @@ def _enqueue(version_id: int) -> None:
         # The version is stored and downloadable; only its previews wait (the page says
         # "preparing"). Running the task again for the id renders them.
         log.exception("could not enqueue the previews of version %s", version_id)
+
+
+@task()
+def send_notice(address: str, subject: str, body: str) -> None:
+    """Send one contract notice (``notify``), rendered when its step committed."""
+    from . import notify
+
+    notify._deliver(address, subject, body)
 
 
 @task()

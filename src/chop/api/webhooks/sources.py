@@ -87,10 +87,32 @@ def on_audit_event(sender, instance, created: bool, raw: bool = False, **kwargs)
             )
 
 
+def _listening(contract_id: int) -> bool:
+    """Whether any company that would hear about the contract has an enabled endpoint: one
+    query, so that a contract whose companies have none (the common case) costs no more. The
+    same companies as :func:`_contract_event`: the initiator, and once sent, the parties'."""
+    from chop.contracts.models import Contract, Participant
+
+    from ..models import WebhookEndpoint
+
+    owner = Contract.objects.filter(pk=contract_id).values("company_id")
+    parties = Participant.objects.filter(
+        contract_id=contract_id, contract__sent_at__isnull=False, company__isnull=False
+    ).values("company_id")
+    return (
+        WebhookEndpoint.objects.filter(enabled=True)
+        .filter(Q(company_id__in=owner) | Q(company_id__in=parties))
+        .exists()
+    )
+
+
 def _contract_event(event_type: str, event) -> None:
     from chop.contracts.models import Contract
 
-    contract = Contract.objects.filter(pk=_int(event.object_id)).first()
+    contract_id = _int(event.object_id)
+    if contract_id is None or not _listening(contract_id):
+        return
+    contract = Contract.objects.filter(pk=contract_id).first()
     if contract is None:
         return
     companies = {contract.company_id}
