@@ -16,25 +16,16 @@ in the database, and exactly one signature in each contract's final PDF (pyHanko
 call on the same kind of contract (no HTTP, no gate, no key), so the ratio says what the HTTP
 layer and worker processes cost on top of the act.
 
-Target (issue): ≥ 50 signatures/s and p99 < 500 ms on the 2-core machine. Not reached, and
-not reachable by the HTTP layer: the act alone (``sign_auto`` in-process, 1 page, B-T with the
-built-in TSA) costs 115–200 ms of CPU, so two cores cap out near 10–15 acts/s before any HTTP.
-Measured on the shared 2-core machine (8 client threads on the same cores): 1 worker ~4/s,
-2 workers ~4/s, 4 workers ~6/s, p99 1.6–2.8 s (latency is queueing: 8 requests wait on 1–4
-processes); 0 lost, 0 duplicated. Profiled (``where`` below, and one request through Django's
-test client): the act is ~75% of a request — the CMS signature and the built-in TSA's
-timestamp (asn1crypto's DER encoding in pure Python) are about half of it, the party/contract
-move with audit, notices and webhook outbox rows most of the rest, ~42 SQL statements (34 since
-the webhook sources ask once whether anyone listens, the contract lock reads its company and the
-authorisation its confirmer); the API around it (key, rate-limit row, idempotency row, reading the
-contract twice for the answer) ~25%, 68 statements per request in all, now 51 (the rate limit
-counts with one UPDATE … RETURNING, old windows and expired idempotency rows are dropped only when
-they are in the way, the contract before the act is read without positions and versions), and
-PostgreSQL connections are kept between requests (a new one per request cost a server backend).
-Notices to the parties are a background task, not sent in the request. Same run, base and
-after (BENCH_API_N=60, machine shared with a test run): 1 worker 4.9 → 6.5/s, 2 workers 6.9 →
-8.2/s, 4 workers 8.3 → 10.1/s. 50/s would need the act itself near 40 ms of CPU or more cores.
-Skipped with a message when ``DATABASE_URL`` is not PostgreSQL (SQLite serialises writers;
+Target (issue): ≥ 50 signatures/s and p99 < 500 ms on the 2-core machine. Not reached. Quiet
+machine, 120 contracts, 8 client threads on the same two cores: 1 worker 10.2/s (p99 801 ms),
+2 workers 18.2/s (p99 498 ms), 4 workers 17.7/s (p99 584 ms); 0 lost, 0 duplicated. Before the
+built-in TSA assembled its token from pre-serialised DER and the request's bookkeeping was cut,
+the same run gave 5.9 / 11.1 / 10.3 per second. The bare ``sign_auto`` is now ~67 ms, of which
+the engine (CMS + TSA token) is ~6–10 ms: what remains is the act's bookkeeping — the
+party/contract moves with their locks, audit events, stamping record, webhook and notice rows
+(34 SQL statements in the act, 51 per request with the gate) — and the HTTP layer; latency is
+queueing (8 requests wait on 1–4 processes). 50/s on two cores needs the whole request near
+40 ms of CPU. Skipped with a message when ``DATABASE_URL`` is not PostgreSQL (SQLite serialises writers;
 the figure would say nothing about production). ``BENCH_API_N`` sets the contracts per run
 (default 120).
 """
