@@ -21,9 +21,9 @@ from chop.contracts import signing
 from chop.contracts.models import Participant, ParticipantKind, ParticipantState
 from chop.seals.models import Seal
 
-from .contracts_api import MAX_ID, contract_out, open_contract, problems
+from .contracts_api import MAX_ID, contract_out, open_contract
 from .problems import ApiProblem, not_found
-from .schemas import ContractOut
+from .schemas import ContractOut, problems
 
 router = Router()
 

@@ -49,7 +49,13 @@ from chop.uploads import file_response
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, not_found
-from .schemas import ContractOut, ContractPage, ParticipantOut, PositionOut, ProblemOut
+from .schemas import (
+    ContractOut,
+    ContractPage,
+    ParticipantOut,
+    PositionOut,
+    problems,
+)
 
 router = Router()
 
@@ -58,10 +64,6 @@ MAX_ID = 2**63 - 1
 # How an upload refusal (``documents.UploadRefused.code``) is answered: too big 413, not a type
 # Chop takes 415, anything else about the file (encrypted, malformed, too many pages) 422.
 UPLOAD_STATUS = {"too_big": 413, "type": 415, "no_converter": 415}
-
-
-def problems(*statuses: int) -> dict:
-    return {status: ProblemOut for status in statuses}
 
 
 # --- what a company sees -----------------------------------------------------------------------

@@ -25,13 +25,11 @@ from chop.uploads import harden_file_headers
 
 from .auth import need
 from .problems import ApiProblem, not_found
-from .schemas import ProblemOut
+from .schemas import ERRORS, ProblemOut
 from .schemas_misc import EvidenceReportOut
 
 router = Router()
 contract_router = Router()
-
-ERRORS = {400: ProblemOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 
 def _may_request(request, contract: Contract) -> bool:

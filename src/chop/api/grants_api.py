@@ -21,13 +21,12 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas import ProblemOut
+from .schemas import ERRORS, ProblemOut
 from .schemas_misc import GrantIn, GrantOut, GrantPage, Id
 from .seals_api import company_seal
 
 router = Router()
 
-ERRORS = {400: ProblemOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 # the service's field names → the API's
 FIELDS = {"members": "member_ids", "ends_at": "valid_until", "starts_at": "valid_from"}

@@ -25,12 +25,11 @@ from chop.orgs import permissions
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, forbidden, not_found
-from .schemas import ProblemOut
+from .schemas import ERRORS
 from .schemas_misc import Id, StampOut, StampPage, StampSealOut
 
 router = Router()
 
-ERRORS = {400: ProblemOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -35,6 +35,16 @@ class ProblemOut(Schema):
     problems: list[ProblemItem] | None = None
 
 
+def problems(*statuses: int) -> dict:
+    """The ``response`` entries that answer ``statuses`` with a problem body."""
+    return {status: ProblemOut for status in statuses}
+
+
+#: What the seals, grants, records and evidence operations may refuse with (the gate's 401 and
+#: 429 and each operation's own codes are added by ``api.openapi``/the decorators).
+ERRORS = problems(400, 401, 403, 404, 422)
+
+
 class PositionOut(Schema):
     id: int
     form: str

@@ -18,12 +18,10 @@ from chop.uploads import harden_file_headers
 from .auth import need
 from .pagination import page
 from .problems import ApiProblem, not_found
-from .schemas import ProblemOut
+from .schemas import ERRORS
 from .schemas_misc import CertificateOut, SealOut, SealPage
 
 router = Router()
-
-ERRORS = {400: ProblemOut, 401: ProblemOut, 403: ProblemOut, 404: ProblemOut, 422: ProblemOut}
 
 
 class SealFilters(Schema):
