@@ -128,6 +128,6 @@ def auto_sign(request, contract_id: int, body: AutoSignIn):
         },
         # re-read under the scope this operation needs: a key made for auto-sign alone has no
         # "read", and a refusal now would hide a stamp already in the PDF
-        "contract": contract_out(open_contract(request, contract.pk, "stamping")),
+        "contract": contract_out(open_contract(request, contract.pk, "stamping", reached=True)),
     }
     return Status(201, out)

@@ -121,14 +121,16 @@ def _id(value: int) -> int:
     return value
 
 
-def open_contract(request, contract_id: int, scope: str = "read", *, full: bool = True) -> Contract:
+def open_contract(
+    request, contract_id: int, scope: str = "read", *, full: bool = True, reached: bool = False
+) -> Contract:
     """The contract if the key's company may see it (404 otherwise), with ``contract.viewer``.
     ``full=False`` reads only its parties along (enough to decide and act, not to answer with
-    :func:`contract_out`)."""
+    :func:`contract_out`). ``reached``: this request already found the contract among those the
+    company reaches (a contract stays reachable once sent), so only the viewer is decided anew."""
     need(request, scope)
-    contract = (
-        _with_related(reachable(request.company), full=full).filter(pk=_id(contract_id)).first()
-    )
+    among = Contract.objects.all() if reached else reachable(request.company)
+    contract = _with_related(among, full=full).filter(pk=_id(contract_id)).first()
     if contract is None:
         raise not_found()
     viewer = _viewer(request, contract, list(contract.participants.all()))

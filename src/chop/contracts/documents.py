@@ -246,14 +246,19 @@ def add_version(
     reason: str,
     note: str = "",
     stored: list[DocumentVersion] | None = None,
+    after: DocumentVersion | None = None,
 ) -> DocumentVersion:
     """Store ``prepared`` as the contract's next version; call inside a transaction that holds
     the contract's row lock when versions can race (signing acts), so numbers stay 1..n.
 
     ``stored`` collects the version once its file is written, so the caller can delete the file
     if its transaction fails after this returns; a failure inside deletes the file here.
+    ``after``: the latest version, read by the caller under that lock (saves reading it again).
     """
-    last = contract.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    if after is not None:
+        last = after.number
+    else:
+        last = contract.versions.order_by("-number").values_list("number", flat=True).first() or 0
     version = DocumentVersion(
         contract=contract,
         number=last + 1,

@@ -158,17 +158,20 @@ def revoke(contract: Contract, *, by, reason: str) -> Contract:
     return contract
 
 
-def mark_signed(participant: Participant, *, by=None) -> Contract:
+def mark_signed(participant: Participant, *, by=None, locked: Contract | None = None) -> Contract:
     """Record that ``participant`` signed (the signing page calls this inside its act): the next
-    waiting party becomes ``to_sign`` in order, or the contract completes when all have signed."""
+    waiting party becomes ``to_sign`` in order, or the contract completes when all have signed.
+
+    ``locked``: the contract the act already locked in its transaction, with ``participant``
+    read under that lock; nothing is locked or read again (see ``states.move``)."""
     now = timezone.now()
-    with transaction.atomic():
-        contract = lock_contract(participant.contract_id)
+    with transaction.atomic(savepoint=locked is None):
+        contract = locked if locked is not None else lock_contract(participant.contract_id)
         if contract.state != ContractState.SIGNING:
             raise TransitionError(
                 _("This contract is not being signed."), code="sign.contract_not_signing"
             )
-        party = move(participant, "sign", acted_at=now)
+        party = move(participant, "sign", locked=locked, acted_at=now)
         record(
             "contract.party_signed",
             actor=by,
@@ -177,7 +180,7 @@ def mark_signed(participant: Participant, *, by=None) -> Contract:
             participant=party.pk,
         )
         if not contract.participants.exclude(state=ParticipantState.SIGNED).exists():
-            contract = move(contract, "complete", finished_at=now)  # type: ignore[assignment]
+            contract = move(contract, "complete", locked=locked, finished_at=now)  # type: ignore[assignment]
             notify.contract_ended(contract)
             copies = notify.copies_sent(contract)
             record(

@@ -420,6 +420,7 @@ def _stamp(
         reason=DocumentVersion.Reason.SIGNED,
         note=note[:200],
         stored=stored,
+        after=current,
     )
     named = _consume(allowed, now)
     act = SigningAct.objects.create(
@@ -487,7 +488,7 @@ def _stamp(
         authorisation_id=getattr(allowed.authorisation, "pk", None),
     )
     try:
-        sending.mark_signed(party, by=by)
+        sending.mark_signed(party, by=by, locked=contract)
     except TransitionError as exc:
         raise _refuse(str(exc.message), exc.code) from None
     return act

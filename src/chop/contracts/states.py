@@ -79,12 +79,19 @@ def lock_contract(contract_id: int) -> Contract:
     )
 
 
-def move(obj: Contract | Participant, action: str, **fields: Any) -> Contract | Participant:
+def move(
+    obj: Contract | Participant, action: str, *, locked: Contract | None = None, **fields: Any
+) -> Contract | Participant:
     """Apply ``action`` to a contract or participant and save ``fields`` with the new state.
 
     Locks the contract row, re-reads ``obj`` and checks the table against its state *now*;
     returns the fresh, saved object. Raises :class:`TransitionError` (nothing written) if the
     action is unknown or does not start from the current state.
+
+    ``locked``: the contract, already locked by the caller's transaction (``lock_contract``),
+    with ``obj`` read under that lock (the contract itself, or a party read after locking it).
+    The move then neither locks nor reads again, and opens no savepoint: a refusal aborts the
+    caller's transaction, which is what a caller holding the lock for a whole act wants.
     """
     is_contract = isinstance(obj, Contract)
     table = CONTRACT_MOVES if is_contract else PARTICIPANT_MOVES
@@ -93,11 +100,12 @@ def move(obj: Contract | Participant, action: str, **fields: Any) -> Contract | 
     if action not in table:
         raise TransitionError(_("This action is not possible."), code=f"{kind}.unknown_action")
     sources, target = table[action]
-    with transaction.atomic():
-        contract = lock_contract(obj.pk if is_contract else obj.contract_id)  # type: ignore[attr-defined]
-        fresh: Contract | Participant = (
-            contract if is_contract else Participant.objects.get(pk=obj.pk)
-        )
+    with transaction.atomic(savepoint=locked is None):
+        if locked is not None:
+            contract, fresh = locked, obj
+        else:
+            contract = lock_contract(obj.pk if is_contract else obj.contract_id)  # type: ignore[attr-defined]
+            fresh = contract if is_contract else Participant.objects.get(pk=obj.pk)
         if fresh.state not in sources:
             label = (ContractState if is_contract else ParticipantState)(fresh.state).label
             raise TransitionError(

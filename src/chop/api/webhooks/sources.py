@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from . import outbox
@@ -55,6 +56,10 @@ EXPIRY_LOOKBACK = dt.timedelta(days=7)
 
 def connect() -> None:
     post_save.connect(on_audit_event, sender="audit.AuditEvent", dispatch_uid="api-webhooks-audit")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _endpoints_changed, sender="api.WebhookEndpoint", dispatch_uid="api-webhooks-memo"
+        )
     post_save.connect(
         on_stamp_record, sender="contracts.StampRecord", dispatch_uid="api-webhooks-stamp"
     )
@@ -87,7 +92,32 @@ def on_audit_event(sender, instance, created: bool, raw: bool = False, **kwargs)
             )
 
 
-def _listening(contract_id: int) -> bool:
+# Whether a contract has listeners, remembered for the rest of the transaction that asked: one
+# signing act records several contract events, and the answer cannot change within it except
+# by an endpoint this process saves (which clears it) or by sending the contract (asked anew).
+_memo = threading.local()
+_endpoint_changes = 0
+
+
+def _endpoints_changed(**kwargs) -> None:
+    global _endpoint_changes
+    _endpoint_changes += 1
+
+
+def _transaction_memo() -> dict | None:
+    """This transaction's memo, or None outside one. Django gives every transaction (and every
+    rolled-back savepoint) a new ``run_on_commit`` list, so that list names the transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    mark = (connection.run_on_commit, _endpoint_changes)
+    held = getattr(_memo, "held", None)
+    if held is None or held[0] is not mark[0] or held[1] != mark[1]:
+        held = _memo.held = (mark[0], mark[1], {})
+    return held[2]
+
+
+def _listening(contract_id: int, *, fresh: bool = False) -> bool:
     """Whether any company that would hear about the contract has an enabled endpoint: one
     query, so that a contract whose companies have none (the common case) costs no more. The
     same companies as :func:`_contract_event`: the initiator, and once sent, the parties'."""
@@ -95,22 +125,30 @@ def _listening(contract_id: int) -> bool:
 
     from ..models import WebhookEndpoint
 
+    memo = _transaction_memo()
+    if memo is not None and not fresh and contract_id in memo:
+        return memo[contract_id]
     owner = Contract.objects.filter(pk=contract_id).values("company_id")
     parties = Participant.objects.filter(
         contract_id=contract_id, contract__sent_at__isnull=False, company__isnull=False
     ).values("company_id")
-    return (
+    found = (
         WebhookEndpoint.objects.filter(enabled=True)
         .filter(Q(company_id__in=owner) | Q(company_id__in=parties))
         .exists()
     )
+    if memo is not None:
+        memo[contract_id] = found
+    return found
 
 
 def _contract_event(event_type: str, event) -> None:
     from chop.contracts.models import Contract
 
     contract_id = _int(event.object_id)
-    if contract_id is None or not _listening(contract_id):
+    # sending makes the parties' companies listeners too: ask anew then
+    fresh = event.action == "contract.sent"
+    if contract_id is None or not _listening(contract_id, fresh=fresh):
         return
     contract = Contract.objects.filter(pk=contract_id).first()
     if contract is None:
@@ -156,6 +194,10 @@ def _grant_event(event_type: str, event) -> None:
 def on_stamp_record(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     if raw or not created or not instance.company_id:
         return  # a person's own signature belongs to no company
+    if not _listening(instance.contract_id):
+        # the stamping company is a party to the sent contract, so it is among the companies
+        # asked about; the answer is remembered for the act's contract events that follow
+        return
     outbox.publish(
         [instance.company_id],
         "stamp.applied",
