@@ -315,6 +315,10 @@ FILE_UPLOAD_HANDLERS = [
 TASKS = {
     "default": {"BACKEND": env("CHOP_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
+# A task RUNNING for longer than this is taken for abandoned by a dead worker and queued again
+# by ``chop reap_tasks`` (longer than any task takes); after CHOP_TASK_MAX_ATTEMPTS claims it fails.
+CHOP_TASK_STALE_SECONDS = env.int("CHOP_TASK_STALE_SECONDS", default=1800)
+CHOP_TASK_MAX_ATTEMPTS = env.int("CHOP_TASK_MAX_ATTEMPTS", default=3)
 
 # One-time-code and notification senders. "console" prints and appends to CHOP_OUTBOX (JSON lines).
 CHOP_OUTBOX = Path(env("CHOP_OUTBOX", default=str(VAR_DIR / "outbox.jsonl")))
