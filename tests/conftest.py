@@ -105,6 +105,60 @@ def _isolated_files(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server over HTTP on a free loopback port, for the whole session; its URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, settings):
+    """The default storage is an empty private S3 bucket on ``s3_server`` (as CHOP_STORAGE=s3
+    configures it); the bucket's client is returned for assertions."""
+    import boto3
+
+    from tests.support.storage import BUCKET, s3_storages
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    settings.STORAGES = s3_storages(s3_server)
+    yield client
+    local = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert not local, f"files written to local disk instead of the storage: {local}"
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=obj["Key"])
+    client.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture
+def storage_kind(request):
+    """ "local" or "s3" (see ``tests.support.storage.on_both_storages``)."""
+    if request.param == "s3":
+        request.getfixturevalue("s3_bucket")
+    return request.param
+
+
+def pytest_generate_tests(metafunc):
+    if "storage_kind" in metafunc.fixturenames:
+        metafunc.parametrize("storage_kind", ["local", "s3"], indirect=True)
+
+
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     """Argon2 is deliberately slow, and the tests create many users: they hash with MD5.

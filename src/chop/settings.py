@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from chop import siteurl as _siteurl
 
@@ -251,19 +252,38 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
-_storage_backend = env("CHOP_STORAGE", default="local")
+# Files: local disk (MEDIA_ROOT) or an S3-compatible bucket (django-storages), chosen by
+# CHOP_STORAGE. Every file goes through Django's storage API, so both take the same code path;
+# the bucket stays private (no public URLs: files are streamed through the app's views). A file
+# read from the bucket is spooled in memory up to CHOP_S3_SPOOL_BYTES, then on local disk.
+# Credentials come only from the environment (CHOP_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY, or
+# boto3's own AWS_* variables and instance roles when those are empty).
+CHOP_STORAGE = env("CHOP_STORAGE", default="local")
+if CHOP_STORAGE not in ("local", "s3"):
+    raise ImproperlyConfigured(f"CHOP_STORAGE must be 'local' or 's3', not {CHOP_STORAGE!r}")
+if CHOP_STORAGE == "s3":
+    if not env("CHOP_S3_BUCKET", default=""):
+        raise ImproperlyConfigured("CHOP_STORAGE=s3 needs CHOP_S3_BUCKET")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("CHOP_S3_BUCKET"),
+            "endpoint_url": env("CHOP_S3_ENDPOINT", default="") or None,
+            "region_name": env("CHOP_S3_REGION", default="") or None,
+            "access_key": env("CHOP_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("CHOP_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env("CHOP_S3_ADDRESSING_STYLE", default="") or None,
+            "location": env("CHOP_S3_PREFIX", default="").strip("/"),
+            "default_acl": None,  # the bucket's own (private) policy; never public-read
+            "querystring_auth": True,  # were a URL ever made, it would be signed and expire
+            "file_overwrite": False,  # a name taken gets a new one, as on local disk
+            "max_memory_size": env.int("CHOP_S3_SPOOL_BYTES", default=8 * 1024 * 1024),
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": (
-        {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": env("CHOP_S3_BUCKET", default=""),
-                "endpoint_url": env("CHOP_S3_ENDPOINT", default=None),
-            },
-        }
-        if _storage_backend == "s3"
-        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    ),
+    "default": _default_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -295,6 +315,10 @@ FILE_UPLOAD_HANDLERS = [
 TASKS = {
     "default": {"BACKEND": env("CHOP_TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
 }
+# A task RUNNING for longer than this is taken for abandoned by a dead worker and queued again
+# by ``chop reap_tasks`` (longer than any task takes); after CHOP_TASK_MAX_ATTEMPTS claims it fails.
+CHOP_TASK_STALE_SECONDS = env.int("CHOP_TASK_STALE_SECONDS", default=1800)
+CHOP_TASK_MAX_ATTEMPTS = env.int("CHOP_TASK_MAX_ATTEMPTS", default=3)
 
 # One-time-code and notification senders. "console" prints and appends to CHOP_OUTBOX (JSON lines).
 CHOP_OUTBOX = Path(env("CHOP_OUTBOX", default=str(VAR_DIR / "outbox.jsonl")))

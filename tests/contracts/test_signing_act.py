@@ -10,6 +10,7 @@ import pytest
 from chop.contracts import signing
 from chop.contracts.models import DocumentVersion, Position, SigningAct, SigningIntent
 from chop.contracts.signing import FreeMark, SigningError
+from tests.support.storage import on_both_storages
 
 from .signing_support import (
     add_party,
@@ -47,6 +48,7 @@ def qpdf_ok(path):
     assert "No syntax or stream encoding errors found" in out.stdout
 
 
+@on_both_storages
 def test_company_seal_signs_with_the_company_certificate_and_the_next_party_gets_its_turn(
     signing_world, tmp_path
 ):

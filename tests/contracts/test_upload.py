@@ -11,12 +11,14 @@ import subprocess
 
 import pypdfium2 as pdfium
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from PIL import Image
 
 from chop.audit.models import AuditEvent
 from chop.contracts import convert, previews
 from chop.contracts.models import Contract, DocumentVersion
+from tests.support.storage import on_both_storages, stored_names
 from tests.verification.test_uploads import _embedded, _javascript, _launch, _pdf
 
 from .conftest import certified_pdf, media_files, pdf_file, pdf_pages
@@ -34,7 +36,8 @@ def _upload(client, data: bytes, name: str = "合同.pdf", title: str = "采购�
     )
 
 
-def test_a_pdf_becomes_a_draft_with_its_sha256_and_previews(acme, login, settings):
+@on_both_storages
+def test_a_pdf_becomes_a_draft_with_its_sha256_and_previews(acme, login):
     data = pdf_pages(3, rotate=90)
     client = login(acme["member"], acme["company"])
     resp = _upload(client, data)
@@ -66,15 +69,13 @@ def test_a_pdf_becomes_a_draft_with_its_sha256_and_previews(acme, login, setting
     assert version.preview_state == "ready" and version.preview_done == 3
     for page in (1, 2, 3):
         for width in (previews.THUMB, previews.PAGE):
-            with open(
-                settings.MEDIA_ROOT / previews.preview_name(version.pk, width, page), "rb"
-            ) as f:
+            with default_storage.open(previews.preview_name(version.pk, width, page)) as f:
                 img = Image.open(f)
                 img.load()
             assert img.format == "PNG" and img.width == width
             assert img.height == previews.image_size(version, page, width)[1]
             assert img.height < img.width  # landscape, as displayed
-    assert len(media_files(settings.MEDIA_ROOT)) == 1 + 3 * 2
+    assert len(stored_names()) == 1 + 3 * 2
 
 
 def test_a_large_upload_is_streamed_from_a_temporary_file(acme, login, settings):

@@ -23,6 +23,7 @@ from tests.contracts.signing_support import (  # noqa: F401
     upload,
 )
 from tests.seals.conftest import verified_company  # noqa: F401
+from tests.support.storage import on_both_storages
 
 from .report_support import FULL_PHONE, completed  # noqa: F401
 
@@ -66,6 +67,7 @@ def _text(data: bytes) -> str:
     return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
 
 
+@on_both_storages
 def test_a_completed_contract_gets_a_signed_evidence_report(completed, login, tmp_path, nss_db):
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature

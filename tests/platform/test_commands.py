@@ -105,8 +105,8 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
         calls.append((name, args, kwargs))
         if name == "runserver":
             # the worker, the retry clock, the contracts' clock, the stamping log's clock and
-            # the webhooks' clock run beside the server
-            assert len(started) == 5 and all(p.poll() is None for p in started)
+            # the webhooks' clock and the tasks' reaper run beside the server
+            assert len(started) == 6 and all(p.poll() is None for p in started)
             raise KeyboardInterrupt  # the operator presses Ctrl-C
 
     real_popen = subprocess.Popen
@@ -136,6 +136,7 @@ def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, se
         ["expire_contracts", "--every", "3600"],
         ["publish_log", "--every", "600"],
         ["webhook_clock", "--every", "60"],
+        ["reap_tasks", "--every", "60"],
     ]
     assert all(p.poll() is not None for p in started)  # terminated, not left running
     assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored

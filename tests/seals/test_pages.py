@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from chop.orgs.models import Role
 from chop.seals import lifecycle
 from chop.seals.models import Seal
+from tests.support.storage import on_both_storages
 
 pytestmark = pytest.mark.django_db
 
@@ -184,6 +185,7 @@ def test_members_see_the_preview_but_no_downloads(staffed, login, role):
     assert 'data-testid="form-disable"' not in html
 
 
+@on_both_storages
 @pytest.mark.parametrize("role", FULL_ROLES)
 def test_png_download_is_transparent_rgba_at_300_dpi(staffed, login, role):
     company, people = staffed

@@ -15,6 +15,7 @@ from PIL import Image
 from chop.accounts import otp, outbox
 from chop.verification import holding
 from chop.verification.models import CompanyVerification, PersonVerification
+from tests.support.storage import on_both_storages, stored_names
 
 from .conftest import LEGAL_REP_ID, png_bytes, upload
 
@@ -38,11 +39,17 @@ def person_data(**extra) -> dict:
     return data
 
 
+def held_names() -> list[str]:
+    """The held files as the storage lists them (local disk or S3)."""
+    return stored_names(holding.FOLDER)
+
+
 def held_files() -> list[Path]:
     folder = Path(settings.MEDIA_ROOT) / "holding"
     return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
+@on_both_storages
 def test_fix_the_id_number_and_resubmit_without_reattaching(client, applicant):
     client.force_login(applicant)
     front, back = png_bytes(text="FRONT"), png_bytes(text="BACK")
@@ -60,16 +67,17 @@ def test_fix_the_id_number_and_resubmit_without_reattaching(client, applicant):
     assert (
         "已上传：my-front.png（可重新选择）" in html and "已上传：my-back.png（可重新选择）" in html
     )
-    assert len(held_files()) == 2
+    assert len(held_names()) == 2
 
     accepted = client.post(url, person_data())  # no files attached this time
     assert accepted.status_code == 302
     case = PersonVerification.objects.get()
     assert pixels(case.id_front.read()) == pixels(front)
     assert pixels(case.id_back.read()) == pixels(back)
-    assert held_files() == []  # released once the case holds them
+    assert held_names() == []  # released once the case holds them
 
 
+@on_both_storages
 def test_a_new_file_replaces_the_held_one_and_bad_files_are_not_held(client, applicant):
     client.force_login(applicant)
     url = reverse("verification:person")
@@ -81,7 +89,7 @@ def test_a_new_file_replaces_the_held_one_and_bad_files_are_not_held(client, app
             id_back=upload("evil.png", b"<script>alert(1)</script>"),
         ),
     )
-    assert len(held_files()) == 1  # the fake PNG was refused, so it is not held
+    assert len(held_names()) == 1  # the fake PNG was refused, so it is not held
     html = client.post(url, person_data(id_number="1")).content.decode()
     assert "a.png" in html and "evil.png" not in html
     newer = png_bytes(text="NEWER")

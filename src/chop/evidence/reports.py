@@ -18,7 +18,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -104,34 +104,44 @@ def make(report_id: int) -> bool:
         return False
     _publish_log_head()
     data = report_data.collect(report.contract, report_id=report.pk)
-    with tempfile.TemporaryDirectory(prefix="chop-evidence-") as tmp:
-        signed = report_pdf.build(data, Path(tmp))
-        pdf = signed.read_bytes()
-    sha256 = hashlib.sha256(pdf).hexdigest()
     field = EvidenceReport._meta.get_field("file")
     name = field.generate_filename(report, f"evidence-{report.contract_id}-{report.pk}.pdf")
-    stored = field.storage.save(name, ContentFile(pdf))
-    won = EvidenceReport.objects.filter(pk=report.pk, state=EvidenceReport.State.PENDING).update(
-        state=EvidenceReport.State.READY,
-        file=stored,
-        sha256=sha256,
-        data=data,
-        error="",
-        finished_at=timezone.now(),
-    )
+    with tempfile.TemporaryDirectory(prefix="chop-evidence-") as tmp:
+        signed = report_pdf.build(data, Path(tmp))
+        with open(signed, "rb") as fh:  # hashed in chunks, then streamed to storage
+            digest = hashlib.sha256()
+            while chunk := fh.read(1024 * 1024):
+                digest.update(chunk)
+            fh.seek(0)
+            stored = field.storage.save(name, File(fh))
+    sha256 = digest.hexdigest()
+    # The state change and its audit event commit together: a run killed between them leaves
+    # the report pending for the retried task, never ready without its event or twice.
+    with transaction.atomic():
+        won = EvidenceReport.objects.filter(
+            pk=report.pk, state=EvidenceReport.State.PENDING
+        ).update(
+            state=EvidenceReport.State.READY,
+            file=stored,
+            sha256=sha256,
+            data=data,
+            error="",
+            finished_at=timezone.now(),
+        )
+        if won:
+            from chop.audit.events import record
+
+            record(
+                "evidence.report_ready",
+                actor=None,
+                company=report.contract.company,
+                obj=report.contract,
+                report=report.pk,
+                sha256=sha256,
+            )
     if not won:
         field.storage.delete(stored)
         return False
-    from chop.audit.events import record
-
-    record(
-        "evidence.report_ready",
-        actor=None,
-        company=report.contract.company,
-        obj=report.contract,
-        report=report.pk,
-        sha256=sha256,
-    )
     return True
 
 

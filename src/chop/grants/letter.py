@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.template import engines
 from django.utils import timezone, translation
 
@@ -141,22 +142,26 @@ def make(auth_id: int) -> bool:
     field = AutoSignAuthorisation._meta.get_field("letter")
     name = field.generate_filename(auth, f"autosign-{auth.pk}.pdf")
     stored = field.storage.save(name, ContentFile(data))
-    won = AutoSignAuthorisation.objects.filter(
-        pk=auth.pk, letter_signed_at__isnull=True, revoked_at__isnull=True
-    ).update(letter=stored, letter_sha256=sha256, letter_signed_at=timezone.now())
+    # the letter's state and its audit event commit together (a run killed between them would
+    # leave a signed letter without its event, and the retried run would find nothing to do)
+    with transaction.atomic():
+        won = AutoSignAuthorisation.objects.filter(
+            pk=auth.pk, letter_signed_at__isnull=True, revoked_at__isnull=True
+        ).update(letter=stored, letter_sha256=sha256, letter_signed_at=timezone.now())
+        if won:
+            from chop.audit.events import record
+
+            record(
+                "autosign.letter_signed",
+                actor=None,
+                company=auth.company,
+                obj=auth,
+                seal=auth.seal.code,
+                signed_with=signing.seal.code,
+                fallback=signing.fallback,
+                sha256=sha256,
+            )
     if not won:  # another run stored one first, or the owner revoked meanwhile
         field.storage.delete(stored)
         return False
-    from chop.audit.events import record
-
-    record(
-        "autosign.letter_signed",
-        actor=None,
-        company=auth.company,
-        obj=auth,
-        seal=auth.seal.code,
-        signed_with=signing.seal.code,
-        fallback=signing.fallback,
-        sha256=sha256,
-    )
     return True

@@ -3,7 +3,8 @@
 A verification form refused for one field (a mistyped ID number, a wrong code) used to drop the
 photos the user had attached, and they had to pick them again. Each upload that passed its own
 checks (``chop.uploads``: type from content, re-encoded, random name) is now held: its checked
-bytes go to a holding folder under MEDIA_ROOT that no URL serves, and the session remembers which
+bytes go to a holding folder in the file storage (local or S3, so any app server finds them) that
+no URL serves, and the session remembers which
 held file belongs to which field of which form. On the next submit an empty upload field takes
 the held file; a newly chosen file replaces it. Held files are deleted when the form succeeds,
 and any left by abandoned forms after ``MAX_AGE`` seconds.
@@ -11,11 +12,12 @@ and any left by abandoned forms after ``MAX_AGE`` seconds.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
+import datetime
+from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from chop.uploads import UploadField, detect, random_name
@@ -24,20 +26,26 @@ MAX_AGE = 3600  # an hour to correct a form
 SESSION_KEY = "chop.held_uploads"
 
 
-def _folder() -> Path:
-    return Path(settings.MEDIA_ROOT) / "holding"
+FOLDER = "holding"
+
+
+def _name(file: str) -> str:
+    """The storage name of a held file: never a path from outside the folder."""
+    return f"{FOLDER}/{PurePosixPath(file).name}"
 
 
 def sweep(max_age: int = MAX_AGE) -> int:
     """Delete held files older than ``max_age`` seconds (abandoned forms); returns how many."""
-    folder, gone = _folder(), 0
-    if not folder.is_dir():
+    try:
+        _, files = default_storage.listdir(FOLDER)
+    except FileNotFoundError:  # nothing held yet (local storage has no folder)
         return 0
-    cutoff = time.time() - max_age
-    for path in folder.iterdir():
+    cutoff, gone = timezone.now() - datetime.timedelta(seconds=max_age), 0
+    for file in files:
+        name = _name(file)
         try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
+            if default_storage.get_modified_time(name) < cutoff:
+                default_storage.delete(name)
                 gone += 1
         except FileNotFoundError:  # another request swept it first
             pass
@@ -60,11 +68,11 @@ class Holding:
 
     def labels(self) -> dict[str, str]:
         """field → the name the user's file had, for the fields whose held file still exists."""
-        return {f: e["label"] for f, e in self._entries().items() if self._path(e).is_file()}
-
-    @staticmethod
-    def _path(entry: dict) -> Path:
-        return _folder() / Path(entry["file"]).name  # never a path from outside the folder
+        return {
+            f: e["label"]
+            for f, e in self._entries().items()
+            if default_storage.exists(_name(e["file"]))
+        }
 
     def hold(self, field: str, checked: ContentFile, label: str) -> None:
         data = checked.read() if hasattr(checked, "read") else bytes(checked)
@@ -72,22 +80,26 @@ class Holding:
         if ftype is None:  # only what chop.uploads already accepted is ever held
             return
         sweep()
-        folder = _folder()
-        folder.mkdir(parents=True, exist_ok=True)
-        name = random_name(ftype)
-        (folder / name).write_bytes(data)
+        stored = default_storage.save(_name(random_name(ftype)), ContentFile(data))
         entries = self._entries()
         if field in entries:
-            self._path(entries[field]).unlink(missing_ok=True)
-        entries[field] = {"file": name, "label": Path(label).name[:80]}
+            default_storage.delete(_name(entries[field]["file"]))
+        entries[field] = {
+            "file": PurePosixPath(stored).name,
+            "label": PurePosixPath(label).name[:80],
+        }
         self._save(entries)
 
     def take(self, field: str) -> ContentFile | None:
         """The held file of ``field`` as a fresh ContentFile under a new random name."""
         entry = self._entries().get(field)
-        if entry is None or not self._path(entry).is_file():
+        if entry is None:
             return None
-        data = self._path(entry).read_bytes()
+        try:
+            with default_storage.open(_name(entry["file"]), "rb") as fh:
+                data = fh.read()  # a checked upload, within its form's size limit
+        except FileNotFoundError:
+            return None
         ftype = detect(data[:16])
         if ftype is None:
             return None
@@ -96,7 +108,7 @@ class Holding:
     def release(self) -> None:
         """The form succeeded: its held files are no longer needed."""
         for entry in self._entries().values():
-            self._path(entry).unlink(missing_ok=True)
+            default_storage.delete(_name(entry["file"]))
         self._save({})
 
 

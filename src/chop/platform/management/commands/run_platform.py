@@ -6,7 +6,8 @@ the clock that enqueues the provider retry every minute (``retry_providers --eve
 contracts' clock (``expire_contracts --every 3600``: expiry at the deadline and the automatic
 reminders every 3 days), the stamping log's clock (``publish_log --every 600``: a signed,
 timestamped tree head whenever the log grew), the webhooks' clock (``webhook_clock --every 60``:
-grant expiries and overdue deliveries), and runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
+grant expiries and overdue deliveries), the tasks' reaper (``reap_tasks --every 60``: tasks
+whose worker died are queued again), and runs Django's ``runserver`` without the auto-reloader in this process. When the server stops
 (Ctrl-C or SIGTERM) both children are terminated too, so nothing is left running.
 """
 
@@ -49,6 +50,7 @@ class Command(BaseCommand):
                 ["expire_contracts", "--every", "3600"],
                 ["publish_log", "--every", "600"],
                 ["webhook_clock", "--every", "60"],
+                ["reap_tasks", "--every", "60"],
             ):
                 children.append(
                     subprocess.Popen(
@@ -60,7 +62,8 @@ class Command(BaseCommand):
                 f"provider retries every minute (pid {children[1].pid}), "
                 f"contract expiry and reminders every hour (pid {children[2].pid}), "
                 f"stamping-log tree heads every 10 minutes (pid {children[3].pid}), "
-                f"webhook retries and grant expiries every minute (pid {children[4].pid})."
+                f"webhook retries and grant expiries every minute (pid {children[4].pid}), "
+                f"abandoned tasks queued again every minute (pid {children[5].pid})."
             )
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
