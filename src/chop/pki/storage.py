@@ -284,9 +284,7 @@ class CAStore:
             index = self.read_index()
             key = format(cert.serial_number, "x")
             if key in index:
-                raise DuplicateSerialError(
-                    f"serial {key} is already in the index", serial=key
-                )
+                raise DuplicateSerialError(f"serial {key} is already in the index", serial=key)
             self.put_certificate(cert)
             index[key] = {**entry, "serial": str(cert.serial_number)}
             self.write_index(index)
