@@ -29,9 +29,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """pytest-django's test database, and on PostgreSQL, before it is dropped, the end of any
+    """pytest-django's test database with the platform CA in it, and on PostgreSQL, before it is
+    dropped, the end of any
     session a live-server or worker thread left open: otherwise the drop fails ("database is
     being accessed by other users") and the test database outlives the run."""
+    with django_db_blocker.unblock():
+        from chop.seals.issuance import platform_ca
+
+        platform_ca()  # committed now, outside every test's transaction (see below)
     yield
     with django_db_blocker.unblock():
         from django.db import connection
@@ -44,12 +49,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 )
 
 
+PKI_TABLES = "pkistate_"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_append_only_triggers():
     """Stamping records (contracts migration 0006) and the stamping log's tables (evidence
     migration 0002) are append-only by database triggers, which also refuse the DELETE/TRUNCATE
     that Django's ``flush`` uses after each transactional test. In tests only, the flush lifts the
-    triggers for its own statements and puts them back."""
+    triggers for its own statements and puts them back; and it leaves the CA's tables alone."""
     import importlib
 
     from django.db.backends.base.operations import BaseDatabaseOperations
@@ -82,6 +90,10 @@ def _flush_past_append_only_triggers():
 
     def wrapped(original):
         def sql_flush(self: BaseDatabaseOperations, style, tables, **kwargs):
+            # The platform CA lives in the database (chop.pkistate) and outlives the flush, as
+            # it outlives any one request: made once per session, it keeps its keys, and the
+            # processes' loaded copies stay valid.
+            tables = [t for t in tables if not t.startswith(PKI_TABLES)]
             statements = original(self, style, tables, **kwargs)
             if not guarded & set(tables) or not statements:
                 return statements

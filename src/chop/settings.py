@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "chop.accounts",
     "chop.orgs",
     "chop.audit",
+    "chop.pkistate",
     "chop.seals",
     "chop.verification",
     "chop.contracts",

@@ -11,7 +11,10 @@ from chop.accounts.models import User
 from chop.identity import MicroDeposit
 from chop.orgs.models import Company
 from chop.pki import PlatformCA, WrongKEKError
-from chop.pki import file_custody as file_custody_mod
+from chop.pki.envelope import derive_kek, kek_check_value
+from chop.pkistate import store as pkistate_store
+from chop.pkistate.models import CAConfig, IssuedCertificate, KeyBlob
+from chop.pkistate.store import DatabaseCAStore
 from chop.verification import pii
 from chop.verification.models import CompanyVerification, Evidence, PersonVerification
 
@@ -24,11 +27,15 @@ ACCOUNT = "6222020200112233445"
 
 @pytest.fixture
 def platform(settings, tmp_path, monkeypatch, db):
-    """A CA and verification cases, all encrypted under OLD; CHOP_NEW_KEK holds NEW."""
+    """A CA and verification cases, all encrypted under OLD; CHOP_NEW_KEK holds NEW.
+
+    The session's CA is set aside for this test (its rows come back when the test's transaction
+    rolls back) and a CA under OLD takes its place in the database."""
     settings.CHOP_KEK = OLD
     settings.CHOP_PKI_DIR = tmp_path / "pki"
     pii.clear_caches()
-    ca = PlatformCA.init(settings.CHOP_PKI_DIR, OLD, key_type="p256")
+    _empty_ca_tables()
+    ca = PlatformCA.init(DatabaseCAStore(), OLD, key_type="p256")
     user = User.objects.create_user("13900000091", "s3cret-pass-1")
     company = Company.objects.create(name="轮换测试有限公司", created_by=user)
     people = []
@@ -67,6 +74,11 @@ def platform(settings, tmp_path, monkeypatch, db):
     pii.clear_caches()
 
 
+def _empty_ca_tables() -> None:
+    for model in (CAConfig, IssuedCertificate, KeyBlob):
+        model.objects.all().delete()
+
+
 def _use_kek(settings, kek: str) -> None:
     settings.CHOP_KEK = kek
     pii.clear_caches()
@@ -89,7 +101,7 @@ def _assert_all_open_under(settings, platform, kek: str) -> None:
         "account": pii.match_hash(ACCOUNT),
         "id_number": pii.match_hash(REP_ID),
     }
-    ca = PlatformCA.load(settings.CHOP_PKI_DIR, kek)
+    ca = PlatformCA.load(DatabaseCAStore(), kek)
     ca.file_custody.private_key(ca.config["issuing_key_ref"])  # the CA key unwraps
 
 
@@ -98,7 +110,7 @@ def _assert_old_kek_fails(settings):
     with pytest.raises(WrongKEKError):
         PersonVerification.objects.first().id_number  # noqa: B018
     with pytest.raises(WrongKEKError):
-        PlatformCA.load(settings.CHOP_PKI_DIR, OLD)
+        PlatformCA.load(DatabaseCAStore(), OLD)
 
 
 def test_rotation_reencrypts_personal_data_and_the_ca(platform, settings):
@@ -137,8 +149,10 @@ def test_crash_while_reencrypting_the_database_changes_nothing_and_a_rerun_finis
     _assert_old_kek_fails(settings)
 
 
-def test_crash_while_rewrapping_the_ca_is_finished_by_a_rerun(platform, settings, monkeypatch):
-    real_put = file_custody_mod.DirectoryBlobStore.put
+def test_crash_while_rewrapping_the_ca_leaves_it_whole_and_a_rerun_finishes(
+    platform, settings, monkeypatch
+):
+    real_put = pkistate_store.DatabaseBlobStore.put
     calls = {"n": 0}
 
     def crash_on_second(self, name, data):
@@ -147,18 +161,34 @@ def test_crash_while_rewrapping_the_ca_is_finished_by_a_rerun(platform, settings
             raise OSError("disk full")
         return real_put(self, name, data)
 
-    monkeypatch.setattr(file_custody_mod.DirectoryBlobStore, "put", crash_on_second)
+    monkeypatch.setattr(pkistate_store.DatabaseBlobStore, "put", crash_on_second)
     with pytest.raises(OSError, match="disk full"):
         call_command("rotate_kek")
-    monkeypatch.setattr(file_custody_mod.DirectoryBlobStore, "put", real_put)
-    # the database committed, one CA envelope is re-wrapped, ca.json still names the old KEK
-    keys = list((settings.CHOP_PKI_DIR / "keys").glob("*.json"))
-    checks = {json.loads(k.read_text())["kek_check"] for k in keys}
-    assert len(checks) == 2
+    monkeypatch.setattr(pkistate_store.DatabaseBlobStore, "put", real_put)
+    # the CA's envelopes are re-wrapped in one transaction: the crash rolled them all back, so
+    # every envelope and the configuration still name the old KEK
+    old_check = kek_check_value(derive_kek(OLD))
+    checks = {
+        json.loads(bytes(b))["kek_check"] for b in KeyBlob.objects.values_list("data", flat=True)
+    }
+    assert calls["n"] == 2 and checks == {old_check}
+    assert DatabaseCAStore().read_config()["kek_check"] == old_check
     _use_kek(settings, OLD)
     call_command("rotate_kek")  # the same command again finishes
     _assert_all_open_under(settings, platform, NEW)
     _assert_old_kek_fails(settings)
+
+
+def test_a_ca_directory_not_yet_in_the_database_is_moved_there_and_rotated(platform, settings):
+    """An installation from before the database held the CA: the command moves it first."""
+    _empty_ca_tables()
+    files = PlatformCA.init(settings.CHOP_PKI_DIR, OLD, key_type="p256")
+    call_command("rotate_kek")
+    ca = PlatformCA.load(DatabaseCAStore(), NEW)
+    assert ca.root_certificate == files.root_certificate
+    ca.file_custody.private_key(ca.config["issuing_key_ref"])
+    with pytest.raises(WrongKEKError):
+        PlatformCA.load(DatabaseCAStore(), OLD)
 
 
 def test_a_database_left_behind_by_the_pki_cli_rotation_is_recovered(platform, settings):

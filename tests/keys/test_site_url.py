@@ -50,22 +50,24 @@ def test_make_run_passes_host_and_port_to_the_environment():
     assert 'echo "Serving on http://$(HOST):$(PORT)/' not in makefile  # the banner is the app's
 
 
-def test_certificates_issued_after_a_port_change_point_at_the_new_port(settings, tmp_path):
+@pytest.mark.django_db
+def test_certificates_issued_after_a_port_change_point_at_the_new_port(settings):
     """A CA made on port 8000 (the first `make run`), then the site served on 8100."""
     from cryptography import x509
     from cryptography.x509.oid import AuthorityInformationAccessOID, ExtensionOID
 
-    from chop.pki import PlatformCA
+    from chop.pkistate.store import DatabaseCAStore
     from chop.seals import issuance
 
-    settings.CHOP_PKI_DIR = tmp_path / "pki"
-    PlatformCA.init(settings.CHOP_PKI_DIR, settings.CHOP_KEK, site_url="http://127.0.0.1:8000")
-    settings.SITE_URL = "http://127.0.0.1:8100"
-    issuance._ca_for.cache_clear()
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    issuance.forget_platform_ca()
     try:
+        issuance.platform_ca()  # the CA now says 8000
+        assert DatabaseCAStore().read_config()["site_url"] == "http://127.0.0.1:8000"
+        settings.SITE_URL = "http://127.0.0.1:8100"
         cert = issuance.platform_ca().issue_company("深圳示例有限公司", "9144030071526726XG")
     finally:
-        issuance._ca_for.cache_clear()
+        issuance.forget_platform_ca()  # the configuration rolls back with the test
     crl = cert.certificate.extensions.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS)
     aia = cert.certificate.extensions.get_extension_for_oid(
         ExtensionOID.AUTHORITY_INFORMATION_ACCESS
@@ -78,5 +80,5 @@ def test_certificates_issued_after_a_port_change_point_at_the_new_port(settings,
     ]
     assert crl_urls == ["http://127.0.0.1:8100/pki/issuing.crl"]
     assert ocsp_urls == ["http://127.0.0.1:8100/pki/ocsp"]
-    assert PlatformCA.load(settings.CHOP_PKI_DIR, settings.CHOP_KEK).site_url.endswith(":8100")
+    assert DatabaseCAStore().read_config()["site_url"] == "http://127.0.0.1:8100"
     assert isinstance(cert.certificate, x509.Certificate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -72,12 +73,19 @@ def company_case(applicant, company, method="letter") -> CompanyVerification:
     )
 
 
-def issued_since(before: set[str]) -> list[dict]:
-    return [e for e in issuance.platform_ca().issued() if e["serial"] not in before]
+@pytest.fixture
+def issued(monkeypatch):
+    """The company credentials the platform CA issues during the test."""
+    ca = issuance.platform_ca()
+    made = []
+    real = ca.issue_company
 
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
 
-def serials() -> set[str]:
-    return {e["serial"] for e in issuance.platform_ca().issued()}
+    monkeypatch.setattr(ca, "issue_company", spy)
+    return made
 
 
 # ------------------------------------------------------------------------------------ messages
@@ -102,21 +110,37 @@ def test_a_rolled_back_decision_sends_no_message(applicant, operator):
 # -------------------------------------------------------------------------------- certificates
 
 
-def _assert_discarded(new_entries) -> None:
+def _assert_gone(credentials) -> None:
+    """The CA has no record of them (OCSP, asked as a relying party asks, says "unknown") and
+    their keys are not stored: they rolled back with the decision's transaction."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
+    from chop.pki import CustodyError, PlatformCA
+    from chop.pkistate.store import DatabaseCAStore
+
     ca = issuance.platform_ca()
-    assert new_entries, "the approval should have issued a certificate before failing"
-    for entry in new_entries:
-        status = ca.status(int(entry["serial"]))
-        assert status.is_revoked, entry
-        with pytest.raises(Exception):  # noqa: B017 - the key is gone, whatever custody says
-            ca.file_custody.private_key(entry["key_ref"])
+    fresh = PlatformCA.load(DatabaseCAStore(), settings.CHOP_KEK)  # another process's view
+    assert credentials, "the approval should have issued a certificate before failing"
+    for credential in credentials:
+        request = (
+            ocsp.OCSPRequestBuilder()
+            .add_certificate(credential.certificate, ca.issuing_certificate, hashes.SHA256())
+            .build()
+        )
+        answer = ocsp.load_der_ocsp_response(
+            ca.ocsp_respond(request.public_bytes(serialization.Encoding.DER))
+        )
+        assert answer.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
+        assert ca.status(credential.serial).status == "unknown"
+        with pytest.raises(CustodyError):
+            fresh.file_custody.private_key(credential.key_ref)
 
 
-def test_approval_failing_after_issuance_revokes_the_certificate(
-    applicant, company, operator, monkeypatch
+def test_approval_failing_after_issuance_leaves_no_certificate(
+    applicant, company, operator, monkeypatch, issued
 ):
     case = company_case(applicant, company)
-    before = serials()
 
     def fail(*args, **kwargs):
         raise Boom("the seal image could not be stored")
@@ -128,22 +152,21 @@ def test_approval_failing_after_issuance_revokes_the_certificate(
     assert not Certificate.objects.exists() and not Seal.objects.exists()
     assert CompanyVerification.objects.get(pk=case.pk).state == State.PENDING_REVIEW
     assert Company.objects.get(pk=company.pk).status == Company.Status.PENDING
-    _assert_discarded(issued_since(before))
+    _assert_gone(issued)
 
 
-def test_approval_failing_after_the_seal_is_made_revokes_the_certificate(
-    applicant, company, operator, monkeypatch
+def test_approval_failing_after_the_seal_is_made_leaves_no_certificate(
+    applicant, company, operator, monkeypatch, issued
 ):
     """The failure comes later in the same decision, after issuance returned."""
     case = company_case(applicant, company)
-    before = serials()
     monkeypatch.setattr(notify, "company_decided", lambda case: (_ for _ in ()).throw(Boom))
 
     with pytest.raises(Boom):
         services.decide_company(case, approve=True, operator=operator)
 
     assert not Certificate.objects.exists() and not Seal.objects.exists()
-    _assert_discarded(issued_since(before))
+    _assert_gone(issued)
 
 
 def test_committed_approval_keeps_its_certificate_good(applicant, company, operator):

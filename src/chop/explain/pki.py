@@ -27,6 +27,10 @@ MESSAGES = {
     "unknown_revocation_reason": _("Unknown revocation reason."),
     "root_not_revocable": _("The root certificate cannot be revoked."),
     "pkcs12_password_empty": _("Choose a password to protect the exported key."),
+    "duplicate_serial": _(
+        "The certificate could not be issued this time. Please try again; if it happens again, "
+        "contact the platform operator."
+    ),
     # certificates and keys
     "certificate_revoked": _("This certificate has been revoked and can no longer sign."),
     "certificate_expired": _(

@@ -1,6 +1,6 @@
 """The platform CA facade: create or open the CA, issue certificates, hand out signers.
 
-:class:`PlatformCA` ties together the CA directory (:mod:`~chop.pki.storage`), the certificate
+:class:`PlatformCA` ties together the CA state (:mod:`~chop.pki.storage`), the certificate
 profiles (:mod:`~chop.pki.profiles`), key custody (:mod:`~chop.pki.custody`), revocation
 (:mod:`~chop.pki.revocation`), PKCS#12 export (:mod:`~chop.pki.pkcs12`) and the TSA.
 
@@ -37,6 +37,7 @@ from .errors import (
     CertificateExpiredError,
     CertificateRevokedError,
     CustodyError,
+    DuplicateSerialError,
     PkiError,
     WrongKEKError,
 )
@@ -55,7 +56,7 @@ from .profiles import (
     utc_now,
 )
 from .revocation import REVOCATION_REASONS, CertificateStatus, Revocation, reason_flag
-from .storage import CAStore
+from .storage import CAState, CAStore
 
 __all__ = [
     "CertificateExpiredError",
@@ -82,7 +83,7 @@ class Credential:
 
 
 class PlatformCA:
-    """Facade over the CA directory, the key custodies, CRL/OCSP and the TSA.
+    """Facade over the CA state, the key custodies, CRL/OCSP and the TSA.
 
     Instances are safe to share between threads; build one per process and reuse it, because it
     caches unwrapped keys and signers (signing a thousand contracts unwraps a key once).
@@ -90,7 +91,7 @@ class PlatformCA:
 
     def __init__(
         self,
-        store: CAStore,
+        store: CAState,
         kek: bytes | str,
         *,
         ee_custody: KeyCustody | None = None,
@@ -100,9 +101,9 @@ class PlatformCA:
         derived = derive_kek(kek)
         if kek_check_value(derived) != self.config["kek_check"]:
             raise WrongKEKError(
-                f"the key-encryption key does not open the CA in {store.directory} "
+                f"the key-encryption key does not open the CA in {store.location} "
                 "(check CHOP_KEK / --kek-file)",
-                directory=str(store.directory),
+                directory=store.location,
             )
         self.file_custody = EncryptedFileCustody(store.blob_store(), kek)
         self.ee_custody: KeyCustody = ee_custody or self.file_custody
@@ -128,7 +129,7 @@ class PlatformCA:
     @classmethod
     def init(
         cls,
-        directory: Path | str,
+        directory: Path | str | CAState,
         kek: bytes | str,
         *,
         root_name: str = "Chop Root CA",
@@ -139,12 +140,13 @@ class PlatformCA:
         site_url: str = "http://127.0.0.1:8000",
         ee_custody: KeyCustody | None = None,
     ) -> PlatformCA:
-        """Create a new CA in ``directory`` (which must not already hold one)."""
+        """Create a new CA in ``directory`` or another :class:`CAState` (which must not already
+        hold one)."""
         if key_type not in KEY_TYPES:
             raise unknown_key_type(key_type)
-        store = CAStore(directory)
+        store = _store(directory)
         if store.exists():
-            raise FileExistsError(f"{store.directory} already holds a CA")
+            raise FileExistsError(f"{store.location} already holds a CA")
         store.create()
         custody = EncryptedFileCustody(store.blob_store(), kek)
         site_url = site_url.rstrip("/")
@@ -188,15 +190,13 @@ class PlatformCA:
         }
         # The pepper that keys person ID hashes; secret, so it is encrypted like a private key.
         custody.encrypt_secret("id-pepper", secrets.token_bytes(32))
-        store.put_certificate(root)
-        store.put_certificate(issuing)
         for cert, kind, ref, issuer in (
             (root, "root", root_ref, "root"),
             (issuing, "issuing", issuing_ref, "root"),
         ):
-            store.update_entry(
-                cert.serial_number,
-                **_entry_fields(cert, kind=kind, key_ref=ref, key_type=key_type, issuer=issuer),
+            store.add_certificate(
+                cert,
+                _entry_fields(cert, kind=kind, key_ref=ref, key_type=key_type, issuer=issuer),
             )
 
         # The TSA certificate is issued like an end-entity certificate, by the issuing CA.
@@ -211,34 +211,38 @@ class PlatformCA:
             eku=TSA_EKUS,
             eku_critical=True,
         )
-        store.put_certificate(tsa)
-        store.update_entry(
-            tsa.serial_number,
-            **_entry_fields(tsa, kind="tsa", key_ref=tsa_ref, key_type=key_type, issuer="issuing"),
+        store.add_certificate(
+            tsa,
+            _entry_fields(tsa, kind="tsa", key_ref=tsa_ref, key_type=key_type, issuer="issuing"),
         )
         config["tsa_key_ref"] = tsa_ref
         config["tsa_serial"] = str(tsa.serial_number)
-        # ca.json last: until it exists the directory is not a CA, so a crash mid-way can be
-        # retried rather than leaving a half-made CA that loads.
+        # The configuration last (ca.json): until it exists the store holds no CA, so a crash
+        # mid-way can be retried rather than leaving a half-made CA that loads.
         store.write_config(config)
         return cls(store, kek, ee_custody=ee_custody)
 
     @classmethod
     def load(
-        cls, directory: Path | str, kek: bytes | str, *, ee_custody: KeyCustody | None = None
+        cls,
+        directory: Path | str | CAState,
+        kek: bytes | str,
+        *,
+        ee_custody: KeyCustody | None = None,
     ) -> PlatformCA:
         """Open an existing CA; raises :class:`WrongKEKError` for the wrong KEK."""
-        return cls(CAStore(directory), kek, ee_custody=ee_custody)
+        return cls(_store(directory), kek, ee_custody=ee_custody)
 
     @classmethod
     def open_or_init(
-        cls, directory: Path | str, kek: bytes | str, **init_kwargs: Any
+        cls, directory: Path | str | CAState, kek: bytes | str, **init_kwargs: Any
     ) -> PlatformCA:
-        """Load the CA in ``directory``, creating it first if there is none (demo and dev setups)."""
-        store = CAStore(directory)
+        """Load the CA in ``directory`` (or a :class:`CAState`), creating it first if there is
+        none (demo and dev setups)."""
+        store = _store(directory)
         if store.exists():
-            return cls.load(directory, kek, ee_custody=init_kwargs.get("ee_custody"))
-        return cls.init(directory, kek, **init_kwargs)
+            return cls.load(store, kek, ee_custody=init_kwargs.get("ee_custody"))
+        return cls.init(store, kek, **init_kwargs)
 
     def rotate_kek(self, new_kek: bytes | str) -> int:
         """Re-wrap every key under a new KEK (e.g. after an operator leaves); returns the count.
@@ -256,8 +260,14 @@ class PlatformCA:
 
     # ---------------------------------------------------------------- properties
     @property
-    def directory(self) -> Path:
-        return self.store.directory
+    def directory(self) -> Path | str:
+        """Where the CA's state is: its directory, or a description of another store."""
+        return getattr(self.store, "directory", None) or self.store.location
+
+    def set_site_url(self, site_url: str) -> None:
+        """Record a new site address: certificates issued from now on carry CRL and OCSP URLs
+        under it (those already issued keep theirs, they are signed)."""
+        self.config = self.store.update_config(site_url=site_url.rstrip("/"))
 
     @property
     def site_url(self) -> str:
@@ -300,23 +310,33 @@ class PlatformCA:
         eku_critical: bool = False,
         extra: dict[str, Any] | None = None,
     ) -> Credential:
-        cert = end_entity_certificate(
-            subject,
-            public_key,
-            issuing=self.issuing_certificate,
-            issuing_key=self._ca_key("issuing"),
-            site_url=self.site_url,
-            valid_days=valid_days,
-            eku=eku,
-            eku_critical=eku_critical,
-        )
-        self.store.put_certificate(cert)
-        self.store.update_entry(
-            cert.serial_number,
-            **_entry_fields(cert, kind=kind, key_ref=key_ref, key_type=key_type, issuer="issuing"),
-            **(extra or {}),
-        )
-        return Credential(cert.serial_number, cert, self.chain, key_ref)
+        # Serials are 159 random bits: a clash is all but impossible, but the store refuses one
+        # (in the database by a unique key) rather than overwrite, and a fresh draw settles it.
+        for attempt in range(3):
+            cert = end_entity_certificate(
+                subject,
+                public_key,
+                issuing=self.issuing_certificate,
+                issuing_key=self._ca_key("issuing"),
+                site_url=self.site_url,
+                valid_days=valid_days,
+                eku=eku,
+                eku_critical=eku_critical,
+            )
+            fields = {
+                **_entry_fields(
+                    cert, kind=kind, key_ref=key_ref, key_type=key_type, issuer="issuing"
+                ),
+                **(extra or {}),
+            }
+            try:
+                self.store.add_certificate(cert, fields)
+            except DuplicateSerialError:
+                if attempt == 2:
+                    raise
+                continue
+            return Credential(cert.serial_number, cert, self.chain, key_ref)
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     def _new_key(
         self, key_type: str | None, label: str, custody: KeyCustody | None, valid_days: int
@@ -428,9 +448,11 @@ class PlatformCA:
             raise KeyError(f"this CA did not issue a certificate with serial {serial:x}")
         return entry
 
-    def issued(self) -> list[dict[str, Any]]:
-        """The index: one dict per certificate (non-secret fields only)."""
-        return sorted(self.store.read_index().values(), key=lambda e: e["issued_at"])
+    def issued(self, **match: str) -> list[dict[str, Any]]:
+        """The index, oldest first: one dict per certificate (non-secret fields only); with
+        ``match`` (e.g. ``kind="service"``) only the entries whose fields equal it."""
+        entries = self.store.entries(**match) if match else self.store.read_index().values()
+        return sorted(entries, key=lambda e: e["issued_at"])
 
     # ---------------------------------------------------------------- signing
     def signer(self, serial: int) -> Any:
@@ -441,7 +463,10 @@ class PlatformCA:
         """
         with self._lock:
             cached = self._signers.get(serial)
-        status = self.status(serial)
+        # One read of the index entry per call (a query when the store is a database): it says
+        # both whether the certificate is revoked and when it expires.
+        entry = self._entry(serial)
+        status = self.revocation.status_of(serial, entry)
         if status.is_revoked:
             with self._lock:
                 self._signers.pop(serial, None)
@@ -450,7 +475,6 @@ class PlatformCA:
                 serial=f"{serial:x}",
                 reason=status.reason,
             )
-        entry = self._entry(serial)
         if datetime.fromisoformat(entry["not_after"]) < utc_now():
             with self._lock:
                 self._signers.pop(serial, None)
@@ -613,3 +637,8 @@ def _entry_fields(
         "issued_at": iso_utc(utc_now()),
         "status": "good",
     }
+
+
+def _store(where: Path | str | CAState) -> CAState:
+    """A directory's :class:`CAStore`, or the store given."""
+    return CAStore(where) if isinstance(where, Path | str) else where

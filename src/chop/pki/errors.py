@@ -13,6 +13,7 @@ __all__ = [
     "CertificateExpiredError",
     "CertificateRevokedError",
     "CustodyError",
+    "DuplicateSerialError",
     "KeyNotExportable",
     "PkiError",
     "WrongKEKError",
@@ -24,6 +25,12 @@ class PkiError(ChopError):
 
     namespace = "pki"
     code = "invalid"
+
+
+class DuplicateSerialError(PkiError):
+    """The CA's registry already holds a certificate with this serial (the issuer draws again)."""
+
+    code = "duplicate_serial"
 
 
 class CustodyError(PkiError):

@@ -1,6 +1,6 @@
 """Revocation: certificate status, revoking, CRLs and OCSP answers for what the CA issued.
 
-The CA index (:class:`~chop.pki.storage.CAStore`) is the one record of which certificates are
+The CA index (a :class:`~chop.pki.storage.CAState`) is the one record of which certificates are
 revoked, when and why; the CRLs and OCSP responses here are signed views of it. The issuing CA
 speaks for end entities (and the TSA), the root for the issuing CA.
 """
@@ -20,7 +20,7 @@ from cryptography.x509 import ocsp
 from .custody import PrivateKey
 from .errors import PkiError
 from .profiles import authority_key_identifier, iso_utc, signature_hash, utc_now
-from .storage import CAStore
+from .storage import CAState
 
 __all__ = [
     "ISSUING_CRL_HOURS",
@@ -68,7 +68,7 @@ class CertificateStatus:
 
 
 class Revocation:
-    """Status, revocation, CRLs and OCSP over one CA directory.
+    """Status, revocation, CRLs and OCSP over one CA's state.
 
     ``certificates`` maps the CA roles ("issuing", "root") to their certificates and ``ca_key``
     returns a role's private key; CRLs are cached until the list changes or half their validity
@@ -77,7 +77,7 @@ class Revocation:
 
     def __init__(
         self,
-        store: CAStore,
+        store: CAState,
         certificates: dict[str, x509.Certificate],
         ca_key: Callable[[str], PrivateKey],
     ):
@@ -88,7 +88,11 @@ class Revocation:
         self._crl_cache: dict[str, tuple[tuple[Any, ...], datetime, bytes]] = {}
 
     def status(self, serial: int) -> CertificateStatus:
-        entry = self.store.entry(serial)
+        return self.status_of(serial, self.store.entry(serial))
+
+    @staticmethod
+    def status_of(serial: int, entry: dict[str, Any] | None) -> CertificateStatus:
+        """The status an index entry (``None``: not issued here) records."""
         if entry is None:
             return CertificateStatus(serial, "unknown")
         if entry.get("status") == "revoked":
@@ -103,22 +107,11 @@ class Revocation:
     def mark_revoked(self, serial: int, flag: x509.ReasonFlags) -> CertificateStatus:
         """Record the revocation; the first one wins (its time and reason are kept)."""
 
-        def mark(e: dict[str, Any]) -> None:
-            if e.get("status") != "revoked":  # first revocation wins (time and reason)
-                e.update(status="revoked", revoked_at=iso_utc(utc_now()), reason=flag.name)
-
-        self.store.modify_entry(serial, mark, create=False)
-        return self.status(serial)
+        entry = self.store.revoke_entry(serial, iso_utc(utc_now()), flag.name)
+        return self.status_of(serial, entry)
 
     def _revoked_by(self, issuer: str) -> list[dict[str, Any]]:
-        return sorted(
-            (
-                e
-                for e in self.store.read_index().values()
-                if e.get("issuer") == issuer and e.get("status") == "revoked"
-            ),
-            key=lambda e: int(e["serial"]),
-        )
+        return self.store.entries(issuer=issuer, status="revoked")
 
     def crl(self, issuer: str = "issuing") -> bytes:
         """The current DER CRL of ``issuer`` ("issuing" for end entities, "root" for the CA).
@@ -140,11 +133,7 @@ class Revocation:
             cached = self._crl_cache.get(issuer)
             if cached and cached[0] == fingerprint and now < cached[1] + validity / 2:
                 return cached[2]
-            with self.store.locked():
-                config = self.store.read_config()
-                number = int(config["crl_numbers"][issuer]) + 1
-                config["crl_numbers"][issuer] = number
-                self.store.write_config(config)
+            number = self.store.next_crl_number(issuer)
             cert = self.certificates[issuer]
             key = self._ca_key(issuer)
             builder = (

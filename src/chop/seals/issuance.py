@@ -4,12 +4,10 @@ chop.sealart. Called when a company or its legal representative is verified.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from collections.abc import Iterator
 from datetime import UTC
-from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,99 +20,44 @@ from .models import Certificate, Seal
 log = logging.getLogger(__name__)
 
 
-@cache
-def _ca_for(directory: str, site_url: str):
-    from chop.pki import PlatformCA
+_loaded: dict[tuple[str, str], Any] = {}
+_loaded_lock = threading.Lock()
 
-    ca = PlatformCA.open_or_init(directory, settings.CHOP_KEK, site_url=site_url)
-    site_url = site_url.rstrip("/")
-    if ca.site_url != site_url:
+
+def _ca_for(directory: str, site_url: str):
+    from chop.pkistate.store import durable, open_platform_ca
+
+    with _loaded_lock:
+        ca = _loaded.get((directory, site_url))
+    if ca is not None:
+        return ca
+    ca = open_platform_ca(directory, settings.CHOP_KEK, site_url=site_url)
+    if ca.site_url != site_url.rstrip("/"):
         # The CA was made while the site had another address (`make run PORT=…` after a run on
         # 8000): certificates issued from now on carry CRL/OCSP URLs at the current SITE_URL.
         # Those already issued, and the CA certificates, keep theirs: they are signed.
-        with ca.store.locked():
-            config = ca.store.read_config()
-            config["site_url"] = site_url
-            ca.store.write_config(config)
-            ca.config = config
+        ca.set_site_url(site_url)
+    if durable(ca):  # not while the transaction that created it may still roll back
+        with _loaded_lock:
+            _loaded[(directory, site_url)] = ca
     return ca
 
 
+def forget_platform_ca() -> None:
+    """Drop the loaded CA, so the next ``platform_ca()`` reads it from the database again."""
+    with _loaded_lock:
+        _loaded.clear()
+
+
 def platform_ca():
-    """The platform CA, created on first use under ``CHOP_PKI_DIR`` and kept loaded."""
+    """The platform CA, kept loaded. Its state is in the database (``chop.pkistate``), shared by
+    every process; on first use it is imported from the CA directory ``CHOP_PKI_DIR`` when an
+    older installation left one there, or created.
+
+    A certificate it issues inside a transaction is stored in that transaction: if the
+    transaction rolls back, the certificate is gone with its row and its key envelope (OCSP
+    answers "unknown" for it), so callers need no clean-up of their own."""
     return _ca_for(str(settings.CHOP_PKI_DIR), settings.SITE_URL)
-
-
-_guard = threading.local()
-
-
-@contextlib.contextmanager
-def certificates_bound_or_discarded() -> Iterator[None]:
-    """Certificates issued inside this block end up bound to committed rows, or are discarded.
-
-    The CA issues outside the database: a certificate is good in its index (and OCSP says so)
-    the moment it is issued, whether or not the transaction that stores it commits. Wrap the
-    whole decision, *outside* its ``transaction.atomic()``, in this block: if the block raises,
-    every certificate it issued is revoked and its key deleted (``PlatformCA.discard``); if it
-    ends while no transaction is open any more, a certificate whose row did not commit (an error
-    swallowed on the way) is discarded too. Nested blocks leave the decision to the outermost.
-    """
-    if getattr(_guard, "issued", None) is not None:
-        yield
-        return
-    issued: list = []
-    _guard.issued = issued
-    try:
-        yield
-    except BaseException:
-        _discard_unbound(issued)
-        raise
-    else:
-        if not transaction.get_connection().in_atomic_block:
-            _discard_unbound(issued)
-    finally:
-        _guard.issued = None
-
-
-def _discard_unbound(issued: list) -> None:
-    """Discard the credentials whose Certificate row is not in the database.
-
-    Inside a transaction that is unwinding an error nothing of ours survives (our atomic block
-    rolled back) and the connection may refuse queries, so all are discarded. Outside one, the
-    rows tell: an error raised after the commit (by an on-commit callback) must not revoke
-    certificates that were bound.
-    """
-    if not issued:
-        return
-    if transaction.get_connection().in_atomic_block:
-        _discard(issued)
-        return
-    stored = set(
-        Certificate.objects.filter(serial__in=[str(c.serial) for c in issued]).values_list(
-            "serial", flat=True
-        )
-    )
-    _discard([c for c in issued if str(c.serial) not in stored])
-
-
-def _issued(credential):
-    """Note a fresh credential for the enclosing ``certificates_bound_or_discarded`` block."""
-    issued = getattr(_guard, "issued", None)
-    if issued is not None:
-        issued.append(credential)
-    return credential
-
-
-def _discard(credentials) -> None:
-    for credential in credentials:
-        try:
-            platform_ca().discard(credential.serial)
-        except Exception:  # keep going: the others must be discarded too
-            log.exception("could not discard certificate %x", credential.serial)
-        else:
-            log.warning(
-                "discarded certificate %x: its transaction did not commit", credential.serial
-            )
 
 
 def _store_certificate(credential, *, company=None, user=None) -> Certificate:
@@ -230,7 +173,7 @@ def ensure_official_seal(company, *, by=None, request=None) -> Seal:
 
     Two calls at once (two clicks, two operators) make one seal: the database constraint
     ``one_active_official_seal_per_company`` refuses the second row, and the loser returns the
-    winner's seal; a certificate it issued on the way is discarded with its transaction.
+    winner's seal; a certificate it issued on the way is rolled back with its transaction.
     """
     existing = active_official_seal(company)
     if existing:
@@ -245,10 +188,10 @@ def ensure_official_seal(company, *, by=None, request=None) -> Seal:
     spec = official_seal_for(company.name, bottom_text=code)
     png = _seal_png(spec)  # draw first: a name that cannot be drawn fails before anything is issued
     try:
-        with certificates_bound_or_discarded(), transaction.atomic():
+        with transaction.atomic():
             cert = active_company_certificate(company)
             if cert is None:
-                credential = _issued(platform_ca().issue_company(company.name, company.uscc))
+                credential = platform_ca().issue_company(company.name, company.uscc)
                 cert = _store_certificate(credential, company=company)
                 record(
                     "certificate.issued",
@@ -285,14 +228,13 @@ def person_certificate(
     ``id_number`` (audited with ``holder``, the reason: ``legal_rep`` or ``signature``). A person
     has one certificate for their legal-representative seal and their signatures alike.
 
-    Call inside ``certificates_bound_or_discarded()`` and a transaction, so a certificate whose
-    row does not commit is discarded."""
+    Call inside a transaction: a certificate whose row does not commit is rolled back with it."""
     cert = Certificate.objects.filter(
         user=user, company__isnull=True, status=Certificate.Status.ACTIVE
     ).first()
     if cert is not None:
         return cert
-    credential = _issued(platform_ca().issue_person(name, id_number))
+    credential = platform_ca().issue_person(name, id_number)
     cert = _store_certificate(credential, user=user)
     record(
         "certificate.issued",
@@ -316,7 +258,7 @@ def ensure_legal_rep_seal(company, user, name: str, id_number: str, *, by=None) 
 
     spec = SealSpec(kind=SealKind.LEGAL_REP_SQUARE, name=name, suffix="印")
     png = _seal_png(spec)
-    with certificates_bound_or_discarded(), transaction.atomic():
+    with transaction.atomic():
         cert_row = person_certificate(
             user, name, id_number, by=by, company=company, holder="legal_rep"
         )

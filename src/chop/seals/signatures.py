@@ -18,8 +18,8 @@ person whose real name is verified. The seals app sits below verification in the
   made before (saved, but not usable for stamping) get the certificate, issued then if needed.
   A person who never made a signature gets no key until they make one.
 
-The certificate is issued inside ``issuance.certificates_bound_or_discarded()``: if the
-transaction that stores it does not commit, it is revoked and its key deleted.
+The certificate is issued inside the transaction that stores it: if that transaction does not
+commit, the CA's record of it and its key are rolled back too.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from chop.audit.events import record
 from chop.uploads import PNG, detect, random_name
 
 from . import lifecycle
-from .issuance import _spec_json, certificates_bound_or_discarded, person_certificate
+from .issuance import _spec_json, person_certificate
 from .models import Certificate, Seal, SignatureLink
 
 LINK_LIFETIME = timedelta(minutes=10)
@@ -245,8 +245,7 @@ def current_signature(user) -> Seal | None:
 
 def _person_certificate(user, identity, *, by) -> Certificate | None:
     """The person's certificate: the one they have, or a new one if they are verified (None for
-    an unverified person without one). Call inside ``certificates_bound_or_discarded()`` and a
-    transaction."""
+    an unverified person without one). Call inside a transaction."""
     if identity is None:
         return Certificate.objects.filter(
             user=user, company__isnull=True, status=Certificate.Status.ACTIVE
@@ -292,7 +291,7 @@ def save_signature(
         created_by=user,
     )
     try:
-        with certificates_bound_or_discarded(), transaction.atomic():
+        with transaction.atomic():
             if link is not None:
                 taken = SignatureLink.objects.filter(
                     pk=link.pk, user=user, used_at__isnull=True, expires_at__gt=now
@@ -325,8 +324,7 @@ def _put_in_force(user, seal: Seal, png: bytes, identity, *, request, reason: st
     """Save ``seal`` (a signature or personal seal, not yet saved) as the person's one current
     seal of its kind: the previous ones of that kind are revoked with ``reason``, the person
     certificate bound (issued if verified and missing), the image written, the event recorded.
-    Call inside ``certificates_bound_or_discarded()`` and a transaction; the caller deletes the
-    image if the transaction fails."""
+    Call inside a transaction; the caller deletes the image if the transaction fails."""
     _lock_person(user)
     for old in Seal.objects.filter(
         owner=user,
@@ -391,7 +389,7 @@ def make_personal_seal(user, *, suffix: str, request=None) -> Seal:
         created_by=user,
     )
     try:
-        with certificates_bound_or_discarded(), transaction.atomic():
+        with transaction.atomic():
             _put_in_force(
                 user, seal, png, identity, request=request, reason="replaced by a new personal seal"
             )
@@ -411,7 +409,7 @@ def person_verified(user, name: str, id_number: str, *, by=None) -> Certificate 
     waiting = Seal.objects.filter(
         owner=user, company__isnull=True, kind=Seal.Kind.SIGNATURE, certificate__isnull=True
     ).exclude(status=Seal.Status.REVOKED)
-    with certificates_bound_or_discarded(), transaction.atomic():
+    with transaction.atomic():
         _lock_person(user)
         seals = list(waiting)
         if not seals:

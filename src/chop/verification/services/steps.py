@@ -28,13 +28,11 @@ Case = TypeVar("Case", PersonVerification, CompanyVerification)
 def decision_transaction():
     """The transaction of a decision that may issue certificates and send messages.
 
-    Certificates issued inside end up bound to committed rows or are revoked and their keys
-    deleted (``issuance.certificates_bound_or_discarded``); messages and tasks wait for the
-    commit (``transaction.on_commit``), so a decision that rolls back has told nobody.
+    Certificates issued inside are stored in it by the CA (``chop.pkistate``), so they commit
+    with the decision or not at all; messages and tasks wait for the commit
+    (``transaction.on_commit``), so a decision that rolls back has told nobody.
     """
-    from chop.seals import issuance
-
-    with issuance.certificates_bound_or_discarded(), transaction.atomic():
+    with transaction.atomic():
         yield
 
 

@@ -13,7 +13,8 @@ encrypts new data under the old KEK meanwhile):
    and that the new KEK differs: nothing has been touched if this fails.
 2. One database transaction re-encrypts every personal-data value and the stored match key under
    the new KEK. A crash here rolls back: everything is still under the old KEK.
-3. The CA's key envelopes are re-wrapped (``PlatformCA.rotate_kek``), ``ca.json`` last.
+3. The CA's key envelopes (in the database, ``chop.pkistate``) are re-wrapped with its
+   configuration's check value in one transaction (``PlatformCA.rotate_kek``).
 
 Every step skips what is already under the new KEK (envelopes carry a non-secret check value), so
 after a crash at any point, run the same command again with the same old ``CHOP_KEK`` and new KEK:
@@ -101,15 +102,17 @@ class Command(BaseCommand):
         """The CA opened with the old KEK, or ``None`` when there is no CA or it is already under
         the new KEK (a rotation that got that far before)."""
         from chop.pki import PlatformCA
-        from chop.pki.storage import CAStore
+        from chop.pkistate.store import DatabaseCAStore, import_file_ca
 
-        store = CAStore(settings.CHOP_PKI_DIR)
+        # A CA directory not yet moved into the database is moved now, so it is rotated too.
+        import_file_ca(settings.CHOP_PKI_DIR)
+        store = DatabaseCAStore()
         if not store.exists():
             return None
         if store.read_config().get("kek_check") == kek_check_value(new):
             return None
         try:
-            return PlatformCA.load(settings.CHOP_PKI_DIR, old_secret)
+            return PlatformCA.load(store, old_secret)
         except CustodyError as exc:
             raise CommandError(f"nothing was changed: {exc}") from exc
 
