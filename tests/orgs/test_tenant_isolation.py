@@ -413,7 +413,6 @@ ROUTE_FACTORIES: dict[str, Callable] = {
 # Patterns whose arguments are not company ids, and why that is safe.
 PUBLIC_BY_DESIGN = {
     "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
-    "static_files": "collected static files, public to everyone",
     "contract_invite": "a signed token sent only to the invited party; the page shows the "
     "contract's title and parties' names, never the document, and asks them to register first",
     "contract_copy": "a signed token sent only to a copy recipient (抄送) the initiator named, for "
@@ -446,6 +445,8 @@ OPERATOR_ONLY: dict[str, Callable] = {
 # checked not to show company B to a member of A who forged B into the session.
 NO_ID_ROUTES = {
     "healthz": "public",
+    "readyz": "public: which of database, storage and CA failed, nothing else",
+    "metrics": "CHOP_METRICS_ALLOW addresses only (loopback by default): counts, no company data",
     "set_language": "public",
     "workbench": "active space (from the session, membership re-checked)",
     "switch_space": "POST body names the company: test_switch_to_foreign_company_is_404",
