@@ -668,7 +668,9 @@ def test_urls_without_ids_never_show_company_b(world, login):
         assert resp.status_code < 500, f"GET {r.route} → {resp.status_code}"
         body = b"" if getattr(resp, "streaming", False) else resp.content
         assert SECRET.encode() not in body, f"{r.route} shows company B"
-        if resp.wsgi_request.user.is_authenticated:
+        # the probes (/healthz, /readyz, /metrics) answer before sessions: no user at all
+        user = getattr(resp.wsgi_request, "user", None)
+        if user is not None and user.is_authenticated:
             assert getattr(resp.wsgi_request, "company", None) is None
     unclassified = sorted(
         n for n in listed if n not in NO_ID_ROUTES and n.split(":")[0] not in NO_ID_NAMESPACES
