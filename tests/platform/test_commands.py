@@ -108,6 +108,8 @@ def fake_children(monkeypatch, settings):
     monkeypatch.delenv("SITE_URL", raising=False)
     monkeypatch.setenv("CHOP_HOST", "127.0.0.1")
     monkeypatch.setenv("CHOP_PORT", "8000")
+    monkeypatch.setenv("CHOP_LOG_FORMAT", "unset")  # so that teardown puts back what was there
+    monkeypatch.delenv("CHOP_LOG_FORMAT")
     state = {"commands": [], "started": [], "on_wait": None}
     real_popen = subprocess.Popen
 
@@ -147,6 +149,7 @@ def test_run_platform_serves_with_chop_serve_and_stops_everything_on_ctrl_c(
     assert "Serving on http://[::1]:8123/" in out.getvalue()
     assert settings.SITE_URL == "http://[::1]:8123"
     assert os.environ["CHOP_PORT"] == "8123"
+    assert os.environ["CHOP_LOG_FORMAT"] == "json"  # the children log like the server
     # the production server (gunicorn through `chop serve`), not runserver, then the clocks
     assert fake_children["commands"] == [["serve", "--host", "::1", "--port", "8123"], *CLOCKS]
     assert all(p.poll() is not None for p in fake_children["started"])  # none left running

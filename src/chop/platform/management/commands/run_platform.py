@@ -66,6 +66,8 @@ class Command(BaseCommand):
             # direct `chop run_platform --port 8100`), follow them here and in the children.
             os.environ["CHOP_HOST"], os.environ["CHOP_PORT"] = host, str(port)
             settings.SITE_URL = site_url_for(host, port)
+        # one log format on the shared terminal: the server's (JSON) for every child, unless set
+        os.environ.setdefault("CHOP_LOG_FORMAT", "json")
         children: list[subprocess.Popen] = []
         # SIGTERM (from a supervisor or `kill`) unwinds like Ctrl-C, through the finally below.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
