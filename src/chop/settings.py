@@ -15,6 +15,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from chop import logs as _logs
 from chop import siteurl as _siteurl
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -96,8 +97,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "chop.observe.RequestLogMiddleware",  # request id, access log line, request metrics
     "chop.security.SecurityHeadersMiddleware",  # CSP and Permissions-Policy on every response
+    # /healthz, /readyz, /metrics: before redirects, sessions, CSRF and the ALLOWED_HOSTS check
+    "chop.platform.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # collected static files, compressed, before sessions and the database are touched
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "chop.security.UploadLimitMiddleware",  # 413 before anything reads an oversized body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -246,6 +252,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Filled by collectstatic (`chop serve` runs it); present from the start so WhiteNoise, which
+# reads it once when a process starts, has a directory to read. Not made private: a front web
+# server may serve it.
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]  # project-wide CSS, icons and vendored htmx
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
@@ -285,8 +295,13 @@ else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic also writes a gzip copy of each text file, which WhiteNoise sends to
+    # clients that accept it (chop.views.static_files used to send every file uncompressed)
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Static file names carry no content hash (no manifest), so browsers may keep them an hour, as
+# before, not forever: a new release is picked up within the hour.
+WHITENOISE_MAX_AGE = env.int("CHOP_STATIC_MAX_AGE", default=3600)
 
 # Uploads: a request body over CHOP_MAX_UPLOAD_BYTES is answered 413 before anything parses it
 # (chop.security.UploadLimitMiddleware by Content-Length, LimitedUploadHandler while streaming).
@@ -362,10 +377,19 @@ for _kind in ("IDENTITY", "REGISTRY", "PAYMENT"):
 CHOP_API_RATE = env("CHOP_API_RATE", default="6000/60")
 CHOP_WEBHOOK_ALLOW_PRIVATE = env.bool("CHOP_WEBHOOK_ALLOW_PRIVATE", default=False)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
-}
+# The production server (`chop serve`, gunicorn): worker processes, threads per worker (above 1,
+# gunicorn's threaded worker), seconds before a silent worker is killed and restarted (above
+# CHOP_CONVERT_TIMEOUT_SECONDS: a Word conversion runs inside a request), seconds a worker gets to
+# finish its requests on SIGTERM, and requests after which a worker is replaced (0: never).
+CHOP_WEB_WORKERS = env.int("CHOP_WEB_WORKERS", default=max(2, os.cpu_count() or 1))
+CHOP_WEB_THREADS = env.int("CHOP_WEB_THREADS", default=1)
+CHOP_WEB_TIMEOUT = env.int("CHOP_WEB_TIMEOUT", default=120)
+CHOP_WEB_GRACEFUL_TIMEOUT = env.int("CHOP_WEB_GRACEFUL_TIMEOUT", default=30)
+CHOP_WEB_MAX_REQUESTS = env.int("CHOP_WEB_MAX_REQUESTS", default=0)
+# Who may read /metrics (chop.platform.probes): addresses or networks, loopback by default.
+CHOP_METRICS_ALLOW = env.list("CHOP_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+
+# Logs go to stderr, one line per record: "json" (one JSON object per line, the default under
+# `chop serve`) or "text". Every line written during a request carries its request id.
+CHOP_LOG_FORMAT = env("CHOP_LOG_FORMAT", default="text")
+LOGGING = _logs.config(CHOP_LOG_FORMAT, env("LOG_LEVEL", default="INFO"))

@@ -1,16 +1,13 @@
 """Root URL configuration."""
 
-from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import (
-    converters,  # noqa: F401  (registers <id:...> before the includes below)
-    views,
-)
+from . import converters  # noqa: F401  (registers <id:...> before the includes below)
 from .orgs import records as records_views
 from .orgs import views as orgs_views
+from .platform import probes
 
 # The platform admin names Chop in the user's language instead of Django's English defaults.
 admin.site.site_header = _("Chop platform administration")
@@ -18,7 +15,10 @@ admin.site.site_title = _("Chop platform administration")
 admin.site.index_title = _("Platform administration home")
 
 urlpatterns = [
-    path("healthz", views.healthz, name="healthz"),
+    # answered by chop.platform.probes.ProbeMiddleware before the site's middleware
+    path("healthz", probes.healthz, name="healthz"),
+    path("readyz", probes.readyz, name="readyz"),
+    path("metrics", probes.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("accounts/", include("chop.accounts.urls")),
@@ -35,9 +35,4 @@ urlpatterns = [
 
 # MEDIA_ROOT is never served, not even with DEBUG on: uploads (ID photos, licences) and generated
 # seal images go out only through views that check permission (chop.uploads.file_response).
-if not settings.DEBUG:
-    # No CDN and no separate web server in `make run`: the app serves its own collected static
-    # files when DEBUG is off. `run_platform` runs collectstatic first; see views.static_files.
-    urlpatterns += [
-        re_path(r"^static/(?P<path>.*)$", views.static_files, name="static_files"),
-    ]
+# Static files are served by WhiteNoise's middleware from the collected STATIC_ROOT (settings).

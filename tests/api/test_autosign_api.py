@@ -140,3 +140,30 @@ def test_invalid_body_is_422(w):
     response = w["a_api"].post(url(contract), {"seal_id": "x"})
     assert response.status_code == 422
     assert json.loads(response.content)["code"] == "invalid"
+
+
+def test_signing_latency_and_api_requests_in_metrics(w, client):
+    from prometheus_client import REGISTRY
+
+    def count(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0
+
+    signed = {"mode": "auto", "outcome": "signed"}
+    refused = {"mode": "auto", "outcome": "refused"}
+    before = (
+        count("chop_signing_seconds_count", **signed),
+        count("chop_signing_seconds_count", **refused),
+    )
+    contract, _pa = a_contract(w)
+    seal = official_seal(w["a"])
+    problem(w["a_en"].post(url(contract), {"seal_id": seal.pk}), 403, "autosign_none")
+    autosign(seal, w["a_owner"])
+    ok(w["a_api"].post(url(contract), {"seal_id": seal.pk}), 201)
+    assert count("chop_signing_seconds_count", **signed) == before[0] + 1
+    assert count("chop_signing_seconds_count", **refused) == before[1] + 1
+    assert count("chop_signing_seconds_sum", **signed) > 0
+    # the scrape shows the act and the API route by its name, not its path with the id
+    text = client.get("/metrics").content.decode()
+    assert 'chop_signing_seconds_bucket{le="+Inf",mode="auto",outcome="signed"}' in text
+    assert f"/contracts/{contract.pk}/" not in text
+    assert 'route="api:auto_sign",status="201"' in text

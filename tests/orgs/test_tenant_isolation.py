@@ -413,7 +413,6 @@ ROUTE_FACTORIES: dict[str, Callable] = {
 # Patterns whose arguments are not company ids, and why that is safe.
 PUBLIC_BY_DESIGN = {
     "invitation_token": "a 43-character secret sent only to the invitee; holding it is the proof",
-    "static_files": "collected static files, public to everyone",
     "contract_invite": "a signed token sent only to the invited party; the page shows the "
     "contract's title and parties' names, never the document, and asks them to register first",
     "contract_copy": "a signed token sent only to a copy recipient (抄送) the initiator named, for "
@@ -446,6 +445,8 @@ OPERATOR_ONLY: dict[str, Callable] = {
 # checked not to show company B to a member of A who forged B into the session.
 NO_ID_ROUTES = {
     "healthz": "public",
+    "readyz": "public: which of database, storage and CA failed, nothing else",
+    "metrics": "CHOP_METRICS_ALLOW addresses only (loopback by default): counts, no company data",
     "set_language": "public",
     "workbench": "active space (from the session, membership re-checked)",
     "switch_space": "POST body names the company: test_switch_to_foreign_company_is_404",
@@ -667,7 +668,9 @@ def test_urls_without_ids_never_show_company_b(world, login):
         assert resp.status_code < 500, f"GET {r.route} → {resp.status_code}"
         body = b"" if getattr(resp, "streaming", False) else resp.content
         assert SECRET.encode() not in body, f"{r.route} shows company B"
-        if resp.wsgi_request.user.is_authenticated:
+        # the probes (/healthz, /readyz, /metrics) answer before sessions: no user at all
+        user = getattr(resp.wsgi_request, "user", None)
+        if user is not None and user.is_authenticated:
             assert getattr(resp.wsgi_request, "company", None) is None
     unclassified = sorted(
         n for n in listed if n not in NO_ID_ROUTES and n.split(":")[0] not in NO_ID_NAMESPACES

@@ -11,7 +11,7 @@ import sys
 import pytest
 from django.contrib.auth.hashers import check_password
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from chop.accounts.models import User
 from chop.audit.models import AuditEvent
@@ -87,56 +87,95 @@ def test_seed_demo_password_from_env_and_existing_passwords_are_kept(monkeypatch
     assert "not reset" in out
 
 
-def test_run_platform_starts_worker_and_stops_it_with_the_server(monkeypatch, settings):
+CLOCKS = [
+    ["db_worker"],
+    ["retry_providers", "--every", "60"],
+    ["expire_contracts", "--every", "3600"],
+    ["publish_log", "--every", "600"],
+    ["webhook_clock", "--every", "60"],
+    ["reap_tasks", "--every", "60"],
+]
+
+
+@pytest.fixture
+def fake_children(monkeypatch, settings):
+    """``run_platform``'s children replaced by sleeping processes; ``on_wait`` says what happens
+    while it waits for the server (the operator's Ctrl-C, a supervisor's SIGTERM)."""
     from chop.platform.management.commands import run_platform
 
-    # run_platform points SITE_URL and the worker's environment at the port it serves: keep
+    # run_platform points SITE_URL and the children's environment at the port it serves: keep
     # those changes inside this test.
     settings.SITE_URL = settings.SITE_URL
     monkeypatch.delenv("SITE_URL", raising=False)
     monkeypatch.setenv("CHOP_HOST", "127.0.0.1")
     monkeypatch.setenv("CHOP_PORT", "8000")
-
-    calls = []
-    started: list[subprocess.Popen] = []
-    commands: list[list[str]] = []
-
-    def fake_call_command(name, *args, **kwargs):
-        calls.append((name, args, kwargs))
-        if name == "runserver":
-            # the worker, the retry clock, the contracts' clock, the stamping log's clock and
-            # the webhooks' clock and the tasks' reaper run beside the server
-            assert len(started) == 6 and all(p.poll() is None for p in started)
-            raise KeyboardInterrupt  # the operator presses Ctrl-C
-
+    monkeypatch.setenv("CHOP_LOG_FORMAT", "unset")  # so that teardown puts back what was there
+    monkeypatch.delenv("CHOP_LOG_FORMAT")
+    state = {"commands": [], "started": [], "on_wait": None}
     real_popen = subprocess.Popen
+
+    class Child(real_popen):
+        def wait(self, timeout=None):
+            if self is state["started"][0] and state["on_wait"] is not None:
+                action, state["on_wait"] = state["on_wait"], None
+                # the server and every clock run while run_platform waits for the server
+                assert len(state["started"]) == 7
+                assert all(p.poll() is None for p in state["started"])
+                action(self)
+            return super().wait(timeout)
 
     def fake_popen(cmd, **kwargs):
         assert cmd[:3] == [sys.executable, "-m", "chop.manage"]
-        commands.append(cmd[3:])
-        proc = real_popen([sys.executable, "-c", "import time; time.sleep(60)"])
-        started.append(proc)
+        state["commands"].append(cmd[3:])
+        proc = Child([sys.executable, "-c", "import time; time.sleep(60)"])
+        state["started"].append(proc)
         return proc
 
-    before = signal.getsignal(signal.SIGTERM)
-    monkeypatch.setattr(run_platform, "call_command", fake_call_command)
     monkeypatch.setattr(run_platform.subprocess, "Popen", fake_popen)
+    return state
+
+
+def test_run_platform_serves_with_chop_serve_and_stops_everything_on_ctrl_c(
+    fake_children, settings
+):
+    def ctrl_c(server):
+        raise KeyboardInterrupt
+
+    fake_children["on_wait"] = ctrl_c
+    before = signal.getsignal(signal.SIGTERM)
     out = io.StringIO()
     with pytest.raises(KeyboardInterrupt):
         call_command("run_platform", host="::1", port="8123", stdout=out)
-    # The banner, the links and the worker all use the address actually served.
+    # The banner, the links and the children all use the address actually served.
     assert "Serving on http://[::1]:8123/" in out.getvalue()
     assert settings.SITE_URL == "http://[::1]:8123"
     assert os.environ["CHOP_PORT"] == "8123"
-    assert [c[0] for c in calls] == ["collectstatic", "runserver"]
-    assert calls[1][1] == ("[::1]:8123",) and calls[1][2] == {"use_reloader": False}
-    assert commands == [
-        ["db_worker"],
-        ["retry_providers", "--every", "60"],
-        ["expire_contracts", "--every", "3600"],
-        ["publish_log", "--every", "600"],
-        ["webhook_clock", "--every", "60"],
-        ["reap_tasks", "--every", "60"],
-    ]
-    assert all(p.poll() is not None for p in started)  # terminated, not left running
+    assert os.environ["CHOP_LOG_FORMAT"] == "json"  # the children log like the server
+    # the production server (gunicorn through `chop serve`), not runserver, then the clocks
+    assert fake_children["commands"] == [["serve", "--host", "::1", "--port", "8123"], *CLOCKS]
+    assert all(p.poll() is not None for p in fake_children["started"])  # none left running
     assert signal.getsignal(signal.SIGTERM) is before  # and the process's handler is restored
+
+
+def test_run_platform_stops_everything_on_sigterm(fake_children):
+    def supervisor_stops(server):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    fake_children["on_wait"] = supervisor_stops
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as exit_:
+        call_command("run_platform", host="127.0.0.1", port="8124", stdout=io.StringIO())
+    assert exit_.value.code == 0
+    started = fake_children["started"]
+    assert len(started) == 7 and all(p.poll() is not None for p in started)
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_run_platform_fails_when_the_server_exits_and_stops_the_clocks(fake_children):
+    def server_dies(server):
+        server.kill()  # e.g. the port is taken
+
+    fake_children["on_wait"] = server_dies
+    with pytest.raises(CommandError, match="web server stopped"):
+        call_command("run_platform", host="127.0.0.1", port="8125", stdout=io.StringIO())
+    assert all(p.poll() is not None for p in fake_children["started"])

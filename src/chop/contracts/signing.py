@@ -31,6 +31,7 @@ from chop import pdfsign as ps
 from chop.audit.events import record
 from chop.explain import explain
 from chop.grants.models import AutoSignAuthorisation, Grant, UseRequest
+from chop.metrics import signing_timed
 from chop.orgs import permissions
 from chop.orgs.access import membership_in
 from chop.seals import stamping
@@ -254,6 +255,7 @@ def sign(
     allowed or the engine refuses the document.
     """
     with (
+        signing_timed("person", SigningError),
         tempfile.TemporaryDirectory(prefix="chop-sign-") as work,
         documents.files_discarded_on_failure() as stored,
         transaction.atomic(),
@@ -275,6 +277,7 @@ def sign_auto(
     Raises :class:`SigningError` (nothing written) when it is not allowed.
     """
     with (
+        signing_timed("auto", SigningError),
         tempfile.TemporaryDirectory(prefix="chop-sign-") as work,
         documents.files_discarded_on_failure() as stored,
         transaction.atomic(),
