@@ -158,3 +158,34 @@ def test_a_loaded_signer_costs_one_query_and_sees_a_revocation_elsewhere(ca):
 
     with pytest.raises(CertificateRevokedError):
         ca.signer(credential.serial)
+
+
+@pytest.mark.parametrize("level", ["B-T", "B-LT"])
+def test_pyhankos_event_loop_asks_the_ca_on_the_callers_connection(
+    ca, monkeypatch, tmp_path, level
+):
+    """pyHanko signs and validates inside an event loop on this thread and fetches CRLs and OCSP
+    answers from the CA there. Outside the tests Django refuses queries in a running loop (the
+    suite sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, so it is lifted here), and the queries
+    must use the test's own connection and transaction, or SQLite waits on its own write lock."""
+    from chop import pdfsign as ps
+    from tests.support.pdfsign_testing import demo_seal, make_pdf
+
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
+    company = ca.issue_company("甲方科技有限公司", USCC)
+    source, out = tmp_path / "c.pdf", tmp_path / "signed.pdf"
+    source.write_bytes(make_pdf(1))
+    ps.sign(
+        source,
+        out,
+        signer=ca.signer(company.serial),
+        marks=[ps.SingleMark(demo_seal(38), 1, 20, 20)],
+        options=ps.SignOptions(
+            timestamper=ca.timestamper(), validation_context=ca.validation_context(), level=level
+        ),
+    )
+    ca.revoke(ca.issue_company("乙方贸易有限公司", "91110000600037341L").serial)  # a new CRL
+    report = ps.verify(out.read_bytes(), validation_context=ca.validation_context())
+    (sig,) = report.signatures
+    assert sig.chain_status == "trusted" and sig.trusted, sig
+    assert sig.pades_level == level

@@ -15,11 +15,22 @@ the database, not by checking first:
 
 Parsed certificates are cached in the process (a certificate never changes once issued); index
 entries are read per call, because a revocation in one process must stop signing in all of them.
+
+pyHanko validates and signs inside an event loop it runs on the calling thread, and asks the CA
+from there (CRLs and OCSP answers for B-LT and for validation). Inside a running loop Django
+refuses queries (``SynchronousOnlyOperation``), and even where allowed it hands out another
+connection, outside the caller's transaction (on SQLite it then waits for the caller's own write
+lock). The loop only wraps synchronous work of this thread, so every method here sets it aside
+for its own duration (:func:`_synchronously`) and runs on the caller's connection, as the file
+store did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
+import inspect
 import logging
 import threading
 import time
@@ -48,6 +59,40 @@ _COLUMNS = {"serial_hex", "kind", "issuer", "service", *_STATUS_FIELDS}
 _CERT_CACHE_SIZE = 4096
 
 
+@contextlib.contextmanager
+def _synchronously() -> Iterator[None]:
+    """Run the block as the synchronous code it is, even when called from inside an event loop
+    running on this thread (see the module docstring): the loop is set aside and put back."""
+    loop = asyncio.events._get_running_loop()
+    if loop is None:
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(loop)
+
+
+def _sync_methods(cls):
+    """Wrap every public method of ``cls`` in :func:`_synchronously`."""
+    for name, value in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(value) or name == "locked":
+            continue
+
+        def wrap(method):
+            @functools.wraps(method)
+            def inner(*args, **kwargs):
+                with _synchronously():
+                    return method(*args, **kwargs)
+
+            return inner
+
+        setattr(cls, name, wrap(value))
+    return cls
+
+
+@_sync_methods
 class DatabaseBlobStore(BlobStore):
     """Encrypted key envelopes as ``KeyBlob`` rows."""
 
@@ -69,6 +114,7 @@ class DatabaseBlobStore(BlobStore):
         return deleted > 0
 
 
+@_sync_methods
 class DatabaseCAStore:
     """The platform CA's state in the ``pkistate`` tables (one CA per database)."""
 
@@ -94,7 +140,7 @@ class DatabaseCAStore:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """One transaction holding the configuration row's lock (on SQLite, the write lock)."""
-        with transaction.atomic():
+        with _synchronously(), transaction.atomic():
             list(CAConfig.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
             yield
 
