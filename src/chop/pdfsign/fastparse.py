@@ -2,10 +2,10 @@
 
 pyHanko's object parser reads byte by byte in Python (~0.3 ms per page dictionary); walking a
 1000-page tree that way dominates a signing act. Page and page-tree dictionaries almost always
-consist only of names, numbers, references, arrays and dictionaries, which one compiled regular
-expression tokenises in a few microseconds. Anything else (strings, escaped names, objects in
-object streams, streams) is handed back to pyHanko, so the result is always the same objects
-pyHanko would have produced.
+consist only of names, numbers, references, arrays, dictionaries and plain strings, which one
+compiled regular expression tokenises in a few microseconds. Anything else (strings with escapes,
+escaped names, streams) is handed back to pyHanko, so the result is always the same objects
+pyHanko would have produced. ``objstore`` uses the same tokeniser for whole documents.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.xref import ObjStreamRef
 
-__all__ = ["read_simple_object", "install_fast_reader"]
+__all__ = ["read_simple_object", "install_fast_reader", "parse_value", "Fallback", "TOKEN"]
 
 _TOKEN = re.compile(
     rb"(?:\s|%[^\r\n]*)*"  # skip whitespace and comments
@@ -26,14 +26,28 @@ _TOKEN = re.compile(
     rb"|(?P<name>/[^\s()<>\[\]{}/%#]*)(?![#])"
     rb"|(?P<open><<|\[)"
     rb"|(?P<close>>>|\])"
-    rb"|(?P<kw>true|false|null|endobj)"
+    rb"|(?P<kw>true|false|null|endobj|stream)"
+    rb"|<(?P<hex>[0-9A-Fa-f\s]*)>"
+    rb"|\((?P<str>[^()\\\r\n]*)\)"  # a literal string without escapes, parentheses or EOLs
     rb")"
 )
 _HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj")
 
 
-class _Fallback(Exception):
-    pass
+TOKEN = _TOKEN
+
+
+class Fallback(Exception):
+    """What the fast parser does not read: the caller asks pyHanko instead."""
+
+
+_Fallback = Fallback
+
+
+def parse_value(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
+    """One value starting at ``pos`` in ``data`` and the position after it; raises ``Fallback``
+    for anything it does not read exactly as pyHanko would."""
+    return _parse(data, pos, handler)
 
 
 def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
@@ -71,9 +85,16 @@ def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
             if (m.group("close") == b">>") != is_dict or pending is not None:
                 raise _Fallback
             value = container
+        elif kind == "hex":
+            digits = m.group("hex").translate(None, _PDF_WS)
+            if len(digits) % 2:
+                digits += b"0"
+            value = generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
+        elif kind == "str":
+            value = generic.pdf_string(m.group("str"))
         elif kind == "kw":
             kw = m.group("kw")
-            if kw == b"endobj":
+            if kw in (b"endobj", b"stream"):
                 raise _Fallback
             value = generic.NullObject() if kw == b"null" else generic.BooleanObject(kw == b"true")
         else:  # pragma: no cover - the pattern has no other groups
@@ -95,6 +116,8 @@ def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
 
 def read_simple_object(reader, ref: generic.IndirectObject) -> generic.PdfObject:
     """The object ``ref`` points to, parsed quickly when it is a plain uncompressed dictionary."""
+    if not hasattr(reader, "xrefs"):  # objstore's reader parses everything quickly itself
+        return ref.get_object()
     try:
         marker = reader.xrefs[ref.reference]
     except Exception:
