@@ -21,6 +21,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from chop import pdfsign as ps
 from chop.pdfsign import document
+from chop.pdfsign.increment import serialize
 from chop.pdfsign.objstore import FastReader, Unusual
 from tests.pdfsign.test_bad_input import _hybrid
 from tests.support.pdfsign_testing import make_pdf
@@ -166,6 +167,7 @@ def test_every_object_reads_as_pyhanko_reads_it(kind):
         read_fast += 1
         assert type(a) is type(b), num
         assert _ser(a) == _ser(b), num
+        assert serialize(b) == _ser(b), num
     assert read_fast >= 5 + 5  # pages, nodes, fonts, catalog: all read without pyHanko
     assert _ser(fast.trailer_view["/ID"]) == _ser(slow.trailer_view["/ID"])
     assert fast.last_startxref == slow.last_startxref
@@ -182,3 +184,21 @@ def test_only_the_needed_object_stream_is_decompressed():
     assert len(streams) > 2  # qpdf groups at most 100 objects per stream
     reader.root  # noqa: B018 - reads the catalog only
     assert len(reader._objstms) == 1
+
+
+def test_serialize_writes_what_pyhanko_writes():
+    g = generic
+    tricky = g.DictionaryObject(
+        {
+            g.NameObject("/A B"): g.NameObject("/#x"),
+            g.NameObject("/Ünï"): g.ArrayObject([g.FloatObject("1.50"), g.FloatObject("-2")]),
+            g.NameObject("/N"): g.ArrayObject(
+                [g.NumberObject(-7), g.BooleanObject(False), g.NullObject()]
+            ),
+            g.NameObject("/S"): g.TextStringObject("(x) \\ 印"),
+            g.NameObject("/R"): g.IndirectObject(12, 3, None),
+            g.NameObject("/D"): g.DictionaryObject({g.NameObject("/E"): g.ArrayObject()}),
+        }
+    )
+    assert serialize(tricky) == _ser(tricky)
+    assert b"/A#20B" in serialize(tricky)

@@ -23,7 +23,7 @@ _TOKEN = re.compile(
     rb"(?:"
     rb"(?P<ref>\d+)\s+(?P<gen>\d+)\s+R(?![^\s()<>\[\]{}/%])"
     rb"|(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))"
-    rb"|(?P<name>/[^\s()<>\[\]{}/%#]*)(?![#])"
+    rb"|(?P<name>/[^\s()<>\[\]{}/%#\x80-\xff]*)(?![#\x80-\xff])"  # ASCII names only
     rb"|(?P<open><<|\[)"
     rb"|(?P<close>>>|\])"
     rb"|(?P<kw>true|false|null|endobj|stream)"
@@ -50,41 +50,55 @@ def parse_value(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]
     return _parse(data, pos, handler)
 
 
+_Dict = generic.DictionaryObject
+_Array = generic.ArrayObject
+_Name = generic.NameObject
+_Number = generic.NumberObject
+_Indirect = generic.IndirectObject
+_Reference = generic.Reference
+_set_item = dict.__setitem__  # keys are NameObjects and values PdfObjects already
+
+
+def _indirect(idnum: int, gen: int, handler) -> generic.IndirectObject:
+    """``IndirectObject(idnum, gen, handler)`` without the constructor's call overhead."""
+    obj = _Indirect.__new__(_Indirect)
+    obj.reference = _Reference(idnum, gen, handler)
+    return obj
+
+
 def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
-    """Parse one value starting at ``pos`` (iteratively, to survive deep nesting)."""
-    stack: list[list] = []  # each: [container, pending_key]
-    while True:
-        m = _TOKEN.match(data, pos)
-        if m is None:
+    """Parse one value starting at ``pos`` (iteratively, to survive deep nesting).
+
+    Tokens come from one ``finditer``; a token that does not start where the previous one ended
+    means bytes the pattern does not know, which ``Fallback`` hands to pyHanko."""
+    stack: list[list] = []  # each: [container, is_dict, pending_key]
+    top: list | None = None
+    value: generic.PdfObject
+    for m in _TOKEN.finditer(data, pos):
+        if m.start() != pos:
             raise _Fallback
         pos = m.end()
         kind = m.lastgroup
-        if kind == "gen":
-            kind = "ref"
-        value: generic.PdfObject | None
-        if kind == "ref":
-            value = generic.IndirectObject(int(m.group("ref")), int(m.group("gen")), handler)
+        if kind == "name":
+            value = _Name(m.group("name").decode("ascii"))
         elif kind == "num":
             tok = m.group("num")
-            value = (
-                generic.FloatObject(tok.decode()) if b"." in tok else generic.NumberObject(int(tok))
-            )
-        elif kind == "name":
-            value = generic.NameObject(m.group("name").decode("latin-1"))
+            value = generic.FloatObject(tok.decode()) if b"." in tok else _Number(int(tok))
+        elif kind == "gen":
+            value = _indirect(int(m.group("ref")), int(m.group("gen")), handler)
         elif kind == "open":
-            container = (
-                generic.DictionaryObject() if m.group("open") == b"<<" else generic.ArrayObject()
-            )
-            stack.append([container, None])
+            is_dict = m.group("open") == b"<<"
+            top = [_Dict() if is_dict else _Array(), is_dict, None]
+            stack.append(top)
             continue
         elif kind == "close":
-            if not stack:
+            if top is None:
                 raise _Fallback
-            container, pending = stack.pop()
-            is_dict = isinstance(container, generic.DictionaryObject)
+            container, is_dict, pending = stack.pop()
             if (m.group("close") == b">>") != is_dict or pending is not None:
                 raise _Fallback
             value = container
+            top = stack[-1] if stack else None
         elif kind == "hex":
             digits = m.group("hex").translate(None, _PDF_WS)
             if len(digits) % 2:
@@ -99,19 +113,18 @@ def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
             value = generic.NullObject() if kw == b"null" else generic.BooleanObject(kw == b"true")
         else:  # pragma: no cover - the pattern has no other groups
             raise _Fallback
-        if not stack:
+        if top is None:
             return value, pos
-        top = stack[-1]
-        container = top[0]
-        if isinstance(container, generic.ArrayObject):
-            container.append(value)
-        elif top[1] is None:
-            if not isinstance(value, generic.NameObject):
+        if not top[1]:
+            top[0].append(value)
+        elif top[2] is None:
+            if type(value) is not _Name:
                 raise _Fallback
-            top[1] = value
+            top[2] = value
         else:
-            container[top[1]] = value
-            top[1] = None
+            _set_item(top[0], top[2], value)
+            top[2] = None
+    raise _Fallback
 
 
 def read_simple_object(reader, ref: generic.IndirectObject) -> generic.PdfObject:

@@ -9,6 +9,7 @@ keeps /Root, /Info and the first half of /ID and points /Prev at the previous se
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import zlib
 from collections.abc import Sequence
@@ -22,10 +23,40 @@ from .layout import _fmt
 __all__ = ["Increment", "serialize", "pdf_text", "pdf_rect", "stream_object", "write_increment"]
 
 
-def serialize(obj: generic.PdfObject) -> bytes:
+def _pyhanko_bytes(obj: generic.PdfObject) -> bytes:
     buf = io.BytesIO()
     obj.write_to_stream(buf, None)
     return buf.getvalue()
+
+
+# a name pyHanko writes as it is: printable ASCII without '#' and delimiters
+_PLAIN_NAME = re.compile(r"/(?:(?![#()<>\[\]{}/%])[\x21-\x7e])*")
+
+
+def serialize(obj: generic.PdfObject) -> bytes:
+    """``obj`` as pyHanko's ``write_to_stream`` writes it, byte for byte.
+
+    Dictionaries, arrays, names, numbers and references — all a page dictionary usually holds,
+    and a seal on every page rewrites every page — are written here without pyHanko's per-byte
+    Python loop; anything else (strings, streams, unusual names) by pyHanko itself.
+    """
+    if isinstance(obj, generic.IndirectObject) and type(obj) is generic.IndirectObject:
+        ref = obj.reference
+        return b"%d %d R" % (ref.idnum, ref.generation)
+    if isinstance(obj, generic.DictionaryObject) and type(obj) is generic.DictionaryObject:
+        return (
+            b"<<\n"
+            + b"".join(serialize(k) + b" " + serialize(v) + b"\n" for k, v in obj.items())
+            + b">>"
+        )
+    if isinstance(obj, generic.ArrayObject) and type(obj) is generic.ArrayObject:
+        return b"[" + b"".join(b" " + serialize(v) for v in obj) + b" ]"
+    if isinstance(obj, generic.NameObject) and type(obj) is generic.NameObject:
+        if _PLAIN_NAME.fullmatch(obj):
+            return obj.encode("ascii")
+    elif isinstance(obj, generic.NumberObject) and type(obj) is generic.NumberObject:
+        return b"%d" % obj
+    return _pyhanko_bytes(obj)
 
 
 def pdf_text(s: str) -> bytes:
