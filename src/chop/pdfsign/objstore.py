@@ -184,12 +184,15 @@ class FastReader(PdfHandler):
 
     # ------------------------------------------------------------------ cross-reference data
 
-    def _chunk(self, offset: int, need: bytes = b"endobj", limit: int = 1 << 16) -> bytes:
-        """Bytes from ``offset`` up to and including ``need`` (or ``limit`` bytes, or EOF)."""
+    def _chunk(self, offset: int, need: bytes = b"endobj", limit: int = 1 << 22) -> bytes:
+        """Bytes from ``offset`` up to and including ``need`` (or ``limit`` bytes, or EOF); an
+        object's bytes stop at the start of its stream data, if it has one."""
         stream = self.stream
         stream.seek(offset)
         data = stream.read(2048)
-        while need not in data and len(data) < limit:
+        while (
+            need not in data and (need != b"endobj" or b"stream" not in data) and len(data) < limit
+        ):
             more = stream.read(max(8192, len(data)))
             if not more:
                 break
