@@ -221,7 +221,9 @@ class InputDocument:
 
     def _page_info(self, index: int) -> PageInfo:
         node_ref, inherited, node = self._leaves[index]
-        if not isinstance(node, generic.PdfObject):
+        if isinstance(node, bytes) and isinstance(self.reader, FastReader):
+            node = self.reader.from_raw(node_ref.reference, node)
+        elif not isinstance(node, generic.PdfObject):
             node = read_simple_object(self.reader, node_ref)
         if not isinstance(node, generic.DictionaryObject):
             raise MalformedPdfError(

@@ -59,6 +59,14 @@ _Reference = generic.Reference
 _set_item = dict.__setitem__  # keys are NameObjects and values PdfObjects already
 
 
+# Names and numbers repeat across page dictionaries (/Type /Page /MediaBox [0 0 595.28 841.89]);
+# each pyHanko instance is a tracked object the garbage collector walks, so equal tokens share
+# one immutable instance (bounded, process-wide). References are shared per reader (``_refs``).
+_SHARED_MAX = 4096
+_names: dict[bytes, generic.NameObject] = {}
+_numbers: dict[bytes, generic.PdfObject] = {}
+
+
 def _indirect(idnum: int, gen: int, handler) -> generic.IndirectObject:
     """``IndirectObject(idnum, gen, handler)`` without the constructor's call overhead."""
     obj = _Indirect.__new__(_Indirect)
@@ -74,18 +82,34 @@ def _parse(data: bytes, pos: int, handler) -> tuple[generic.PdfObject, int]:
     stack: list[list] = []  # each: [container, is_dict, pending_key]
     top: list | None = None
     value: generic.PdfObject
+    refs: dict[bytes, generic.IndirectObject] | None = getattr(handler, "_refs", None)
     for m in _TOKEN.finditer(data, pos):
         if m.start() != pos:
             raise _Fallback
         pos = m.end()
         kind = m.lastgroup
         if kind == "name":
-            value = _Name(m.group("name").decode("ascii"))
+            tok = m.group("name")
+            value = _names.get(tok)  # type: ignore[assignment]
+            if value is None:
+                value = _Name(tok.decode("ascii"))
+                if len(_names) < _SHARED_MAX:
+                    _names[tok] = value
         elif kind == "num":
             tok = m.group("num")
-            value = generic.FloatObject(tok.decode()) if b"." in tok else _Number(int(tok))
+            value = _numbers.get(tok)  # type: ignore[assignment]
+            if value is None:
+                value = generic.FloatObject(tok.decode()) if b"." in tok else _Number(int(tok))
+                if len(_numbers) < _SHARED_MAX:
+                    _numbers[tok] = value
         elif kind == "gen":
-            value = _indirect(int(m.group("ref")), int(m.group("gen")), handler)
+            if refs is None:
+                value = _indirect(int(m.group("ref")), int(m.group("gen")), handler)
+            else:
+                key = m.group(0).lstrip()
+                value = refs.get(key)  # type: ignore[assignment]
+                if value is None:
+                    value = refs[key] = _indirect(int(m.group("ref")), int(m.group("gen")), handler)
         elif kind == "open":
             is_dict = m.group("open") == b"<<"
             top = [_Dict() if is_dict else _Array(), is_dict, None]

@@ -139,6 +139,7 @@ class FastReader(PdfHandler):
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self._cache: dict[tuple[int, int], generic.PdfObject] = {}
+        self._refs: dict[bytes, generic.IndirectObject] = {}  # shared by fastparse
         self._objstms: dict[int, tuple[bytes, int, list[tuple[int, int]]] | None] = {}
         self._slow_reader: PdfFileReader | None = None
         self.sections: list[_Table | _Stream | _Hybrid] = []
@@ -369,6 +370,19 @@ class FastReader(PdfHandler):
             nxt = pairs[e[2] + 1][1] if e[2] + 1 < len(pairs) else len(data) - first
             return data[first + off : first + nxt]
         return None
+
+    def from_raw(self, ref: generic.Reference, body: bytes) -> Any:
+        """The object whose bytes ``raw`` returned, parsed from them (no second read)."""
+        key = (ref.idnum, ref.generation)
+        if key not in self._cache:
+            try:
+                value, pos = parse_value(body, 0, self)
+                if body[pos:].strip():
+                    raise Fallback
+            except Fallback:
+                return self.get_object(ref)
+            self._cache[key] = value
+        return self._cache[key]
 
     def _read(self, ref: generic.Reference) -> generic.PdfObject | None:
         e = self._lookup(ref.idnum)
