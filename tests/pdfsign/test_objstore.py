@@ -202,3 +202,7 @@ def test_serialize_writes_what_pyhanko_writes():
     )
     assert serialize(tricky) == _ser(tricky)
     assert b"/A#20B" in serialize(tricky)
+    for text in ("", "Signature1 seal-2", "a(b)\\c ~!", "Ünï", "印章", "tab\there"):
+        t = g.TextStringObject(text)
+        assert serialize(t) == _ser(t), text
+    assert serialize(g.TextStringObject("x-1")) == rb"(x\0551)"
