@@ -91,7 +91,7 @@ def shared_form(doc: InputDocument, acro_ref: generic.IndirectObject) -> bool:
         v = doc.root.raw_get(key)
         if isinstance(v, generic.IndirectObject) and v.idnum == idnum:
             return True
-    if any(p.ref.idnum == idnum for p in doc.pages):
+    if doc.is_page(idnum):
         return True
     form = acro_ref.get_object()
     return isinstance(form, generic.DictionaryObject) and bool(_FOREIGN_KEYS & set(form.keys()))

@@ -77,12 +77,12 @@ def indirect_annotations(inc: Increment, doc: InputDocument) -> AnnotsFix:
     act's own widgets) into the page dictionaries or the indirect /Annots arrays, so no object
     is written twice in one update. Returns ``{}`` for a document that is already signed.
     """
-    candidates: list[tuple[int, generic.PdfObject]] = []
-    for page in doc.pages:
-        if "/Annots" in page.obj:
-            candidates.append((page.index, page.obj.raw_get("/Annots")))
-    if not candidates or has_signatures(doc):
-        return {}  # nothing to do, or too late: a later act must not rewrite signed objects
+    if has_signatures(doc):
+        return {}  # too late: a later act must not rewrite signed objects
+    # only the page dictionaries whose bytes mention /Annots are parsed
+    candidates = [(page.index, page.obj.raw_get("/Annots")) for page in doc.pages_with(b"/Annots")]
+    if not candidates:
+        return {}
     fix: AnnotsFix = {}
     by_array: dict[int, list[generic.PdfObject]] = {}  # an indirect array shared by pages
     for index, raw in candidates:

@@ -9,9 +9,11 @@ keeps /Root, /Info and the first half of /ID and points /Prev at the previous se
 from __future__ import annotations
 
 import io
+import re
 import secrets
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from pyhanko.pdf_utils import generic
 
@@ -22,10 +24,84 @@ from .layout import _fmt
 __all__ = ["Increment", "serialize", "pdf_text", "pdf_rect", "stream_object", "write_increment"]
 
 
-def serialize(obj: generic.PdfObject) -> bytes:
+def _pyhanko_bytes(obj: generic.PdfObject) -> bytes:
     buf = io.BytesIO()
     obj.write_to_stream(buf, None)
     return buf.getvalue()
+
+
+# a name pyHanko writes as it is: printable ASCII without '#' and delimiters
+_PLAIN_NAME = re.compile(r"/(?:(?![#()<>\[\]{}/%])[\x21-\x7e])*")
+
+
+def serialize(obj: generic.PdfObject) -> bytes:
+    """``obj`` as pyHanko's ``write_to_stream`` writes it, byte for byte.
+
+    Dictionaries, arrays, names, numbers, references and plain ASCII text — all a page
+    dictionary usually holds, and a seal on every page rewrites every page — are written here
+    without pyHanko's per-byte Python loops; anything else (byte strings, streams, other text)
+    by pyHanko itself.
+    """
+    write = _WRITERS.get(type(obj))
+    return _pyhanko_bytes(obj) if write is None else write(obj)
+
+
+def _dict(obj: generic.DictionaryObject) -> bytes:
+    return (
+        b"<<\n"
+        + b"".join([serialize(k) + b" " + serialize(v) + b"\n" for k, v in obj.items()])
+        + b">>"
+    )
+
+
+def _array(obj: generic.ArrayObject) -> bytes:
+    return b"[" + b"".join([b" " + serialize(v) for v in obj]) + b" ]"
+
+
+_name_bytes: dict[str, bytes] = {}
+
+
+def _name(obj: generic.NameObject) -> bytes:
+    out = _name_bytes.get(obj)
+    if out is None:
+        out = obj.encode("ascii") if _PLAIN_NAME.fullmatch(obj) else _pyhanko_bytes(obj)
+        if len(_name_bytes) < 4096:
+            _name_bytes[obj] = out
+    return out
+
+
+def _ref(obj: generic.IndirectObject) -> bytes:
+    ref = obj.reference
+    return b"%d %d R" % (ref.idnum, ref.generation)
+
+
+def _number(obj: generic.NumberObject) -> bytes:
+    return b"%d" % obj
+
+
+# pyHanko writes a text string's PDFDocEncoding bytes as a literal, letters, digits and spaces
+# as they are and every other byte as an octal escape; for printable ASCII (where
+# PDFDocEncoding is ASCII) that is this table
+_PRINTABLE = re.compile(r"[\x20-\x7e]*")
+_TEXT_BYTE = [
+    bytes([c]) if bytes([c]).isalnum() or c == 0x20 else b"\\%03o" % c for c in range(128)
+]
+
+
+def _text(obj: generic.TextStringObject) -> bytes:
+    if obj.force_output_encoding is None and _PRINTABLE.fullmatch(obj):
+        return b"(" + b"".join([_TEXT_BYTE[c] for c in obj.encode("ascii")]) + b")"
+    return _pyhanko_bytes(obj)
+
+
+_WRITERS: dict[type, Callable[[Any], bytes]] = {
+    generic.DictionaryObject: _dict,
+    generic.ArrayObject: _array,
+    generic.NameObject: _name,
+    generic.IndirectObject: _ref,
+    generic.NumberObject: _number,
+    generic.TextStringObject: _text,
+}
 
 
 def pdf_text(s: str) -> bytes:
