@@ -20,7 +20,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from chop import pdfsign as ps
-from tests.support.pdfsign_testing import TestPKI, demo_seal, make_pdf
+from tests.support.pdfsign_testing import TestPKI, demo_seal
 
 
 class Calls:
@@ -284,7 +284,9 @@ def test_unsigned_revision_after_the_last_signature_is_reported_the_same(
     a2 = acts(contract, tmp_path, signers, tsa, n=2)[-1]
 
     def info(w):
-        w.set_info(generic.DictionaryObject({generic.NameObject("/Title"): generic.pdf_string("x")}))
+        w.set_info(
+            generic.DictionaryObject({generic.NameObject("/Title"): generic.pdf_string("x")})
+        )
 
     later = append_revision(a2, tmp_path / "later.pdf", info)
     report = same_report(later, [pki.root_certificate])

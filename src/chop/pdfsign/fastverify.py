@@ -181,18 +181,27 @@ class _Cert:
     signed; so the bytes are taken before anything else is read.
     """
 
-    __slots__ = ("der", "tbs", "subject", "issuer", "issuer_body", "serial", "x")
+    __slots__ = ("der", "tbs", "spki", "subject", "issuer", "issuer_body", "serial", "x", "_period")
 
     def __init__(self, der: bytes) -> None:
         self.der = der
         x = asn1_x509.Certificate.load(der)
         tbs = x["tbs_certificate"]
         self.tbs = tbs.dump()
+        self.spki = tbs["subject_public_key_info"].dump()
         self.subject = tbs["subject"].dump()
         self.issuer = tbs["issuer"].dump()
         self.issuer_body = tbs["issuer"].contents
         self.serial = tbs["serial_number"].native
         self.x = x
+        self._period: tuple[dt.datetime, dt.datetime] | None = None
+
+    def valid_at(self, *moments: dt.datetime | None) -> bool:
+        if self._period is None:
+            validity = self.x["tbs_certificate"]["validity"]
+            self._period = (validity["not_before"].native, validity["not_after"].native)
+        nb, na = self._period
+        return all(nb <= t <= na for t in moments if t is not None)
 
 
 def _now() -> dt.datetime:
@@ -222,7 +231,7 @@ class Anchors:
     def key(self, cert: _Cert) -> Any:
         k = self._keys.get(cert.der)
         if k is None:
-            k = self._keys[cert.der] = load_der_public_key(cert.x.public_key.dump())
+            k = self._keys[cert.der] = load_der_public_key(cert.spki)
         return k
 
     def chain_ok(
@@ -238,12 +247,7 @@ class Anchors:
             except Exception:
                 self._chains[memo] = None
         path = self._chains[memo]
-        return path is not None and all(self._valid_at(c, at) for c in path)
-
-    def _valid_at(self, cert: _Cert, at: dt.datetime | None) -> bool:
-        validity = cert.x["tbs_certificate"]["validity"]
-        nb, na = validity["not_before"].native, validity["not_after"].native
-        return all(nb <= t <= na for t in (self.moment, at) if t is not None)
+        return path is not None and all(c.valid_at(self.moment, at) for c in path)
 
     @staticmethod
     def _plain(cert: _Cert) -> bool:
@@ -609,19 +613,106 @@ class _Objects:
         return obj
 
     def _quick(self, ref: generic.Reference, at: int) -> Any:
-        from .fastparse import _HEADER, _TOKEN, _Fallback, _parse
-
         h = _HEADER.match(self.data, at)
         if h is None or int(h.group(1)) != ref.idnum or int(h.group(2)) != ref.generation:
             return None
         try:
-            value, pos = _parse(self.data, h.end(), self.reader)
-        except _Fallback:
+            value, pos = _parse_plain(self.data, h.end(), self.reader)
+        except _NotPlain:
             return None
         tail = _TOKEN.match(self.data, pos)
         if tail is None or tail.group("kw") != b"endobj":
             return None  # e.g. a stream follows
         return value
+
+
+# A tokenizer for the dictionaries a signing act writes: fastparse's, plus literal strings
+# (simple escapes, no parentheses or carriage returns inside) and hex strings, which field names,
+# seal names and dates need. Anything else is left to pyHanko, so values are pyHanko's values.
+_TOKEN = re.compile(
+    rb"(?:[ \t\r\n\f\x00]|%[^\r\n]*)*"
+    rb"(?:"
+    rb"(?P<ref>\d+)[ \t\r\n\f\x00]+(?P<gen>\d+)[ \t\r\n\f\x00]+R(?![^\s()<>\[\]{}/%])"
+    rb"|(?P<num>[+-]?(?:\d+\.?\d*|\.\d+))(?![^\s()<>\[\]{}/%])"
+    rb"|(?P<name>/[^\s()<>\[\]{}/%#]*)(?![#])"
+    rb"|(?P<open><<|\[)"
+    rb"|(?P<close>>>|\])"
+    rb"|\((?P<str>(?:[^()\\\r]|\\[nrtbf()\\]|\\[0-7]{1,3})*)\)"
+    rb"|<(?P<hex>[0-9A-Fa-f \t\r\n\f]*)>"
+    rb"|(?P<kw>true|false|null|endobj)(?![^\s()<>\[\]{}/%])"
+    rb")"
+)
+_HEADER = re.compile(rb"[ \t\r\n\f\x00]*(\d+)[ \t\r\n\f\x00]+(\d+)[ \t\r\n\f\x00]+obj")
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)")
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _unescape(m: re.Match[bytes]) -> bytes:
+    t = m.group(1)
+    if t[:1].isdigit():
+        return bytes([int(t, 8) & 0xFF])
+    return _ESCAPES.get(t, t)
+
+
+def _parse_plain(data: bytes, pos: int, handler: Any) -> tuple[Any, int]:
+    """One value at ``pos`` (iteratively, to survive deep nesting); ``_NotPlain`` otherwise."""
+    stack: list[list[Any]] = []  # each: [container, pending key]
+    while True:
+        m = _TOKEN.match(data, pos)
+        if m is None:
+            raise _NotPlain
+        pos = m.end()
+        kind = m.lastgroup
+        value: Any
+        if kind in ("ref", "gen"):
+            value = generic.IndirectObject(int(m.group("ref")), int(m.group("gen")), handler)
+        elif kind == "num":
+            tok = m.group("num")
+            value = (
+                generic.FloatObject(tok.decode()) if b"." in tok else generic.NumberObject(int(tok))
+            )
+        elif kind == "name":
+            value = generic.NameObject(m.group("name").decode("latin-1"))
+        elif kind == "str":
+            value = generic.pdf_string(_ESCAPE.sub(_unescape, m.group("str")))
+        elif kind == "hex":
+            digits = re.sub(rb"\s", b"", m.group("hex"))
+            if len(digits) % 2:
+                digits += b"0"
+            value = generic.pdf_string(bytes.fromhex(digits.decode("ascii")))
+        elif kind == "open":
+            opened = m.group("open") == b"<<"
+            stack.append([generic.DictionaryObject() if opened else generic.ArrayObject(), None])
+            continue
+        elif kind == "close":
+            if not stack:
+                raise _NotPlain
+            container, pending = stack.pop()
+            is_dict = isinstance(container, generic.DictionaryObject)
+            if (m.group("close") == b">>") != is_dict or pending is not None:
+                raise _NotPlain
+            value = container
+        else:
+            kw = m.group("kw")
+            if kw == b"endobj":
+                raise _NotPlain
+            value = generic.NullObject() if kw == b"null" else generic.BooleanObject(kw == b"true")
+        if not stack:
+            return value, pos
+        top = stack[-1]
+        if isinstance(top[0], generic.ArrayObject):
+            top[0].append(value)
+        elif top[1] is None:
+            if not isinstance(value, generic.NameObject):
+                raise _NotPlain
+            top[1] = value
+        else:
+            top[0][top[1]] = value
+            top[1] = None
 
 
 def _act(reader: Any, k: int, first_refs: dict[int, int], names: dict, objs: _Objects) -> None:
