@@ -44,10 +44,11 @@ from typing import Any, BinaryIO
 
 from asn1crypto import cms, core, tsp
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509 as crypto_x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import load_der_public_key
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 from pyhanko.pdf_utils import generic
 
 from . import provenance as _provenance
@@ -69,7 +70,9 @@ _HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
 _RSA_NAMES = {"rsassa_pkcs1v15": None, "sha256_rsa": "sha256", "sha384_rsa": "sha384"}
 _RSA_NAMES["sha512_rsa"] = "sha512"
 _EC_NAMES = {"sha256_ecdsa": "sha256", "sha384_ecdsa": "sha384", "sha512_ecdsa": "sha512"}
-_KNOWN_CRITICAL = frozenset({"basic_constraints", "key_usage", "extended_key_usage"})
+_KNOWN_CRITICAL = frozenset(
+    {ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.EXTENDED_KEY_USAGE}
+)
 _SIGNED_ATTRS = frozenset(
     {
         "content_type",
@@ -178,30 +181,40 @@ class _Cert:
 
     asn1crypto re-encodes a structure once one of its algorithm identifiers has been looked at
     (it fills in absent NULL parameters), which is slow and need not give the bytes that were
-    signed; so the bytes are taken before anything else is read.
+    signed; so the bytes are taken before anything else is read. Extensions, validity and the
+    public key are read by ``cryptography``'s (compiled) parser, which is many times faster than
+    asn1crypto's for them.
     """
 
-    __slots__ = ("der", "tbs", "spki", "subject", "issuer", "issuer_body", "serial", "x", "_period")
+    __slots__ = ("der", "tbs", "subject", "issuer", "issuer_body", "serial", "x", "c", "_ext")
 
     def __init__(self, der: bytes) -> None:
         self.der = der
         x = asn1_x509.Certificate.load(der)
         tbs = x["tbs_certificate"]
         self.tbs = tbs.dump()
-        self.spki = tbs["subject_public_key_info"].dump()
         self.subject = tbs["subject"].dump()
         self.issuer = tbs["issuer"].dump()
         self.issuer_body = tbs["issuer"].contents
         self.serial = tbs["serial_number"].native
         self.x = x
-        self._period: tuple[dt.datetime, dt.datetime] | None = None
+        self.c = crypto_x509.load_der_x509_certificate(der)
+        self._ext: dict[Any, Any] | None = None
 
     def valid_at(self, *moments: dt.datetime | None) -> bool:
-        if self._period is None:
-            validity = self.x["tbs_certificate"]["validity"]
-            self._period = (validity["not_before"].native, validity["not_after"].native)
-        nb, na = self._period
+        nb, na = self.c.not_valid_before_utc, self.c.not_valid_after_utc
         return all(nb <= t <= na for t in moments if t is not None)
+
+    def extensions(self) -> dict[Any, Any]:
+        """Extension values by OID; raises ``ValueError`` for a critical one not understood."""
+        if self._ext is None:
+            ext = {}
+            for e in self.c.extensions:
+                if e.critical and e.oid not in _KNOWN_CRITICAL:
+                    raise ValueError(f"critical extension {e.oid.dotted_string}")
+                ext[e.oid] = e.value
+            self._ext = ext
+        return self._ext
 
 
 def _now() -> dt.datetime:
@@ -231,7 +244,7 @@ class Anchors:
     def key(self, cert: _Cert) -> Any:
         k = self._keys.get(cert.der)
         if k is None:
-            k = self._keys[cert.der] = load_der_public_key(cert.spki)
+            k = self._keys[cert.der] = cert.c.public_key()
         return k
 
     def chain_ok(
@@ -249,38 +262,32 @@ class Anchors:
         path = self._chains[memo]
         return path is not None and all(c.valid_at(self.moment, at) for c in path)
 
-    @staticmethod
-    def _plain(cert: _Cert) -> bool:
-        return cert.x.critical_extensions <= _KNOWN_CRITICAL
-
     def _chain(self, cert: _Cert, pool: list[_Cert], purpose: str) -> list[_Cert] | None:
         """The path from ``cert`` to an anchor (both included), or None."""
-        if cert.der in self.roots or not self._plain(cert):
+        if cert.der in self.roots:
             return None
-        ku = cert.x.key_usage_value
-        signing = {"digital_signature", "non_repudiation"}
-        if purpose == "sign":
-            if ku is None or not (set(ku.native) & signing):
-                return None
-        else:
-            eku = cert.x.extended_key_usage_value
-            if eku is None or eku.native != ["time_stamping"]:
-                return None
-            if ku is not None and not (set(ku.native) & signing):
+        ext = cert.extensions()
+        ku = ext.get(ExtensionOID.KEY_USAGE)
+        signs = ku is not None and (ku.digital_signature or ku.content_commitment)
+        if not signs and (purpose == "sign" or ku is not None):
+            return None  # a signer needs the usage; a TSA certificate may leave it out
+        if purpose != "sign":
+            eku = ext.get(ExtensionOID.EXTENDED_KEY_USAGE)
+            if eku is None or list(eku) != [ExtendedKeyUsageOID.TIME_STAMPING]:
                 return None
         path = [cert]
         for _ in range(8):
             issuer = self._issuer(path[-1], pool)
-            if issuer is None or not self._plain(issuer):
+            if issuer is None:
                 return None
-            bc = issuer.x.basic_constraints_value
-            if bc is None or not bc["ca"].native:
+            iext = issuer.extensions()
+            bc = iext.get(ExtensionOID.BASIC_CONSTRAINTS)
+            if bc is None or not bc.ca:
                 return None
-            plen = bc["path_len_constraint"].native
-            if plen is not None and len(path) - 1 > plen:
+            if bc.path_length is not None and len(path) - 1 > bc.path_length:
                 return None
-            iku = issuer.x.key_usage_value
-            if iku is not None and "key_cert_sign" not in set(iku.native):
+            iku = iext.get(ExtensionOID.KEY_USAGE)
+            if iku is not None and not iku.key_cert_sign:
                 return None
             path.append(issuer)
             if issuer.der in self.roots:
