@@ -610,9 +610,14 @@ class _Objects:
         key = (ref.idnum, ref.generation, where)
         if key in self.cache:
             return self.cache[key]
-        obj = self._quick(ref, where) if isinstance(where, int) else None
+        current = xrefs.get_historical_ref(ref, self.last) == where
+        obj = None
+        if current:  # e.g. signature fields and values, which the reader has already read
+            obj = self.reader.cache_get_indirect_object(ref.generation, ref.idnum)
+        if obj is None and isinstance(where, int):
+            obj = self._quick(ref, where)
         if obj is None:
-            if xrefs.get_historical_ref(ref, self.last) == where:
+            if current:
                 obj = self.reader.get_object(ref)
             else:
                 obj = self.reader.get_historical_resolver(revision)(ref)
