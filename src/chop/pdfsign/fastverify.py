@@ -337,24 +337,123 @@ def _verify(key: Any, sig_algo: str, digest_algo: str, data: bytes, sig: bytes) 
     return False
 
 
-def _attrs(attrs: cms.CMSAttributes, allowed: frozenset[str]) -> dict[str, Any] | None:
-    """The attributes by type, each with exactly one value; None when anything else."""
-    out: dict[str, Any] = {}
-    for a in attrs:
-        kind = a["type"].native
-        if kind not in allowed or kind in out or len(a["values"]) != 1:
-            return None
-        out[kind] = a["values"][0]
+# A CMS SignedData is read here with a small DER walker rather than asn1crypto: the walk is a
+# few dozen length reads, where asn1crypto builds an object for every node it touches, which
+# made up most of the time of checking a signature. The walker accepts definite lengths only and
+# every element must end exactly where its parent says; anything else raises ``_BadDer`` and the
+# signature goes to pyHanko. The few small values that need decoding (ESS certificate ids, the
+# signing time, the TSTInfo) are handed to asn1crypto as their own byte strings.
+
+
+class _BadDer(Exception):
+    pass
+
+
+def _tlv(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end) of the element at ``pos``, which must end by ``end``."""
+    if pos + 2 > end:
+        raise _BadDer
+    tag, first = data[pos], data[pos + 1]
+    if tag & 0x1F == 0x1F:
+        raise _BadDer  # multi-byte tags do not occur in what is read here
+    if first < 0x80:
+        start, length = pos + 2, first
+    else:
+        n = first & 0x7F
+        if n == 0 or n > 4 or pos + 2 + n > end:
+            raise _BadDer
+        start, length = pos + 2 + n, int.from_bytes(data[pos + 2 : pos + 2 + n], "big")
+    if start + length > end:
+        raise _BadDer
+    return tag, start, start + length
+
+
+def _items(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """The elements between ``start`` and ``end``: (tag, element start, contents start, end)."""
+    out = []
+    pos = start
+    while pos < end:
+        tag, cs, ce = _tlv(data, pos, end)
+        out.append((tag, pos, cs, ce))
+        pos = ce
     return out
 
 
-def _ess_ok(attrs: dict[str, Any], cert: _Cert) -> bool:
+def _oid(dotted: str) -> bytes:
+    return core.ObjectIdentifier(dotted).dump()
+
+
+_OIDS = {
+    _oid("1.2.840.113549.1.9.3"): "content_type",
+    _oid("1.2.840.113549.1.9.4"): "message_digest",
+    _oid("1.2.840.113549.1.9.5"): "signing_time",
+    _oid("1.2.840.113549.1.9.16.2.12"): "signing_certificate",
+    _oid("1.2.840.113549.1.9.16.2.47"): "signing_certificate_v2",
+    _oid("1.2.840.113549.1.9.16.2.14"): "signature_time_stamp_token",
+    _oid("1.2.840.113549.1.9.52"): "cms_algorithm_protection",
+    _oid(_provenance.OID): _provenance.OID,
+    _oid("1.2.840.113549.1.7.1"): "data",
+    _oid("1.2.840.113549.1.7.2"): "signed_data",
+    _oid("1.2.840.113549.1.9.16.1.4"): "tst_info",
+}
+_ALGOS = {
+    _oid("2.16.840.1.101.3.4.2.1"): "sha256",
+    _oid("2.16.840.1.101.3.4.2.2"): "sha384",
+    _oid("2.16.840.1.101.3.4.2.3"): "sha512",
+    _oid("1.2.840.113549.1.1.1"): "rsassa_pkcs1v15",
+    _oid("1.2.840.113549.1.1.11"): "sha256_rsa",
+    _oid("1.2.840.113549.1.1.12"): "sha384_rsa",
+    _oid("1.2.840.113549.1.1.13"): "sha512_rsa",
+    _oid("1.2.840.10045.4.3.2"): "sha256_ecdsa",
+    _oid("1.2.840.10045.4.3.3"): "sha384_ecdsa",
+    _oid("1.2.840.10045.4.3.4"): "sha512_ecdsa",
+}
+_NULL = b"\x05\x00"
+
+
+def _algorithm(data: bytes, item: tuple[int, int, int, int], tag: int = 0x30) -> str:
+    """The name of a SHA-2 / RSA / ECDSA AlgorithmIdentifier with absent or NULL parameters."""
+    parts = _items(data, item[2], item[3]) if item[0] == tag else []
+    if not parts or len(parts) > 2 or parts[0][0] != 0x06:
+        raise _BadDer
+    name = _ALGOS.get(data[parts[0][1] : parts[0][3]])
+    if name is None or (len(parts) == 2 and data[parts[1][1] : parts[1][3]] != _NULL):
+        raise _BadDer
+    return name
+
+
+def _attributes(data: bytes, start: int, end: int, allowed: frozenset[str]) -> dict[str, bytes]:
+    """Each attribute's one value (DER) by name; ``_BadDer`` for anything else."""
+    out: dict[str, bytes] = {}
+    for tag, _, cs, ce in _items(data, start, end):
+        parts = _items(data, cs, ce) if tag == 0x30 else []
+        if len(parts) != 2 or parts[0][0] != 0x06 or parts[1][0] != 0x31:
+            raise _BadDer
+        kind = _OIDS.get(data[parts[0][1] : parts[0][3]])
+        values = _items(data, parts[1][2], parts[1][3])
+        if kind not in allowed or kind in out or len(values) != 1:
+            raise _BadDer
+        out[kind] = data[values[0][1] : values[0][3]]
+    return out
+
+
+def _octets(der: bytes) -> bytes:
+    tag, cs, ce = _tlv(der, 0, len(der))
+    if tag != 0x04 or ce != len(der):
+        raise _BadDer
+    return der[cs:ce]
+
+
+def _ess_ok(attrs: dict[str, bytes], cert: _Cert) -> bool:
     if "signing_certificate" in attrs and "signing_certificate_v2" in attrs:
         return False
-    for kind in ("signing_certificate_v2", "signing_certificate"):
+    for kind, spec in (
+        ("signing_certificate_v2", tsp.SigningCertificateV2),
+        ("signing_certificate", tsp.SigningCertificate),
+    ):
         if kind not in attrs:
             continue
-        certid = attrs[kind]["certs"][0]
+        certid = spec.load(attrs[kind])["certs"][0]
         algo = "sha1" if kind == "signing_certificate" else None
         if algo is None:
             algo = certid["hash_algorithm"]["algorithm"].native
@@ -372,91 +471,167 @@ def _ess_ok(attrs: dict[str, Any], cert: _Cert) -> bool:
     return True
 
 
+def _protection_ok(der: bytes, sd: _Signed) -> bool:
+    """RFC 6211: the protected digest and signature algorithms are the ones used."""
+    tag, cs, ce = _tlv(der, 0, len(der))
+    parts = _items(der, cs, ce) if tag == 0x30 and ce == len(der) else []
+    if len(parts) != 2 or parts[1][0] != 0xA1:
+        return False
+    digest = _algorithm(der, parts[0])
+    return digest == sd.digest_algo and _algorithm(der, parts[1], 0xA1) == sd.sig_algo
+
+
+@dataclass
+class _Signed:
+    """What one SignedData says: content type, encapsulated content, certificates, signer."""
+
+    content_type: str | None
+    content: bytes | None
+    certs: list[bytes]
+    issuer: bytes  # the signer's issuer name (DER) and serial number
+    serial: int
+    digest_algo: str
+    signed_attrs: bytes  # DER as stored ([0] IMPLICIT)
+    attrs: dict[str, bytes]
+    sig_algo: str
+    signature: bytes
+    unsigned: dict[str, bytes] | None
+
+
+def _signed_data(der: bytes, allowed: frozenset[str]) -> _Signed:
+    """Read a ContentInfo holding a SignedData with exactly one signer (``_BadDer`` else)."""
+    tag, cs, ce = _tlv(der, 0, len(der))  # trailing bytes (the /Contents padding) are ignored
+    top = _items(der, cs, ce) if tag == 0x30 else []
+    if len(top) != 2 or _OIDS.get(der[top[0][1] : top[0][3]]) != "signed_data":
+        raise _BadDer
+    if top[1][0] != 0xA0:
+        raise _BadDer
+    inner = _items(der, top[1][2], top[1][3])
+    if len(inner) != 1 or inner[0][0] != 0x30:
+        raise _BadDer
+    parts = _items(der, inner[0][2], inner[0][3])
+    if len(parts) < 4 or parts[0][0] != 0x02 or parts[1][0] != 0x31 or parts[2][0] != 0x30:
+        raise _BadDer
+    encap = _items(der, parts[2][2], parts[2][3])
+    if not encap or len(encap) > 2 or encap[0][0] != 0x06:
+        raise _BadDer
+    content_type = _OIDS.get(der[encap[0][1] : encap[0][3]])
+    content = None
+    if len(encap) == 2:
+        octets = _items(der, encap[1][2], encap[1][3]) if encap[1][0] == 0xA0 else []
+        if len(octets) != 1 or octets[0][0] != 0x04:
+            raise _BadDer
+        content = der[octets[0][2] : octets[0][3]]
+    certs: list[bytes] = []
+    rest = parts[3:]
+    if rest and rest[0][0] == 0xA0:
+        certs = [der[c[1] : c[3]] for c in _items(der, rest[0][2], rest[0][3]) if c[0] == 0x30]
+        rest = rest[1:]
+    if rest and rest[0][0] == 0xA1:
+        raise _BadDer  # revocation data inside the CMS is left to pyHanko
+    if len(rest) != 1 or rest[0][0] != 0x31:
+        raise _BadDer
+    infos = _items(der, rest[0][2], rest[0][3])
+    if len(infos) != 1 or infos[0][0] != 0x30:
+        raise _BadDer
+    f = _items(der, infos[0][2], infos[0][3])
+    if len(f) < 5 or f[0][0] != 0x02 or f[1][0] != 0x30 or f[3][0] != 0xA0:
+        raise _BadDer
+    sid = _items(der, f[1][2], f[1][3])
+    if len(sid) != 2 or sid[0][0] != 0x30 or sid[1][0] != 0x02:
+        raise _BadDer
+    signature = f[5] if len(f) > 5 else None
+    if signature is None or signature[0] != 0x04 or len(f) > 7:
+        raise _BadDer
+    unsigned = None
+    if len(f) == 7:
+        if f[6][0] != 0xA1:
+            raise _BadDer
+        unsigned = _attributes(der, f[6][2], f[6][3], frozenset({"signature_time_stamp_token"}))
+    return _Signed(
+        content_type=content_type,
+        content=content,
+        certs=certs,
+        issuer=der[sid[0][1] : sid[0][3]],
+        serial=int.from_bytes(der[sid[1][2] : sid[1][3]], "big", signed=True),
+        digest_algo=_algorithm(der, f[2]),
+        signed_attrs=der[f[3][1] : f[3][3]],
+        attrs=_attributes(der, f[3][2], f[3][3], allowed),
+        sig_algo=_algorithm(der, f[4]),
+        signature=der[signature[2] : signature[3]],
+        unsigned=unsigned,
+    )
+
+
 def _check_cms(
-    sd: cms.SignedData,
+    sd: _Signed,
     content_type: str,
     digest: bytes,
     digest_algo: str,
     anchors: Anchors,
     purpose: str,
     at: dt.datetime | None,
-) -> tuple[cms.SignerInfo, _Cert, dict[str, Any]] | None:
-    """The one signer of a freshly parsed ``sd`` if everything about it checks out."""
-    infos = sd["signer_infos"]
-    if len(infos) != 1:
-        return None
-    si = infos[0]
-    signed_der = si["signed_attrs"].dump()  # before anything below looks inside
-    pool = [anchors.cert(c.chosen.dump()) for c in sd["certificates"] if c.name == "certificate"]
-    sid = si["sid"]
-    if sid.name != "issuer_and_serial_number":
-        return None
-    issuer, serial = sid.chosen["issuer"].dump(), sid.chosen["serial_number"].native
-    found = [c for c in pool if c.serial == serial and c.issuer == issuer]
-    if len(found) != 1:
+) -> _Cert | None:
+    """The signer's certificate if everything about the one signer of ``sd`` checks out."""
+    pool = [anchors.cert(der) for der in sd.certs]
+    found = [c for c in pool if c.serial == sd.serial and c.issuer == sd.issuer]
+    if len(found) != 1 or sd.digest_algo != digest_algo:
         return None
     cert = found[0]
-    if si["digest_algorithm"]["algorithm"].native != digest_algo:
+    attrs = sd.attrs
+    if "message_digest" not in attrs or "content_type" not in attrs:
         return None
-    attrs = _attrs(si["signed_attrs"], _SIGNED_ATTRS)
-    if attrs is None or "message_digest" not in attrs or "content_type" not in attrs:
-        return None
-    if attrs["content_type"].native != content_type or attrs["message_digest"].native != digest:
+    if (
+        _OIDS.get(attrs["content_type"]) != content_type
+        or _octets(attrs["message_digest"]) != digest
+    ):
         return None
     if not _ess_ok(attrs, cert):
         return None
-    sig_algo = si["signature_algorithm"]
-    if "cms_algorithm_protection" in attrs:
-        prot = attrs["cms_algorithm_protection"]
-        if prot["digest_algorithm"].native != si["digest_algorithm"].native:
-            return None
-        if prot["signature_algorithm"].native != sig_algo.native:
-            return None
-    if sig_algo["parameters"].native is not None:
-        return None
-    signed = b"\x31" + signed_der[1:]  # signed as a SET, stored as [0] IMPLICIT
-    if not _verify(
-        anchors.key(cert), sig_algo["algorithm"].native, digest_algo, signed, si["signature"].native
+    if "cms_algorithm_protection" in attrs and not _protection_ok(
+        attrs["cms_algorithm_protection"], sd
     ):
+        return None
+    signed = b"\x31" + sd.signed_attrs[1:]  # signed as a SET, stored as [0] IMPLICIT
+    if not _verify(anchors.key(cert), sd.sig_algo, digest_algo, signed, sd.signature):
         return None
     if not anchors.chain_ok(cert, pool, purpose, at):
         return None
-    return si, cert, attrs
+    return cert
 
 
-def _timestamp(si: cms.SignerInfo, anchors: Anchors) -> tuple[bool, FastTimestamp | None]:
+_TST_ATTRS = frozenset(
+    {
+        "content_type",
+        "message_digest",
+        "signing_time",
+        "signing_certificate",
+        "signing_certificate_v2",
+        "cms_algorithm_protection",
+    }
+)
+
+
+def _timestamp(sd: _Signed, anchors: Anchors) -> tuple[bool, FastTimestamp | None]:
     """(whether the unsigned attributes are understood and hold, the timestamp if any)."""
-    unsigned = si["unsigned_attrs"]
-    if isinstance(unsigned, core.Void):
+    if sd.unsigned is None:
         return True, None
-    attrs = _attrs(unsigned, frozenset({"signature_time_stamp_token"}))
-    if attrs is None:
+    token = _signed_data(sd.unsigned["signature_time_stamp_token"], _TST_ATTRS)
+    if token.content_type != "tst_info" or token.content is None or token.unsigned is not None:
         return False, None
-    token = attrs["signature_time_stamp_token"]
-    if token["content_type"].native != "signed_data":
-        return False, None
-    sd = token["content"]
-    encap = sd["encap_content_info"]
-    if encap["content_type"].native != "tst_info":
-        return False, None
-    raw = encap["content"].contents
-    info = tsp.TSTInfo.load(raw)
+    info = tsp.TSTInfo.load(token.content)
     imprint = info["message_imprint"]
     algo = imprint["hash_algorithm"]["algorithm"].native
-    if algo not in _HASHES:
+    if algo not in _HASHES or token.digest_algo not in _HASHES:
         return False, None
-    if hashlib.new(algo, si["signature"].native).digest() != imprint["hashed_message"].native:
+    if hashlib.new(algo, sd.signature).digest() != imprint["hashed_message"].native:
         return False, None
     when = info["gen_time"].native
-    token_algo = sd["signer_infos"][0]["digest_algorithm"]["algorithm"].native
-    if token_algo not in _HASHES:
+    digest = hashlib.new(token.digest_algo, token.content).digest()
+    cert = _check_cms(token, "tst_info", digest, token.digest_algo, anchors, "tsa", when)
+    if cert is None:
         return False, None
-    checked = _check_cms(
-        sd, "tst_info", hashlib.new(token_algo, raw).digest(), token_algo, anchors, "tsa", when
-    )
-    if checked is None:
-        return False, None
-    return True, FastTimestamp(timestamp=when, signing_cert=checked[1].x)
+    return True, FastTimestamp(timestamp=when, signing_cert=cert.x)
 
 
 def check_signature(embedded: Any, digest: bytes | None, anchors: Anchors) -> FastSignature | None:
@@ -468,29 +643,24 @@ def check_signature(embedded: Any, digest: bytes | None, anchors: Anchors) -> Fa
         "/adbe.pkcs7.detached",
     ):
         return None
-    info = cms.ContentInfo.load(bytes(embedded.pkcs7_content), strict=False)
-    if info["content_type"].native != "signed_data":
+    try:
+        sd = _signed_data(bytes(embedded.pkcs7_content), _SIGNED_ATTRS)
+        if sd.content_type != "data" or sd.content is not None:
+            return None
+        ok, ts = _timestamp(sd, anchors)
+        if not ok:
+            return None
+        at = ts.timestamp if ts is not None else None
+        algo = embedded.external_md_algorithm
+        cert = _check_cms(sd, "data", digest, algo, anchors, "sign", at)
+    except _BadDer:
         return None
-    sd = info["content"]
-    encap = sd["encap_content_info"]
-    if encap["content_type"].native != "data" or encap["content"].native is not None:
+    if cert is None:
         return None
-    infos = sd["signer_infos"]
-    if len(infos) != 1:
-        return None
-    ok, ts = _timestamp(infos[0], anchors)
-    if not ok:
-        return None
-    at = ts.timestamp if ts is not None else None
-    algo = embedded.external_md_algorithm
-    checked = _check_cms(sd, "data", digest, algo, anchors, "sign", at)
-    if checked is None:
-        return None
-    _si, cert, attrs = checked
-    st = attrs.get("signing_time")
+    st = sd.attrs.get("signing_time")
     return FastSignature(
         cert=cert.x,
-        signer_reported_dt=st.native if st is not None else None,
+        signer_reported_dt=cms.Time.load(st).native if st is not None else None,
         timestamp_validity=ts,
     )
 
