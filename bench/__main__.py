@@ -14,6 +14,7 @@ MODULES = [
     "pdfsign",
     "contracts",
     "signing",
+    "verify",
     "verifypage",
     "ledger",
     "stamp_export",

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 
+from . import fastverify as _fastverify
 from . import provenance as _provenance
 from .errors import EncryptedPdfError, MalformedPdfError, PdfSignError
 from .sinks import open_src
@@ -143,6 +144,7 @@ def verify(
     allow_fetching: bool = False,
     diff_policy=None,
     validation_context=None,
+    fast: bool = True,
 ) -> VerificationReport:
     """Check every signature of ``src`` against ``trust_roots`` (certificates, PEM/DER, paths).
 
@@ -150,16 +152,19 @@ def verify(
     (B-LT) is used. Passing ``validation_context`` (e.g. ``PlatformCA.validation_context()``,
     which answers CRL/OCSP in-process) replaces all of that, trust roots included. Never raises for a bad signature — that is what the report is for — but
     raises ``PdfSignError`` when the file cannot be read as a PDF at all.
+
+    Each approval signature is checked directly first (``fastverify``: the CMS, the chain, the
+    timestamp token, later revisions recognised as Chop signing acts); whatever those checks do
+    not confirm, and everything when a ``validation_context`` or fetching is given, goes through
+    pyHanko's validator, so the report is the one pyHanko's validation gives. ``fast=False``
+    sends everything through pyHanko (the reference the tests compare against).
     """
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
     from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
     from pyhanko.sign.validation.settings import KeyUsageConstraints
-    from pyhanko.sign.validation.status import (
-        DocumentTimestampStatus,
-        PdfSignatureStatus,
-    )
+    from pyhanko.sign.validation.status import DocumentTimestampStatus
     from pyhanko_certvalidator import ValidationContext
 
     from .policy import CHOP_DIFF_POLICY
@@ -197,26 +202,48 @@ def verify(
         )
         doc_ts_revisions = [s.signed_revision for s in sigs if s.sig_object_type == "/DocTimeStamp"]
         dss_certs = _dss_cert_hashes(reader)
+        # the direct checks only where pyHanko's answer needs nothing but the document and the
+        # anchors: a validation context or fetching brings revocation data they do not read
+        direct = fast and validation_context is None and not allow_fetching
+        digests, file_sha256 = _fastverify.byte_range_digests(stream, [_range(s) for s in sigs])
+        anchors = _fastverify.Anchors(roots)
+        acts: set[int] | None = None
         reports: list[SignatureReport] = []
-        for s in sigs:
+        for s, digest in zip(sigs, digests, strict=True):
             is_ts = s.sig_object_type == "/DocTimeStamp"
             problems: list[str] = []
-            status: PdfSignatureStatus | DocumentTimestampStatus
+            status: Any
             level: str | None
-            try:
-                if is_ts:
-                    status = validate_pdf_timestamp(s, validation_context=vc(), diff_policy=policy)
-                else:
-                    status = validate_pdf_signature(
-                        s,
-                        signer_validation_context=vc(),
-                        diff_policy=policy,
-                        key_usage_settings=ku,
-                    )
-            except Exception as exc:
-                reports.append(_broken(s, is_ts, exc))
-                continue
-            cert = s.signer_cert
+            if direct and digest is not None:
+                s.external_digests[s.external_md_algorithm] = digest  # pyHanko reuses it
+            checked = None
+            if direct and not is_ts:
+                try:
+                    checked = _fastverify.check_signature(s, digest, anchors)
+                except Exception:
+                    checked = None
+            if checked is not None:
+                if acts is None:
+                    acts = _fastverify.chop_acts(reader, _whole(stream, _data))
+                status = _direct_status(s, checked, acts, revisions, policy)
+                cert = checked.cert
+            else:
+                try:
+                    if is_ts:
+                        status = validate_pdf_timestamp(
+                            s, validation_context=vc(), diff_policy=policy
+                        )
+                    else:
+                        status = validate_pdf_signature(
+                            s,
+                            signer_validation_context=vc(),
+                            diff_policy=policy,
+                            key_usage_settings=ku,
+                        )
+                except Exception as exc:
+                    reports.append(_broken(s, is_ts, exc))
+                    continue
+                cert = s.signer_cert
             intact, valid, trusted = bool(status.intact), bool(status.valid), bool(status.trusted)
             revoked = bool(getattr(status, "revoked", False))
             if not intact:
@@ -257,7 +284,7 @@ def verify(
                 problems.append("the signature does not cover the whole revision")
             prov = None if is_ts else _read_provenance(s, problems)
             ts = None
-            tsv = status.timestamp_validity if isinstance(status, PdfSignatureStatus) else None
+            tsv = getattr(status, "timestamp_validity", None)
             if tsv is not None:
                 ts = TimestampReport(
                     time=tsv.timestamp,
@@ -316,7 +343,7 @@ def verify(
             if last.revision < revisions - 1 and last.changes_after == "nothing":
                 last.changes_after = "later revisions"
         report = _verdict(reports, revisions)
-        report.sha256 = _sha256(stream)
+        report.sha256 = file_sha256
         return report
     finally:
         if opened:
@@ -339,14 +366,91 @@ def _is_certification(sig) -> bool:
         return False
 
 
-def _sha256(stream) -> str:
-    import hashlib
+# the revision check reads the file whole; a larger file's later revisions go to pyHanko's diff
+_WHOLE_LIMIT = 64 << 20
 
-    h = hashlib.sha256()
-    stream.seek(0)
-    while chunk := stream.read(1 << 20):
-        h.update(chunk)
-    return h.hexdigest()
+
+def _range(sig) -> tuple[str, list[int]]:
+    """(digest algorithm, /ByteRange) of ``sig``; ("", []) when either cannot be read."""
+    try:
+        return str(sig.external_md_algorithm), [int(v) for v in sig.byte_range]
+    except Exception:
+        return "", []
+
+
+def _whole(stream, data: bytes | None) -> bytes | None:
+    """The file's bytes for the revision check (None above ``_WHOLE_LIMIT``)."""
+    if data is not None:
+        return data
+    pos = stream.tell()
+    try:
+        stream.seek(0, os.SEEK_END)
+        if stream.tell() > _WHOLE_LIMIT:
+            return None
+        stream.seek(0)
+        return stream.read()
+    finally:
+        stream.seek(pos)
+
+
+@dataclass
+class _DirectStatus:
+    """What ``verify`` reads from pyHanko's status, for a signature checked directly."""
+
+    coverage: Any
+    diff_result: Any
+    docmdp_ok: bool
+    signer_reported_dt: dt.datetime | None
+    timestamp_validity: Any
+    intact: bool = True
+    valid: bool = True
+    trusted: bool = True
+    revoked: bool = False
+    trust_problem_indic: Any = None
+
+    @property
+    def modification_level(self) -> Any:
+        from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+
+        if isinstance(self.diff_result, DiffResult):
+            return self.diff_result.modification_level
+        return ModificationLevel.OTHER
+
+
+def _direct_status(sig, checked, acts: set[int], revisions: int, policy) -> _DirectStatus:
+    """The status of a signature whose CMS checked out directly: coverage from pyHanko, and the
+    difference analysis from pyHanko only when a later revision is not a plain Chop act."""
+    from pyhanko.sign.diff_analysis import DiffResult, ModificationLevel
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    coverage = sig.evaluate_signature_coverage()
+    sig.coverage = coverage
+    later = range(sig.signed_revision + 1, revisions)
+    diff: Any
+    if coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        diff = DiffResult(ModificationLevel.NONE, set())
+    elif (
+        coverage == SignatureCoverageLevel.ENTIRE_REVISION
+        and sig.docmdp_level is None
+        and sig.fieldmdp is None
+        and all(k in acts for k in later)
+    ):
+        # what CHOP_DIFF_POLICY says of a revision that is exactly a signing act
+        diff = DiffResult(ModificationLevel.FORM_FILLING, set())
+    else:
+        diff = sig.evaluate_modifications(policy)
+    level = diff.modification_level if isinstance(diff, DiffResult) else ModificationLevel.OTHER
+    docmdp = sig.docmdp_level
+    docmdp_ok = not (
+        level == ModificationLevel.OTHER or (docmdp is not None and level.value > docmdp.value)
+    )
+    return _DirectStatus(
+        coverage=coverage,
+        diff_result=diff,
+        docmdp_ok=docmdp_ok,
+        signer_reported_dt=checked.signer_reported_dt,
+        timestamp_validity=checked.timestamp_validity,
+    )
 
 
 def _dss_cert_hashes(reader) -> set[bytes]:
