@@ -271,3 +271,21 @@ def test_a_records_proof_for_the_evidence_report(signing_world):
         bytes.fromhex(proof["root_hash"]),
     )
     json.dumps(proof)  # plain JSON, as the report embeds it
+
+
+def test_an_append_already_waiting_in_the_database_queue_is_not_queued_again(settings):
+    """Every stamping record asks for an append; one queued and not started takes them all, so
+    at many stamps a second the queue keeps one, not one per stamp."""
+    from django_tasks_db.models import DBTaskResult
+
+    from chop.evidence.log_tasks import append_to_log, enqueue_append
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    appends = DBTaskResult.objects.filter(task_path=append_to_log.module_path)
+    enqueue_append()
+    enqueue_append()
+    assert appends.count() == 1
+    appends.update(status="RUNNING")  # a worker took it: records after this need another
+    enqueue_append()
+    enqueue_append()
+    assert appends.count() == 2 and appends.filter(status="READY").count() == 1

@@ -11,6 +11,7 @@ counted per window (429 with ``Retry-After`` past the limit). POST and PATCH wit
 from __future__ import annotations
 
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chop.accounts import ratelimit
@@ -49,7 +50,11 @@ class ApiGateMiddleware:
                 headers={"WWW-Authenticate": 'Bearer realm="chop"'},
             )
         limit, window = rate()
-        counted = ratelimit.hit(f"api:key:{caller.key.pk}", limit=limit, window=window)
+        # the count and the key's use in one commit (each commit waits for the disk)
+        with transaction.atomic():
+            counted = ratelimit.hit(f"api:key:{caller.key.pk}", limit=limit, window=window)
+            if counted.allowed:
+                keys.record_use(caller.key, client_ip(request))
         if not counted.allowed:
             return problem(
                 429,
@@ -59,7 +64,6 @@ class ApiGateMiddleware:
                 request=request,
                 headers={"Retry-After": str(counted.retry_after)},
             )
-        keys.record_use(caller.key, client_ip(request))
         request.user = caller.user
         request.company = caller.company
         request.membership = caller.membership
