@@ -264,6 +264,17 @@ def archive(db, tmp_path, make_user, ca_rows_kept):
     return path
 
 
+def _data_offset(path: Path, member: str) -> int:
+    """Where ``member``'s (compressed) bytes start in the zip file at ``path``."""
+    import struct
+
+    with zipfile.ZipFile(path) as z:
+        start = z.getinfo(member).header_offset
+    raw = path.read_bytes()
+    name_len, extra_len = struct.unpack("<HH", raw[start + 26 : start + 30])
+    return start + 30 + name_len + extra_len
+
+
 def _rewrite(source: Path, target: Path, change) -> None:
     """Copy the archive member by member, passing each (name, data) through ``change``."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
@@ -291,7 +302,7 @@ def test_a_corrupted_archive_is_refused_and_nothing_changes(archive, tmp_path):
     # a flipped byte in the file itself
     flipped = tmp_path / "flipped.zip"
     data = bytearray(archive.read_bytes())
-    data[len(data) // 3] ^= 0xFF
+    data[_data_offset(archive, "db/accounts.user.jsonl") + 5] ^= 0xFF
     flipped.write_bytes(bytes(data))
     assert "damaged" in _refused("restore", str(flipped))
     # not a backup at all, and a truncated one
@@ -370,3 +381,81 @@ def test_a_backup_that_fails_leaves_no_file(db, tmp_path, settings, monkeypatch)
         bk.backup(target)
     assert target.read_bytes() == b"the previous backup"
     assert [p.name for p in out.iterdir()] == ["b.zip"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_snapshot_is_one_instant_and_writers_go_on(archive, tmp_path, monkeypatch):
+    """A row committed by another connection while the backup reads is not in the archive (the
+    rows are one snapshot), and that writer is not held up by the backup (on SQLite the backup
+    reads in a plain read transaction, not Django's IMMEDIATE one that takes the write lock)."""
+    import threading
+
+    from django.db import connections
+
+    original = bk._export_table
+    written: list[str] = []
+
+    def export_while_writing(zf, model, using, names):
+        if not written:
+
+            def write():
+                try:
+                    User.objects.create_user("13700000001", "secret-pass-123", name="写入者")
+                    written.append("committed")
+                finally:
+                    connections.close_all()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            writer.join(timeout=15)
+            assert written == ["committed"], "the writer was blocked by the backup"
+        return original(zf, model, using, names)
+
+    monkeypatch.setattr(bk, "_export_table", export_while_writing)
+    path = tmp_path / "during.zip"
+    _run("backup", str(path))
+    assert User.objects.filter(name="写入者").exists()
+    with zipfile.ZipFile(path) as z:
+        users = z.read("db/accounts.user.jsonl").decode()
+    assert "备份前的用户" in users and "写入者" not in users
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stored_files_are_all_copied_and_a_missing_one_is_named(
+    verified_company, ca_rows_kept, tmp_path
+):
+    from chop.seals.models import Seal
+
+    verified_company()
+    seal = Seal.objects.exclude(image="").first()
+    assert seal is not None
+    default_storage.save("contracts/previews/9/1000/1.png", io.BytesIO(b"a preview"))
+    default_storage.delete(seal.image.name)
+    out, err = io.StringIO(), io.StringIO()
+    with translation.override("en"):
+        call_command("backup", str(tmp_path / "b.zip"), stdout=out, stderr=err)
+    assert f"Missing from the storage although the database names it: {seal.image.name}" in (
+        err.getvalue()
+    )
+    with zipfile.ZipFile(tmp_path / "b.zip") as z:
+        manifest = json.loads(z.read("manifest.json"))
+        assert manifest["missing_files"] == [seal.image.name]
+        assert z.read("files/contracts/previews/9/1000/1.png") == b"a preview"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_of_another_schema_is_refused(archive, tmp_path):
+    _wipe()
+    other = tmp_path / "other-schema.zip"
+
+    def older(name: str, data: bytes) -> bytes:
+        if name != "manifest.json":
+            return data
+        manifest = json.loads(data)
+        manifest["database"]["migrations"]["contracts"].pop()
+        return json.dumps(manifest).encode()
+
+    _rewrite(archive, other, older)
+    message = _refused("restore", str(other))
+    assert "database schema differs" in message and "contracts" in message
+    assert User.objects.count() == 0

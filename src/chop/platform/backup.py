@@ -52,6 +52,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -384,7 +385,7 @@ def _write_archive(fh: IO[bytes], target: Path, using: str) -> BackupResult:
             "version": VERSION,
             "created_at": started.isoformat(),
             "database": {"vendor": connection.vendor, "migrations": migrations},
-            "storage": getattr(settings, "CHOP_STORAGE", "local"),
+            "storage": settings.STORAGES["default"]["BACKEND"],
             "kek": {
                 "included": False,
                 "note": "CHOP_KEK is not in this archive: keep it separately",
@@ -441,7 +442,7 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
         manifest = json.loads(archive.read(MANIFEST))
     except KeyError:
         raise _damaged(_("no manifest")) from None
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError) as exc:
         raise _damaged(_("unreadable manifest: %(error)s") % {"error": exc}) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise _damaged(_("no Chop backup manifest"))
@@ -477,7 +478,7 @@ def verify_archive(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
                     size += len(chunk)
         except KeyError:
             raise _damaged(_("%(member)s is missing") % {"member": member}) from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
             raise _damaged(f"{member}: {exc}") from None
         if size != entry["bytes"] or digest.hexdigest() != entry["sha256"]:
             raise _damaged(_("%(member)s does not match its checksum") % {"member": member})
