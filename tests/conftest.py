@@ -136,18 +136,9 @@ def s3_server():
 def s3_bucket(s3_server, settings):
     """The default storage is an empty private S3 bucket on ``s3_server`` (as CHOP_STORAGE=s3
     configures it); the bucket's client is returned for assertions."""
-    import boto3
+    from tests.support.storage import BUCKET, s3_client, s3_storages
 
-    from tests.support.storage import BUCKET, s3_storages
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_bucket(Bucket=BUCKET)
+    client = s3_client(s3_server)
     settings.STORAGES = s3_storages(s3_server)
     yield client
     local = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]

@@ -35,7 +35,7 @@ from tests.contracts.signing_support import (  # noqa: F401
 )
 from tests.evidence.ledger_support import stamp
 from tests.seals.conftest import verified_company  # noqa: F401
-from tests.support.storage import BUCKET, s3_storages, stored_names
+from tests.support.storage import BUCKET, s3_client, s3_storages, stored_names
 
 LOCAL_TO_S3, S3_TO_LOCAL = "local->s3", "s3->local"
 
@@ -58,16 +58,7 @@ def ca_rows_kept():
 @pytest.fixture
 def bucket(s3_server):
     """An empty bucket on moto's S3 server (not yet the default storage)."""
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_server,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    client.create_bucket(Bucket=BUCKET)
+    client = s3_client(s3_server)
     yield s3_storages(s3_server)
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
         for obj in page.get("Contents", []):

@@ -17,6 +17,21 @@ BUCKET = "chop-test"
 PREFIX = "tenant-a"  # CHOP_S3_PREFIX: everything lands under it
 
 
+def s3_client(endpoint: str):
+    """A boto3 client of moto's S3 server at ``endpoint``, with the bucket made (empty)."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
 def s3_storages(endpoint: str) -> dict:
     """STORAGES as settings.py builds it for CHOP_STORAGE=s3 against ``endpoint``."""
     return {
