@@ -78,12 +78,11 @@ def test_readyz_503_when_the_database_does_not_answer(client, monkeypatch, tmp_p
 
 
 @pytest.mark.django_db
-def test_readyz_503_when_the_ca_state_is_broken(client, settings, tmp_path):
-    from chop.seals.issuance import platform_ca
+def test_readyz_503_when_the_ca_state_is_broken(client):
+    from chop.pkistate.models import CAConfig
 
-    settings.CHOP_PKI_DIR = tmp_path / "ca"
     assert client.get("/readyz").status_code == 200
-    platform_ca().store.config_path.write_text("{ not json")
+    CAConfig.objects.all().delete()  # the CA's state is gone (the test's transaction brings it back)
     response = client.get("/readyz")
     assert response.status_code == 503 and response.json()["failed"] == ["ca"]
 
@@ -222,11 +221,15 @@ def test_metrics_count_requests_by_route_and_read_queue_and_webhooks(client, mak
         assert response.status_code == 200
         return response.content.decode()
 
-    before = _sample(scrape(), "chop_http_requests_total", route="accounts:login", status="200")
+    before = _sample(
+        scrape(), "chop_http_requests_total", route="accounts:login", method="GET", status="200"
+    )
     client.get("/accounts/login/?next=/x")
     client.get("/accounts/login/")
     text = scrape()
-    after = _sample(text, "chop_http_requests_total", route="accounts:login", status="200")
+    after = _sample(
+        text, "chop_http_requests_total", route="accounts:login", method="GET", status="200"
+    )
     assert after == (before or 0) + 2
     assert _sample(text, "chop_task_queue_depth") is None  # no queue, no series
     assert _sample(text, "chop_webhook_deliveries_failed") == 0

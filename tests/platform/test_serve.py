@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from django.conf import settings
 
 from chop.platform.management.commands.serve import Command, bind_address
 
@@ -73,7 +74,12 @@ def test_chop_serve_two_workers_answers_and_stops_on_sigterm(test_database_url, 
         for key, value in os.environ.items()
         if not key.startswith(("CHOP_", "PROMETHEUS_", "SITE_URL"))
     }
-    env.update(DATABASE_URL=test_database_url, CHOP_VAR_DIR=str(tmp_path / "var"))
+    # the platform CA is in the test database, under the session's KEK
+    env.update(
+        DATABASE_URL=test_database_url,
+        CHOP_VAR_DIR=str(tmp_path / "var"),
+        CHOP_KEK=settings.CHOP_KEK,
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "chop.manage", "serve", "--port", str(port), "--workers", "2"],
         env=env,
