@@ -3,7 +3,7 @@ driven through the API for a bounded time, then counted; the same with 1, 2 and 
 processes; then faults (a task worker and a web process killed with SIGKILL mid-run).
 
 ``python -m bench.loadtest [load|scale|faults ...]`` (all three by default). It makes its own
-database next to ``DATABASE_URL``'s (``<name>_loadtest`` on PostgreSQL, dropped at the end; a
+database next to ``DATABASE_URL``'s (``<name>_loadtest_<pid>`` on PostgreSQL, dropped at the end; a
 file on SQLite, for the fault test only: figures on SQLite say nothing about production), its own
 media directory and CA, and starts gunicorn (``bench.stack.Web``), ``db_worker`` processes, the
 tasks' reaper and the webhooks' clock (``bench.stack.Workers``).
@@ -40,6 +40,7 @@ import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from . import stack
 
@@ -248,7 +249,7 @@ def drive(base: str, w: dict, seconds: float, clients: int, *, during=None) -> d
                 with stats.lock:
                     stats.abandoned.append(f"{n}: {exc}")
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
     t0 = time.perf_counter()
     for t in threads:
         t.start()
@@ -430,36 +431,83 @@ def load_average() -> list[float]:
 # --- the phases ------------------------------------------------------------------------------
 
 
+class Connections:
+    """The most connections the run's processes held to its database at once (PostgreSQL),
+    sampled every half second."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        while not self.done.wait(0.5):
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()"
+                )
+                self.peak = max(self.peak, cur.fetchone()[0])
+        connection.close()
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
+
+
+def stored_bytes() -> tuple[int, int]:
+    """(files, bytes) under the media directory."""
+    from django.conf import settings
+
+    files = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
 def phase_load(w: dict, served: dict, receiver: Receiver) -> dict:
     web = stack.Web(2, served)
     workers = stack.Workers(2, served)
+    files_before, bytes_before = stored_bytes()
     try:
         before = load_average()
+        sampler = Connections()
         result = drive(web.base, w, _int("LOADTEST_SECONDS", 60), _int("LOADTEST_CLIENTS", 8))
+        result["db_connections_peak"] = sampler.stop()
         result["load_average"] = [before, load_average()]
+        web.stop()
+        result["count"] = counted(result)
+        result["webhooks"] = webhooks_settled(receiver, 120)
     finally:
         web.stop()
-    result["count"] = counted(result)
-    result["webhooks"] = webhooks_settled(receiver, 120)
-    workers.stop()
+        workers.stop()
+    files, size = stored_bytes()
+    result["stored"] = {"files": files - files_before, "bytes": size - bytes_before}
     return result
 
 
 def phase_scale(w: dict, served: dict) -> dict:
     out = {}
     workers = stack.Workers(2, served)
-    for processes in (1, 2, 4):
-        web = stack.Web(processes, served)
-        try:
-            before = load_average()
-            r = drive(web.base, w, _int("LOADTEST_SCALE_SECONDS", 20), _int("LOADTEST_CLIENTS", 8))
-            r["load_average"] = [before, load_average()]
-        finally:
-            web.stop()
-        r["count"] = counted(r)
-        out[str(processes)] = r
-        _say(f"   {processes} web process(es): {_line(r)}")
-    workers.stop()
+    try:
+        for processes in (1, 2, 4):
+            web = stack.Web(processes, served)
+            try:
+                before = load_average()
+                seconds = _int("LOADTEST_SCALE_SECONDS", 20)
+                r = drive(web.base, w, seconds, _int("LOADTEST_CLIENTS", 8))
+                r["load_average"] = [before, load_average()]
+            finally:
+                web.stop()
+            r["count"] = counted(r)
+            out[str(processes)] = r
+            _say(f"   {processes} web process(es): {_line(r)}")
+    finally:
+        workers.stop()
     return out
 
 
@@ -535,6 +583,12 @@ def report(results: dict) -> None:
                 f"{x['p99']:>7.0f}  {x['errors'] or ''}"
             )
         _counts(load)
+        stored = load["stored"]
+        print(
+            f"stored: {stored['files']} files, {stored['bytes'] / 1e6:.1f} MB "
+            f"({stored['bytes'] / max(1, load['flows']) / 1e3:.0f} kB per contract); "
+            f"database connections at most {load['db_connections_peak']}"
+        )
     scale = results.get("scale")
     if scale:
         print("== throughput by web processes (2 task workers) ==")
@@ -580,7 +634,7 @@ def main(phases: list[str]) -> dict:
     tmp_dir = tempfile.TemporaryDirectory(prefix="chop-loadtest-")
     tmp = tmp_dir.name
     if pg:
-        db_url, admin_url = stack.scratch_db(pg, "loadtest")
+        db_url, admin_url = stack.scratch_db(pg, f"loadtest_{os.getpid()}")
         stack.recreate(admin_url, stack.db_name(db_url))
     elif "faults" in phases and set(phases) == {"faults"}:
         db_url, admin_url = f"sqlite:///{tmp}/loadtest.sqlite3", ""
