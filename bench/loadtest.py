@@ -526,7 +526,9 @@ def phase_faults(w: dict, served: dict, receiver: Receiver) -> dict:
             deadline = time.monotonic() + seconds / 2
             while len(stats.signed) < start + 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
-            done.append(f"worker {workers.kill_one()} killed")
+            # a worker in the middle of a task, which it leaves RUNNING for the reaper
+            busy = busy_worker(workers, timeout=seconds / 4)
+            done.append(f"worker {workers.kill(busy)} killed" + (" mid-task" if busy else ""))
             workers.start()
             done.append(f"web process {web.kill_one()} killed")
             time.sleep(seconds / 4)
@@ -539,6 +541,7 @@ def phase_faults(w: dict, served: dict, receiver: Receiver) -> dict:
         result["load_average"] = [before, load_average()]
         result["count"] = counted(result)
         result["webhooks"] = webhooks_settled(receiver, 150)
+        drained(timeout=120)
         result["consistency"] = consistent(result["run"])
         result["tasks"] = _tasks()
     finally:
@@ -547,11 +550,45 @@ def phase_faults(w: dict, served: dict, receiver: Receiver) -> dict:
     return result
 
 
+def busy_worker(workers, timeout: float) -> str | None:
+    """A live worker that is running a task now (None when none is within ``timeout``)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        live = set(workers.live())
+        running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING)
+        for ids in running.values_list("worker_ids", flat=True):
+            if ids and ids[-1] in live:
+                return ids[-1]
+        time.sleep(0.02)
+    return None
+
+
+def drained(timeout: float) -> None:
+    """Until no task is waiting or running (a killed worker's comes back through the reaper)."""
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    busy = DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    )
+    deadline = time.monotonic() + timeout
+    while busy.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def _tasks() -> dict:
     from django.db.models import Count
     from django_tasks_db.models import DBTaskResult
 
-    return dict(DBTaskResult.objects.values_list("status").annotate(n=Count("id")))
+    out = dict(DBTaskResult.objects.values_list("status").annotate(n=Count("id")))
+    # claimed by more than one worker: a killed worker's task the reaper queued again
+    out["claimed_again"] = sum(
+        1 for ids in DBTaskResult.objects.values_list("worker_ids", flat=True) if len(ids) > 1
+    )
+    return out
 
 
 def _line(r: dict) -> str:

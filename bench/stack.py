@@ -329,9 +329,13 @@ class Workers:
         )
         return worker_id
 
-    def kill_one(self) -> str:
-        """SIGKILL the oldest live worker; its id."""
-        worker_id, proc = next((k, p) for k, p in self.workers.items() if p.poll() is None)
+    def live(self) -> list[str]:
+        return [k for k, p in self.workers.items() if p.poll() is None]
+
+    def kill(self, worker_id: str | None = None) -> str:
+        """SIGKILL that worker (the oldest live one by default); its id."""
+        worker_id = worker_id or self.live()[0]
+        proc = self.workers[worker_id]
         proc.kill()
         proc.wait()
         return worker_id
