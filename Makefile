@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-test run test test-fast test-sqlite test-postgres lint bench gallery messages clean
+.PHONY: setup setup-test run test test-fast test-sqlite test-postgres lint bench loadtest gallery messages clean
 
 setup:
 	@scripts/system-deps.sh run
@@ -55,6 +55,14 @@ lint:
 
 bench: setup
 	@PYTHONPATH=. $(RUN) python -m bench
+
+# PostgreSQL-backed Chop (2 gunicorn processes, 2 task workers) on loopback, driven through the
+# API for LOADTEST_SECONDS (60), then 1/2/4 processes, then SIGKILLed workers; its own database
+# <name>_loadtest_<pid> on PG_URL's server, dropped at the end. Figures: var/loadtest.json.
+loadtest: setup
+	@if $(RUN) python scripts/pg-reachable.py; then \
+	  DATABASE_URL=$(PG_URL) PYTHONPATH=. $(RUN) python -m bench.loadtest; \
+	else echo "make loadtest needs PostgreSQL on 127.0.0.1:5432 (PG_URL)"; exit 1; fi
 
 gallery: setup
 	@$(RUN) python -m chop.sealart gallery docs/gallery

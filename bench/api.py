@@ -35,18 +35,14 @@ from __future__ import annotations
 import json
 import os
 import queue
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
-from . import Bench, child
+from . import Bench, child, stack
 
 CLIENTS = 8
 PRODUCTION_TASKS = "django_tasks_db.DatabaseBackend"
@@ -56,193 +52,6 @@ WARMUP = 8
 
 def _n() -> int:
     return int(os.environ.get("BENCH_API_N", "120"))
-
-
-def _pg_url() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else None
-
-
-def _bench_db(url: str) -> tuple[str, str]:
-    """(the bench database's URL, the maintenance database's URL) on the same server."""
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "chop") + "_bench_api"
-    return urlunsplit(parts._replace(path="/" + name)), urlunsplit(parts._replace(path="/postgres"))
-
-
-def _recreate(admin_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()",
-            [name],
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _env(tmp: str, db_url: str) -> dict:
-    return {
-        "DJANGO_SETTINGS_MODULE": "chop.settings",
-        "DATABASE_URL": db_url,
-        "MEDIA_ROOT": f"{tmp}/media",
-        "CHOP_VAR_DIR": tmp,
-        "CHOP_PKI_DIR": f"{tmp}/pki",
-        "CHOP_OUTBOX": f"{tmp}/outbox.jsonl",
-        # no worker runs here: previews and notices queued by the set-up are not the figure
-        "CHOP_TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
-        # the per-key limit (6000/min by default) would cap the run, not the server
-        "CHOP_API_RATE": "1000000/60",
-    }
-
-
-def _setup(tmp: str, db_url: str) -> None:
-    os.environ.update(_env(tmp, db_url))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def _pdf() -> bytes:
-    from tests.support.pdfsign_testing import make_pdf
-
-    lines = [
-        (60, 780 - 18 * k, f"Clause {k}: the parties agree that line {k} binds.") for k in range(30)
-    ]
-    return make_pdf(1, texts={0: lines})
-
-
-def _world() -> dict:
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from chop.accounts.models import User
-    from chop.api import keys
-    from chop.grants.models import AutoSignAuthorisation
-    from chop.orgs.models import Company, Membership, Role
-    from chop.seals.issuance import ensure_official_seal
-
-    def company(phone: str, name: str, uscc: str):
-        user = User.objects.create_user(phone, "bench-pass-123", name=name[:2])
-        c = Company.objects.create(name=name, created_by=user, status="verified", uscc=uscc)
-        Membership.objects.create(company=c, user=user, role=Role.OWNER)
-        return user, c
-
-    a_owner, a = company("13900000001", "甲方基准有限公司", "91310000MA1FL8XQ37")
-    b_owner, b = company("13900000002", "乙方基准有限公司", "91440300MA5G2PLX9T")
-    seal = ensure_official_seal(b, by=b_owner)
-    now = timezone.now()
-    AutoSignAuthorisation.objects.create(
-        company_id=b.pk,
-        seal=seal,
-        contract_types=[],
-        starts_at=now - dt.timedelta(minutes=1),
-        ends_at=now + dt.timedelta(days=30),
-        daily_cap=1_000_000,
-        confirmed_by=b_owner,
-        confirmed_at=now - dt.timedelta(minutes=2),
-        confirm_method="sms",
-        letter_sha256="0" * 64,
-        letter_signed_at=now - dt.timedelta(minutes=1),
-    )
-    _key, raw = keys.make(
-        company=b, user=b_owner, name="bench", scopes=["stamping"], expires_at=None
-    )
-    return {"a": a, "a_owner": a_owner, "b": b, "seal": seal, "raw": raw, "pdf": _pdf()}
-
-
-def _contracts(w: dict, n: int) -> list:
-    """``n`` contracts of A being signed, B's party to sign now with one single position: what
-    sending leaves, made directly so the set-up stays out of the figure."""
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from django.utils import timezone
-
-    from chop.contracts import documents
-    from chop.contracts.models import Contract, Participant, Position
-
-    parties = []
-    for i in range(n):
-        contract = documents.create_draft(
-            company=w["a"],
-            user=w["a_owner"],
-            title=f"基准合同 {i}",
-            upload=SimpleUploadedFile("c.pdf", w["pdf"], "application/pdf"),
-        )
-        party = Participant.objects.create(
-            contract=contract,
-            position=0,
-            kind="company",
-            company=w["b"],
-            name=w["b"].name,
-            uscc=w["b"].uscc,
-            state="to_sign",
-        )
-        Position.objects.create(participant=party, form="single", page=1, x_mm=120, y_mm=220)
-        Contract.objects.filter(pk=contract.pk).update(state="signing", sent_at=timezone.now())
-        parties.append(party)
-    return parties
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(workers: int, env: dict) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "chop.wsgi:application",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    import requests
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            requests.get(base + "/api/v1/openapi.json", timeout=60)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    # every worker imports the app lazily on its first request: warm them all
-    for _ in range(workers * 3):
-        requests.get(base + "/api/v1/openapi.json", timeout=30)
-    return proc, base
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
@@ -304,58 +113,11 @@ def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
     }
 
 
-def _count(contract_ids: list[int]) -> dict:
-    """Acts and stamping records in the database, signatures in each final PDF."""
-    import io
-
-    from django.db.models import Count
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
-    from chop.contracts.models import Contract, SigningAct, StampRecord
-
-    acts = dict(
-        SigningAct.objects.filter(contract_id__in=contract_ids)
-        .values_list("contract_id")
-        .annotate(n=Count("id"))
-    )
-    records = dict(
-        StampRecord.objects.filter(contract_id__in=contract_ids)
-        .values_list("contract_id")
-        .annotate(n=Count("id"))
-    )
-    sigs = {}
-    for contract in Contract.objects.filter(pk__in=contract_ids):
-        with contract.current_version().file.open("rb") as fh:
-            reader = PdfFileReader(io.BytesIO(fh.read()), strict=False)
-            sigs[contract.pk] = len(reader.embedded_signatures)
-    states = dict(
-        Contract.objects.filter(pk__in=contract_ids)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
-
-    def off(found: dict) -> tuple[int, int]:
-        lost = sum(1 for cid in contract_ids if found.get(cid, 0) == 0)
-        extra = sum(found.get(cid, 0) - 1 for cid in contract_ids if found.get(cid, 0) > 1)
-        return lost, extra
-
-    return {
-        "acts": sum(acts.values()),
-        "records": sum(records.values()),
-        "signatures": sum(sigs.values()),
-        "lost_dup_acts": off(acts),
-        "lost_dup_records": off(records),
-        "lost_dup_signatures": off(sigs),
-        "states": states,
-    }
-
-
 def _reference(w: dict, n: int = 10) -> float:
     """The bare act in this process: ``signing.sign_auto`` on fresh 1-page contracts (median)."""
     from chop.contracts import signing
 
-    parties = _contracts(w, n + 2)
+    parties = stack.contracts(w, n + 2)
     times = []
     for i, party in enumerate(parties):
         t0 = time.perf_counter()
@@ -384,7 +146,7 @@ def _where(w: dict, n: int = 10) -> dict:
 
     from chop.contracts import signing
 
-    parties = _contracts(w, n + 2)
+    parties = stack.contracts(w, n + 2)
     for party in parties[:2]:
         signing.sign_auto(party, seal=w["seal"])
     profile = cProfile.Profile()
@@ -411,37 +173,37 @@ def _where(w: dict, n: int = 10) -> dict:
 
 
 def child_http() -> dict:
-    url = _pg_url()
+    url = stack.pg_url()
     assert url, "DATABASE_URL must be PostgreSQL"
-    db_url, admin_url = _bench_db(url)
-    name = urlsplit(db_url).path.lstrip("/")
-    _recreate(admin_url, name)
+    db_url, admin_url = stack.scratch_db(url, "bench_api")
+    name = stack.db_name(db_url)
+    stack.recreate(admin_url, name)
     try:
         with tempfile.TemporaryDirectory(prefix="chop-bench-api-") as tmp:
-            _setup(tmp, db_url)
+            stack.setup(tmp, db_url)
             from django.db import connections
 
-            w = _world()
+            w = stack.world()
             reference = _reference(w)
             where = _where(w)
             n = _n()
             runs = {}
             for workers in WORKERS:
-                warm = _contracts(w, WARMUP)
-                parties = _contracts(w, n)
+                warm = stack.contracts(w, WARMUP)
+                parties = stack.contracts(w, n)
                 ids = [p.contract_id for p in parties]
                 connections.close_all()
                 # the server enqueues its background work (previews of the signed version,
                 # notices, the stamping log) in the database, as in production; no worker runs
                 # it during the figure, so what is counted is what a request costs
-                served = {**_env(tmp, db_url), "CHOP_TASKS_BACKEND": PRODUCTION_TASKS}
-                proc, base = _serve(workers, served)
+                served = {**stack.env(tmp, db_url), "CHOP_TASKS_BACKEND": PRODUCTION_TASKS}
+                web = stack.Web(workers, served)
                 try:
-                    _load(base, w["raw"], w["seal"].pk, [p.contract_id for p in warm])
-                    result = _load(base, w["raw"], w["seal"].pk, ids)
+                    _load(web.base, w["raw"], w["seal"].pk, [p.contract_id for p in warm])
+                    result = _load(web.base, w["raw"], w["seal"].pk, ids)
                 finally:
-                    _stop(proc)
-                result["count"] = _count(ids)
+                    web.stop()
+                result["count"] = stack.count(ids)
                 result["n"] = n
                 runs[str(workers)] = result
                 print(f"   {workers} worker(s): {json.dumps(result)}", file=sys.stderr, flush=True)
@@ -451,11 +213,11 @@ def child_http() -> dict:
         from django.db import connections
 
         connections.close_all()
-        _recreate(admin_url, name, drop_only=True)
+        stack.recreate(admin_url, name, drop_only=True)
 
 
 def run(bench: Bench) -> None:
-    if not _pg_url():
+    if not stack.pg_url():
         print("-- api: skipped (set DATABASE_URL=postgres://… : the API bench runs on PostgreSQL)")
         return
     r = child("bench.api", "http")

@@ -375,7 +375,12 @@ for _kind in ("IDENTITY", "REGISTRY", "PAYMENT"):
 # Open API (PRODUCT.md §6): requests per key per window ("count/seconds"); webhook targets on
 # private or loopback addresses are refused unless CHOP_WEBHOOK_ALLOW_PRIVATE (development only).
 CHOP_API_RATE = env("CHOP_API_RATE", default="6000/60")
+# An Idempotency-Key whose request is still "running" after this long was left by a process that
+# died, and a retry runs it; longer than the server lets a request run.
+CHOP_IDEMPOTENCY_STALE_SECONDS = env.int("CHOP_IDEMPOTENCY_STALE_SECONDS", default=600)
 CHOP_WEBHOOK_ALLOW_PRIVATE = env.bool("CHOP_WEBHOOK_ALLOW_PRIVATE", default=False)
+# A delivery a worker claimed is left to it this long; one whose worker died is sent again after.
+CHOP_WEBHOOK_LEASE_SECONDS = env.int("CHOP_WEBHOOK_LEASE_SECONDS", default=300)
 
 # The production server (`chop serve`, gunicorn): worker processes, threads per worker (above 1,
 # gunicorn's threaded worker), seconds before a silent worker is killed and restarted (above

@@ -20,6 +20,7 @@ import hashlib
 import json
 from contextlib import nullcontext
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -30,7 +31,8 @@ from .problems import problem
 
 HEADER = "HTTP_IDEMPOTENCY_KEY"
 KEEP = dt.timedelta(hours=24)
-STALE_AFTER = dt.timedelta(minutes=10)
+# longer than any request may run (the server's timeout): CHOP_IDEMPOTENCY_STALE_SECONDS
+STALE_AFTER = dt.timedelta(seconds=settings.CHOP_IDEMPOTENCY_STALE_SECONDS)
 MAX_KEY = 255
 _NOT_STORED = {409, 429}
 

@@ -44,6 +44,7 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -57,7 +58,9 @@ from . import secrets, ssrf
 log = logging.getLogger(__name__)
 
 TIMEOUT = 15.0  # seconds, for connecting and for each read (tests make it small)
-LEASE = dt.timedelta(minutes=5)  # how long a claimed delivery is left to its worker
+# how long a claimed delivery is left to its worker: a worker that dies mid-send holds it that
+# long (CHOP_WEBHOOK_LEASE_SECONDS, 5 minutes; longer than a send can take, TIMEOUT per try)
+LEASE = dt.timedelta(seconds=settings.CHOP_WEBHOOK_LEASE_SECONDS)
 BASE_DELAY = 5.0  # seconds before the first retry, at most (full jitter)
 MAX_DELAY = 2 * 60 * 60.0  # the backoff stops doubling at two hours
 GIVE_UP_AFTER = dt.timedelta(hours=24)
