@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -196,13 +197,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_up(base: str, proc: subprocess.Popen, what: str, timeout: float = 90.0) -> None:
+def _wait_up(base: str, proc: subprocess.Popen, what: str, timeout: float = 90.0, log=None) -> None:
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited: {proc.stderr.read() if proc.stderr else ''}")
+            if log is not None:
+                log.seek(0)
+                said = log.read()[-4000:]
+            else:
+                said = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"{what} exited: {said}")
         try:
             requests.get(base + "/api/v1/openapi.json", timeout=60)
             return
@@ -221,36 +227,37 @@ def children(pid: int) -> list[int]:
 
 
 class Web:
-    """The app under gunicorn (sync workers) on a free loopback port: ``processes`` workers,
-    which gunicorn's arbiter starts again when one dies. One place to change when the
-    platform's own ``chop serve`` takes over."""
+    """The app as production serves it, ``chop serve`` (gunicorn's sync workers, static files
+    collected, JSON request logs), on a free loopback port: ``processes`` workers, which
+    gunicorn's arbiter starts again when one dies. ``chop serve`` replaces itself with gunicorn,
+    so the process started here is the arbiter. Its log goes to a file (a pipe nobody reads
+    would fill and stop the server)."""
 
     def __init__(self, processes: int, env: dict) -> None:
         port = free_port()
         self.processes = processes
         self.base = f"http://127.0.0.1:{port}"
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "gunicorn",
-                "chop.wsgi:application",
+                "chop.manage",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
                 "--workers",
                 str(processes),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
             ],
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
-        _wait_up(self.base, self.proc, "gunicorn")
+        _wait_up(self.base, self.proc, "chop serve", log=self.log)
         # every worker imports the app lazily on its first request: warm them all
         import requests
 
@@ -274,6 +281,7 @@ class Web:
 
     def stop(self) -> None:
         stop(self.proc)
+        self.log.close()
 
 
 def stop(proc: subprocess.Popen) -> None:

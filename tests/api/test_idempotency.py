@@ -119,6 +119,52 @@ def test_a_server_error_is_not_stored(ck, monkeypatch):
     assert Contract.objects.count() == 1
 
 
+def test_the_operation_and_its_stored_answer_commit_together(ck, monkeypatch):
+    """A process that dies after the operation but before its answer is stored (here: the
+    answer's write fails) leaves neither: no contract, and the key free for the retry, which
+    then makes exactly one. A 5xx after the operation changed something rolls it back too."""
+    from chop.api import idempotency
+
+    real_filter = IdempotencyRecord.objects.filter
+
+    class Dies:
+        def update(self, **fields):
+            raise SystemExit("the worker died before storing the answer")
+
+        def delete(self):
+            return 0, {}  # a dead process cleans nothing up
+
+    def filter_(*args, **kwargs):
+        return Dies() if kwargs.keys() == {"pk"} and not args else real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency.IdempotencyRecord.objects, "filter", filter_)
+    with pytest.raises(SystemExit):
+        create(ck["api"], "k-dies")
+    monkeypatch.undo()
+    assert Contract.objects.count() == 0
+    left = IdempotencyRecord.objects.get(key="k-dies")
+    assert left.state == IdempotencyRecord.State.RUNNING
+    assert create(ck["api"], "k-dies").status_code == 409  # until it is taken for abandoned
+    IdempotencyRecord.objects.filter(pk=left.pk).update(
+        created_at=timezone.now() - idempotency.STALE_AFTER - dt.timedelta(seconds=1)
+    )
+    response = create(ck["api"], "k-dies")
+    assert response.status_code == 201 and "Idempotent-Replayed" not in response
+    assert Contract.objects.count() == 1
+
+    from chop.api import contracts_api
+
+    real = contracts_api.contract_out
+
+    def made_then_broke(contract):
+        raise RuntimeError("the answer could not be built")
+
+    monkeypatch.setattr(contracts_api, "contract_out", made_then_broke)
+    problem(create(ck["api"], "k-half"), 500, "server_error")
+    monkeypatch.setattr(contracts_api, "contract_out", real)
+    assert Contract.objects.count() == 1  # the second contract was rolled back with the 500
+
+
 def test_a_refusal_is_stored_like_any_answer(ck):
     doc = problem(create(ck["api"], "k-bad", title=" "), 422, "invalid")
     again = create(ck["api"], "k-bad", title=" ")

@@ -8,7 +8,9 @@
 * the same key with a different request (method, path or body) gets 422;
 * a retry after it finished gets the stored status and body, marked ``Idempotent-Replayed``.
 
-Server errors (5xx) and refusals that say "try again" (409, 429) are not stored: the row is
+The operation and its stored answer commit in one transaction, so a process that dies after the
+operation's effects committed cannot leave the key looking unfinished. Server errors (5xx) roll
+the operation back and, like refusals that say "try again" (409, 429), are not stored: the row is
 deleted so a retry runs again. A row left ``running`` by a process that died is taken over after
 ``STALE_AFTER``.
 """
@@ -146,14 +148,29 @@ def _answer_existing(request, company_id: int, key: str, print_: str, call) -> H
 
 
 def _run(request, row: IdempotencyRecord, call) -> HttpResponse:
+    """Run the operation and store its answer in one transaction with what it changed: a
+    process that dies in between leaves neither (the row stays ``running``, and a retry after
+    ``STALE_AFTER`` runs it again), never a done operation whose retry would run it twice. A
+    server error rolls the operation's changes back with it."""
     try:
-        response = call()
+        with transaction.atomic():
+            response = call()
+            if response.status_code >= 500:
+                transaction.set_rollback(True)  # nothing half-written
+            elif response.status_code not in _NOT_STORED and not response.streaming:
+                IdempotencyRecord.objects.filter(pk=row.pk).update(
+                    state=IdempotencyRecord.State.DONE,
+                    status=response.status_code,
+                    content_type=response.get("Content-Type", ""),
+                    body=response.content,
+                    headers={k: response[k] for k in ("Location",) if k in response},
+                )
+                return response
     except BaseException:
         IdempotencyRecord.objects.filter(pk=row.pk).delete()
         raise
-    if response.status_code >= 500 or response.status_code in _NOT_STORED or response.streaming:
-        IdempotencyRecord.objects.filter(pk=row.pk).delete()
-        return response
+    IdempotencyRecord.objects.filter(pk=row.pk).delete()
+    return response
     IdempotencyRecord.objects.filter(pk=row.pk).update(
         state=IdempotencyRecord.State.DONE,
         status=response.status_code,
