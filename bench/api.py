@@ -26,7 +26,7 @@ party/contract moves with their locks, audit events, stamping record, webhook an
 (34 SQL statements in the act, 51 per request with the gate) — and the HTTP layer; latency is
 queueing (8 requests wait on 1–4 processes). 50/s on two cores needs the whole request near
 40 ms of CPU. Skipped with a message when ``DATABASE_URL`` is not PostgreSQL (SQLite serialises writers;
-the figure would say nothing about production). ``BENCH_API_N`` sets the contracts per run
+the figure would say nothing about production). ``BENCH_API_N`` sets the contracts per run (``BENCH_API_WORKERS``, e.g. ``2,3``, the worker counts)
 (default 120).
 """
 
@@ -52,6 +52,12 @@ WARMUP = 8
 
 def _n() -> int:
     return int(os.environ.get("BENCH_API_N", "120"))
+
+
+def _workers() -> tuple[int, ...]:
+    """``BENCH_API_WORKERS=2,3`` measures those worker counts instead of 1, 2 and 4."""
+    given = os.environ.get("BENCH_API_WORKERS", "")
+    return tuple(int(w) for w in given.split(",") if w.strip()) or WORKERS
 
 
 def _load(base: str, raw: str, seal_id: int, contract_ids: list[int]) -> dict:
@@ -188,7 +194,7 @@ def child_http() -> dict:
             where = _where(w)
             n = _n()
             runs = {}
-            for workers in WORKERS:
+            for workers in _workers():
                 warm = stack.contracts(w, WARMUP)
                 parties = stack.contracts(w, n)
                 ids = [p.contract_id for p in parties]
