@@ -179,3 +179,24 @@ def test_run_platform_fails_when_the_server_exits_and_stops_the_clocks(fake_chil
     with pytest.raises(CommandError, match="web server stopped"):
         call_command("run_platform", host="127.0.0.1", port="8125", stdout=io.StringIO())
     assert all(p.poll() is not None for p in fake_children["started"])
+
+
+def test_a_second_sigterm_during_the_clean_up_orphans_nothing(fake_children):
+    """A supervisor and a wrapper (``uv run``) may each send SIGTERM: the second one arrives
+    while the children are being stopped and must not cut that short."""
+
+    def supervisor_stops(server):
+        real_terminate = server.terminate
+
+        def terminate_and_signal_again():
+            os.kill(os.getpid(), signal.SIGTERM)
+            real_terminate()
+
+        server.terminate = terminate_and_signal_again
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    fake_children["on_wait"] = supervisor_stops
+    with pytest.raises(SystemExit):
+        call_command("run_platform", host="127.0.0.1", port="8126", stdout=io.StringIO())
+    started = fake_children["started"]
+    assert len(started) == 7 and all(p.poll() is not None for p in started)

@@ -93,5 +93,10 @@ class Command(BaseCommand):
             if code:
                 raise CommandError(f"the web server stopped with exit code {code}")
         finally:
-            _stop_all(children, timeout=settings.CHOP_WEB_GRACEFUL_TIMEOUT + 5)
-            signal.signal(signal.SIGTERM, previous)
+            # A second SIGTERM (a supervisor and a wrapper such as `uv run` both sending one, or
+            # an impatient operator) must not cut the clean-up short and orphan the children.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            try:
+                _stop_all(children, timeout=settings.CHOP_WEB_GRACEFUL_TIMEOUT + 5)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
