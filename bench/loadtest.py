@@ -5,8 +5,10 @@ processes; then faults (a task worker and a web process killed with SIGKILL mid-
 ``python -m bench.loadtest [load|scale|faults ...]`` (all three by default). It makes its own
 database next to ``DATABASE_URL``'s (``<name>_loadtest_<pid>`` on PostgreSQL, dropped at the end; a
 file on SQLite, for the fault test only: figures on SQLite say nothing about production), its own
-media directory and CA, and starts gunicorn (``bench.stack.Web``), ``db_worker`` processes, the
-tasks' reaper and the webhooks' clock (``bench.stack.Workers``).
+CA, and an S3 bucket on moto's S3 server (a process of its own, over HTTP) that every process
+of the run shares (``LOADTEST_STORAGE=local`` keeps files on local disk instead), and starts
+``chop serve`` (``bench.stack.Web``), ``db_worker`` processes, the tasks' reaper and the
+webhooks' clock (``bench.stack.Workers``).
 
 The client: ``LOADTEST_CLIENTS`` threads (8), each repeating one contract's whole flow until the
 time is up (``LOADTEST_SECONDS``, 60; ``LOADTEST_SCALE_SECONDS``, 20, per web-process count):
@@ -33,6 +35,7 @@ import hmac
 import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -40,7 +43,6 @@ import time
 import uuid
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 from . import stack
 
@@ -461,12 +463,64 @@ class Connections:
         return self.peak
 
 
-def stored_bytes() -> tuple[int, int]:
-    """(files, bytes) under the media directory."""
-    from django.conf import settings
+BUCKET = "chop-loadtest"
 
-    files = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
-    return len(files), sum(p.stat().st_size for p in files)
+
+def s3_server() -> tuple[subprocess.Popen, dict]:
+    """moto's S3 server in a process of its own on a free loopback port (not a thread of this
+    one, where it would take turns with the clients), with an empty private bucket, and the
+    settings (``CHOP_STORAGE=s3`` …) that point every process of the run at it: the web
+    processes and the workers share one bucket, as several machines would."""
+    import boto3
+    import requests
+
+    port = stack.free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(endpoint, timeout=5)
+            break
+        except requests.ConnectionError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("moto's S3 server did not start") from None
+            time.sleep(0.2)
+    keys = {"aws_access_key_id": "loadtest", "aws_secret_access_key": "loadtest"}
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **keys).create_bucket(
+        Bucket=BUCKET
+    )
+    return server, {
+        "CHOP_STORAGE": "s3",
+        "CHOP_S3_BUCKET": BUCKET,
+        "CHOP_S3_ENDPOINT": endpoint,
+        "CHOP_S3_REGION": "us-east-1",
+        "CHOP_S3_ACCESS_KEY_ID": "loadtest",
+        "CHOP_S3_SECRET_ACCESS_KEY": "loadtest",
+        "CHOP_S3_ADDRESSING_STYLE": "path",
+    }
+
+
+def stored_bytes() -> tuple[int, int]:
+    """(files, bytes) in the default storage: the bucket, or the media directory."""
+    from django.core.files.storage import default_storage
+
+    def walk(folder: str) -> list[str]:
+        dirs, files = default_storage.listdir(folder)
+        names = [f"{folder}/{f}" if folder else f for f in files]
+        for d in dirs:
+            names += walk(f"{folder}/{d}" if folder else d)
+        return names
+
+    try:
+        names = walk("")
+    except FileNotFoundError:
+        return 0, 0
+    return len(names), sum(default_storage.size(n) for n in names)
 
 
 def phase_load(w: dict, served: dict, receiver: Receiver) -> dict:
@@ -677,6 +731,12 @@ def main(phases: list[str]) -> dict:
         db_url, admin_url = f"sqlite:///{tmp}/loadtest.sqlite3", ""
     else:
         raise SystemExit(f"make loadtest runs on PostgreSQL: set DATABASE_URL (now {url!r})")
+    storage = os.environ.get("LOADTEST_STORAGE", "s3")
+    moto = None
+    shared: dict = {}
+    if storage == "s3":
+        moto, shared = s3_server()
+        os.environ.update(shared)  # this process counts the PDFs from the same bucket
     try:
         stack.setup(tmp, db_url)
         from django.db import connections
@@ -689,6 +749,7 @@ def main(phases: list[str]) -> dict:
         connections.close_all()
         served = {
             **stack.env(tmp, db_url),
+            **shared,
             "CHOP_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "CHOP_WEBHOOK_ALLOW_PRIVATE": "1",
             # short enough that what a killed process held comes back within the run
@@ -696,7 +757,11 @@ def main(phases: list[str]) -> dict:
             "CHOP_TASK_STALE_SECONDS": "20",
             "CHOP_IDEMPOTENCY_STALE_SECONDS": "30",
         }
-        results: dict = {"cpus": os.cpu_count(), "database": "postgresql" if pg else "sqlite"}
+        results: dict = {
+            "cpus": os.cpu_count(),
+            "database": "postgresql" if pg else "sqlite",
+            "storage": "S3 (moto's server over HTTP)" if moto else "local disk",
+        }
         if "load" in phases:
             _say("-- load: 2 web processes, 2 task workers")
             results["load"] = phase_load(w, served, receiver)
@@ -716,6 +781,8 @@ def main(phases: list[str]) -> dict:
             connections.close_all()
             stack.recreate(admin_url, stack.db_name(db_url), drop_only=True)
         tmp_dir.cleanup()
+        if moto is not None:
+            stack.stop(moto)
 
 
 if __name__ == "__main__":
