@@ -40,7 +40,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest
 
@@ -62,9 +62,15 @@ _CERT_CACHE_SIZE = 4096
 @contextlib.contextmanager
 def _synchronously() -> Iterator[None]:
     """Run the block as the synchronous code it is, even when called from inside an event loop
-    running on this thread (see the module docstring): the loop is set aside and put back."""
+    running on this thread (see the module docstring): the loop is set aside and put back.
+
+    Only when the caller's connection is not already at hand in the loop's context: code that
+    itself runs under a loop (a browser test's, where Django is told to allow it) keeps its
+    connection there, and setting the loop aside would reach for another one."""
     loop = asyncio.events._get_running_loop()
-    if loop is None:
+    if loop is None or any(
+        c.alias == DEFAULT_DB_ALIAS for c in connections.all(initialized_only=True)
+    ):
         yield
         return
     asyncio.events._set_running_loop(None)
