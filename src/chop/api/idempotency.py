@@ -171,11 +171,3 @@ def _run(request, row: IdempotencyRecord, call) -> HttpResponse:
         raise
     IdempotencyRecord.objects.filter(pk=row.pk).delete()
     return response
-    IdempotencyRecord.objects.filter(pk=row.pk).update(
-        state=IdempotencyRecord.State.DONE,
-        status=response.status_code,
-        content_type=response.get("Content-Type", ""),
-        body=response.content,
-        headers={k: response[k] for k in ("Location",) if k in response},
-    )
-    return response
