@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 
 from chop.asyncrun import run_sync
+from chop.der import tlv as _tlv
 
 from .errors import SignerError
 from .protocols import Signer, TimeStamper
@@ -238,14 +239,6 @@ def token_gen_time(token: Any) -> dt.datetime | None:
     if not isinstance(value, dt.datetime):
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes((tag, n)) + content
-    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(ln))) + ln + content
 
 
 _INT_1 = b"\x02\x01\x01"

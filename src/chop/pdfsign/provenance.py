@@ -20,6 +20,8 @@ from typing import Any
 
 from asn1crypto import core
 
+from chop.der import tlv as _tlv
+
 from .errors import PdfSignError
 
 __all__ = ["OID", "MAX_BYTES", "canonical", "encode", "decode"]
@@ -101,11 +103,3 @@ def decode(signed_attrs: Any) -> dict[str, Any] | None:
             raise ValueError("the provenance is not a JSON object")
         return result
     return None
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes((tag, n)) + content
-    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(ln))) + ln + content

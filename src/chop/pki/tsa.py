@@ -35,6 +35,7 @@ from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import HTTPTimeStamper, TimeStamper
 
 from chop.asyncrun import run_sync
+from chop.der import tlv as _tlv
 
 __all__ = ["LocalTimeStamper", "TimeStampAuthority", "timestamper_for"]
 
@@ -66,15 +67,6 @@ def _failure(status: str, fail_info: str, text: str) -> tsp.TimeStampResp:
             )
         }
     )
-
-
-def _tlv(tag: int, content: bytes) -> bytes:
-    """One DER TLV: the tag byte, the definite length, the contents."""
-    n = len(content)
-    if n < 0x80:
-        return bytes((tag, n)) + content
-    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(ln))) + ln + content
 
 
 def _der_uint(n: int) -> bytes:
