@@ -360,16 +360,22 @@ class FastReader(PdfHandler):
             body = data[h.end() : end]
             return None if b"stream" in body else body
         if e[0] == 2 and ref.generation == 0:
-            stm = self._objstm(e[1])
-            if stm is None or e[2] >= len(stm[2]):
-                return None
-            data, first, pairs = stm
-            num, off = pairs[e[2]]
-            if num != ref.idnum:
-                return None
-            nxt = pairs[e[2] + 1][1] if e[2] + 1 < len(pairs) else len(data) - first
-            return data[first + off : first + nxt]
+            slot = self._in_stream(e, ref)
+            return None if slot is None else slot[0][slot[1] : slot[2]]
         return None
+
+    def _in_stream(self, e: Entry, ref: generic.Reference) -> tuple[bytes, int, int] | None:
+        """Where object ``ref`` (entry ``e``, type 2) sits in its object stream: the stream's
+        decoded bytes, and its start and end there; None when the stream does not hold it."""
+        stm = self._objstm(e[1])
+        if stm is None or e[2] >= len(stm[2]):
+            return None
+        data, first, pairs = stm
+        num, off = pairs[e[2]]
+        if num != ref.idnum:
+            return None
+        nxt = pairs[e[2] + 1][1] if e[2] + 1 < len(pairs) else len(data) - first
+        return data, first + off, first + nxt
 
     def from_raw(self, ref: generic.Reference, body: bytes) -> Any:
         """The object whose bytes ``raw`` returned, parsed from them (no second read)."""
@@ -398,14 +404,10 @@ class FastReader(PdfHandler):
                 tail = TOKEN.match(data, pos)
                 return value if tail is not None and tail.group("kw") == b"endobj" else None
             if e[0] == 2 and ref.generation == 0:
-                stm = self._objstm(e[1])
-                if stm is None or e[2] >= len(stm[2]):
+                slot = self._in_stream(e, ref)
+                if slot is None:
                     return None
-                data, first, pairs = stm
-                num, off = pairs[e[2]]
-                if num != ref.idnum:
-                    return None
-                value, _ = parse_value(data, first + off, self)
+                value, _ = parse_value(slot[0], slot[1], self)
                 return value
         except Fallback:
             return None
