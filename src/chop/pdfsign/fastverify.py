@@ -379,6 +379,14 @@ def _items(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]
     return out
 
 
+def _sole(der: bytes, item: tuple[int, int, int, int], tag: int) -> tuple[int, int, int, int]:
+    """The one element inside ``item``, which must have ``tag`` (``_BadDer`` else)."""
+    inside = _items(der, item[2], item[3])
+    if len(inside) != 1 or inside[0][0] != tag:
+        raise _BadDer
+    return inside[0]
+
+
 def _oid(dotted: str) -> bytes:
     return core.ObjectIdentifier(dotted).dump()
 
@@ -506,10 +514,8 @@ def _signed_data(der: bytes, allowed: frozenset[str]) -> _Signed:
         raise _BadDer
     if top[1][0] != 0xA0:
         raise _BadDer
-    inner = _items(der, top[1][2], top[1][3])
-    if len(inner) != 1 or inner[0][0] != 0x30:
-        raise _BadDer
-    parts = _items(der, inner[0][2], inner[0][3])
+    inner = _sole(der, top[1], 0x30)
+    parts = _items(der, inner[2], inner[3])
     if len(parts) < 4 or parts[0][0] != 0x02 or parts[1][0] != 0x31 or parts[2][0] != 0x30:
         raise _BadDer
     encap = _items(der, parts[2][2], parts[2][3])
@@ -518,10 +524,10 @@ def _signed_data(der: bytes, allowed: frozenset[str]) -> _Signed:
     content_type = _OIDS.get(der[encap[0][1] : encap[0][3]])
     content = None
     if len(encap) == 2:
-        octets = _items(der, encap[1][2], encap[1][3]) if encap[1][0] == 0xA0 else []
-        if len(octets) != 1 or octets[0][0] != 0x04:
+        if encap[1][0] != 0xA0:
             raise _BadDer
-        content = der[octets[0][2] : octets[0][3]]
+        octets = _sole(der, encap[1], 0x04)
+        content = der[octets[2] : octets[3]]
     certs: list[bytes] = []
     rest = parts[3:]
     if rest and rest[0][0] == 0xA0:
@@ -531,10 +537,8 @@ def _signed_data(der: bytes, allowed: frozenset[str]) -> _Signed:
         raise _BadDer  # revocation data inside the CMS is left to pyHanko
     if len(rest) != 1 or rest[0][0] != 0x31:
         raise _BadDer
-    infos = _items(der, rest[0][2], rest[0][3])
-    if len(infos) != 1 or infos[0][0] != 0x30:
-        raise _BadDer
-    f = _items(der, infos[0][2], infos[0][3])
+    info = _sole(der, rest[0], 0x30)
+    f = _items(der, info[2], info[3])
     if len(f) < 5 or f[0][0] != 0x02 or f[1][0] != 0x30 or f[3][0] != 0xA0:
         raise _BadDer
     sid = _items(der, f[1][2], f[1][3])
