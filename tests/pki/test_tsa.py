@@ -226,18 +226,24 @@ def _pinned(
         a._serial = lambda: serial
 
 
-def _tokens(fast, slow, body: bytes):
-    return [TimeStampResp.load(a.respond_der(body))["time_stamp_token"] for a in (fast, slow)]
-
-
-def test_fast_token_is_byte_identical_to_pyhankos(ca):
-    """RSA PKCS#1 v1.5 is deterministic: same TSTInfo, same attributes, so the very same bytes."""
+def _fast_and_pyhanko(ca):
+    """The CA's TSA on its fast path, and its pyHanko twin, pinned to one time and serial."""
     from chop.pki.tsa import TimeStampAuthority
 
     fast = TimeStampAuthority(ca.tsa().signer, ca.config["tsa_policy"])
     assert fast._builder is not None
     slow = _pyhanko_twin(fast)
     _pinned(fast, slow)
+    return fast, slow
+
+
+def _tokens(fast, slow, body: bytes):
+    return [TimeStampResp.load(a.respond_der(body))["time_stamp_token"] for a in (fast, slow)]
+
+
+def test_fast_token_is_byte_identical_to_pyhankos(ca):
+    """RSA PKCS#1 v1.5 is deterministic: same TSTInfo, same attributes, so the very same bytes."""
+    fast, slow = _fast_and_pyhanko(ca)
     digest = hashlib.sha256(b"same").digest()
     for cert_req in (True, False):
         body = _request("sha256", digest, cert_req=cert_req)
@@ -251,12 +257,7 @@ def test_fast_token_is_byte_identical_to_pyhankos(ca):
 
 def test_fast_token_structure_matches_pyhankos_p256(p256_ca):
     """ECDSA signatures are randomised: every field but the signature is the same, both verify."""
-    from chop.pki.tsa import TimeStampAuthority
-
-    fast = TimeStampAuthority(p256_ca.tsa().signer, p256_ca.config["tsa_policy"])
-    assert fast._builder is not None
-    slow = _pyhanko_twin(fast)
-    _pinned(fast, slow)
+    fast, slow = _fast_and_pyhanko(p256_ca)
     digest = hashlib.sha384(b"doc").digest()
     tokens = _tokens(fast, slow, _request("sha384", digest))
     a, b = (t["content"] for t in tokens)
