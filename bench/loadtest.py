@@ -509,17 +509,9 @@ def stored_bytes() -> tuple[int, int]:
     """(files, bytes) in the default storage: the bucket, or the media directory."""
     from django.core.files.storage import default_storage
 
-    def walk(folder: str) -> list[str]:
-        dirs, files = default_storage.listdir(folder)
-        names = [f"{folder}/{f}" if folder else f for f in files]
-        for d in dirs:
-            names += walk(f"{folder}/{d}" if folder else d)
-        return names
+    from chop.platform.backup import stored_names
 
-    try:
-        names = walk("")
-    except FileNotFoundError:
-        return 0, 0
+    names = stored_names()
     return len(names), sum(default_storage.size(n) for n in names)
 
 

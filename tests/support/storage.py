@@ -9,7 +9,8 @@ loopback port. Tests so marked look at files only through ``stored_names`` and
 from __future__ import annotations
 
 import pytest
-from django.core.files.storage import default_storage
+
+from chop.platform.backup import stored_names  # noqa: F401  (the tests' way to list files)
 
 on_both_storages = pytest.mark.usefixtures("storage_kind")
 
@@ -53,15 +54,3 @@ def s3_storages(endpoint: str) -> dict:
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
-def stored_names(folder: str = "") -> list[str]:
-    """Every file name under ``folder`` in the default storage, sorted."""
-    try:
-        dirs, files = default_storage.listdir(folder)
-    except FileNotFoundError:
-        return []
-    names = [f"{folder}/{f}" if folder else f for f in files]
-    for d in dirs:
-        names += stored_names(f"{folder}/{d}" if folder else d)
-    return sorted(names)
