@@ -117,6 +117,19 @@ def _isolated_files(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _still_rate_clock(monkeypatch):
+    """Rate windows are fixed (a minute, an hour): a test's burst of requests that crossed a
+    boundary by chance would find its count reset and no 429. The limiter's clock stands still
+    at the test's start; tests about windows themselves pass ``now=`` explicitly."""
+    from django.utils import timezone
+
+    from chop.accounts import ratelimit
+
+    held = timezone.now()
+    monkeypatch.setattr(ratelimit, "_clock", lambda: held)
+
+
 @pytest.fixture(scope="session")
 def s3_server():
     """moto's S3 server over HTTP on a free loopback port, for the whole session; its URL."""
