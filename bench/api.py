@@ -209,7 +209,17 @@ def child_http() -> dict:
                 web = stack.Web(workers, served)
                 try:
                     _load(web.base, w["raw"], w["seal"].pk, [p.contract_id for p in warm])
+                    web_pids = [web.proc.pid, *web.pids()]
+                    pg_pids = stack.postgres_pids()
+                    before = (stack.cpu_seconds(web_pids), stack.cpu_seconds(pg_pids))
+                    client_before = time.process_time()
                     result = _load(web.base, w["raw"], w["seal"].pk, ids)
+                    done = max(1, result["ok"])
+                    result["cpu_ms"] = {
+                        "web": (stack.cpu_seconds(web_pids) - before[0]) * 1000 / done,
+                        "postgres": (stack.cpu_seconds(pg_pids) - before[1]) * 1000 / done,
+                        "client": (time.process_time() - client_before) * 1000 / done,
+                    }
                 finally:
                     web.stop()
                 result["count"] = stack.count(ids)
@@ -237,6 +247,7 @@ def run(bench: Bench) -> None:
         for status, text in x["refusals"].items():
             print(f"   {workers} worker(s): answered {status}: {text}")
         c = x["count"]
+        cpu = x["cpu_ms"]
         lost = sum(c[k][0] for k in ("lost_dup_acts", "lost_dup_records", "lost_dup_signatures"))
         dup = sum(c[k][1] for k in ("lost_dup_acts", "lost_dup_records", "lost_dup_signatures"))
         bench.add(
@@ -249,7 +260,9 @@ def run(bench: Bench) -> None:
                 f"{x['per_s']:.1f} sig/s (target ≥ 50); p95 {x['p95']:.0f} ms, "
                 f"p99 {x['p99']:.0f} ms; {x['ok']}/{x['n']} answered 201 {x['statuses']}; "
                 f"DB {c['acts']} acts, {c['records']} records, PDFs {c['signatures']} "
-                f"signatures: {lost} lost, {dup} duplicated; {r['cpus']} CPUs"
+                f"signatures: {lost} lost, {dup} duplicated; {r['cpus']} CPUs; CPU per "
+                f"request: web {cpu['web']:.1f} ms, PostgreSQL {cpu['postgres']:.1f} ms, "
+                f"clients {cpu['client']:.1f} ms"
             ),
         )
 

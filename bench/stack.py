@@ -226,6 +226,34 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes ``pids`` have used so far (Linux /proc; a process gone
+    in the meantime counts 0)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / tick
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (the backends the run talks to among
+    them): what the database costs, counted beside what the app costs."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 class Web:
     """The app as production serves it, ``chop serve`` (gunicorn's sync workers, static files
     collected, JSON request logs), on a free loopback port: ``processes`` workers, which

@@ -127,7 +127,7 @@ def _still_rate_clock(monkeypatch):
     from chop.accounts import ratelimit
 
     held = timezone.now()
-    monkeypatch.setattr(ratelimit, "_clock", lambda: held)
+    monkeypatch.setattr(ratelimit, "clock", lambda: held)
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,34 @@ def test_key_stops_when_its_maker_is_no_longer_a_manager(company_key, make_user,
     _problem(api_client(raw).get(PATH), 401, "key_orphaned")
 
 
+def test_the_window_counts_refusals_but_not_as_uses_and_opens_again(company_key, monkeypatch):
+    """The key's own row counts its window (``keys.count_request``): a refused request counts
+    toward the window and leaves the use untouched; the next window starts from one."""
+    from chop.accounts import ratelimit
+    from chop.api import keys
+
+    key = company_key["key"]
+    t0 = dt.datetime(2026, 12, 7, 9, 0, 10, tzinfo=dt.UTC)
+    at = {"now": t0}
+    monkeypatch.setattr(ratelimit, "clock", lambda: at["now"])
+
+    counts = [keys.count_request(key, "10.0.0.1", limit=2, window=60) for _ in range(3)]
+    assert [(w.allowed, w.count) for w in counts] == [(True, 1), (True, 2), (False, 3)]
+    assert counts[2].retry_after == 50
+    row = ApiKey.objects.get(pk=key.pk)
+    assert (row.use_count, row.last_used_at, row.last_used_ip) == (2, t0, "10.0.0.1")
+    at["now"] = t0 + dt.timedelta(seconds=20)
+    refused = keys.count_request(key, "10.0.0.9", limit=2, window=60)
+    assert not refused.allowed and refused.count == 4
+    row = ApiKey.objects.get(pk=key.pk)
+    assert (row.use_count, row.last_used_at, row.last_used_ip) == (2, t0, "10.0.0.1")
+    at["now"] = t0 + dt.timedelta(seconds=55)  # 09:01:05, the next window
+    again = keys.count_request(key, "10.0.0.2", limit=2, window=60)
+    assert again.allowed and again.count == 1
+    row = ApiKey.objects.get(pk=key.pk)
+    assert (row.use_count, row.last_used_ip) == (3, "10.0.0.2")
+
+
 def test_use_is_recorded(company_key):
     company_key["api"].get(PATH)
     company_key["api"].get(PATH)

@@ -26,16 +26,16 @@ class Window:
     @property
     def retry_after(self) -> int:
         """Whole seconds until the window resets (at least 1 when blocked)."""
-        return max(1, int((self.reset_at - _clock()).total_seconds() + 0.999))
+        return max(1, int((self.reset_at - clock()).total_seconds() + 0.999))
 
 
-def _clock() -> datetime:
+def clock() -> datetime:
     """The time windows are counted by: one seam, so tests can hold it still and a burst of
     requests never straddles a window boundary by chance."""
     return timezone.now()
 
 
-def _window_start(now: datetime, seconds: int) -> datetime:
+def window_start(now: datetime, seconds: int) -> datetime:
     epoch = int(now.timestamp())
     return datetime.fromtimestamp(epoch - epoch % seconds, tz=UTC)
 
@@ -59,8 +59,8 @@ def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Wi
 
     Blocked events are counted too, so hammering does not reopen the window.
     """
-    now = now or _clock()
-    start = _window_start(now, window)
+    now = now or clock()
+    start = window_start(now, window)
     # Write first, in one statement that also answers the new count (no read after it): on
     # SQLite a transaction that reads before it writes cannot wait for a concurrent writer (it
     # fails "database is locked"); the UPDATE waits its turn. On PostgreSQL it locks the row.
@@ -83,8 +83,8 @@ def hit(key: str, *, limit: int, window: int, now: datetime | None = None) -> Wi
 
 def peek(key: str, *, limit: int, window: int, now: datetime | None = None) -> Window:
     """The current state without counting anything."""
-    now = now or _clock()
-    start = _window_start(now, window)
+    now = now or clock()
+    start = window_start(now, window)
     count = (
         RateCounter.objects.filter(key=key, window_start=start)
         .values_list("count", flat=True)

@@ -11,10 +11,8 @@ counted per window (429 with ``Retry-After`` past the limit). POST and PATCH wit
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from chop.accounts import ratelimit
 from chop.audit.events import client_ip
 
 from . import idempotency, keys
@@ -50,11 +48,7 @@ class ApiGateMiddleware:
                 headers={"WWW-Authenticate": 'Bearer realm="chop"'},
             )
         limit, window = rate()
-        # the count and the key's use in one commit (each commit waits for the disk)
-        with transaction.atomic():
-            counted = ratelimit.hit(f"api:key:{caller.key.pk}", limit=limit, window=window)
-            if counted.allowed:
-                keys.record_use(caller.key, client_ip(request))
+        counted = keys.count_request(caller.key, client_ip(request), limit=limit, window=window)
         if not counted.allowed:
             return problem(
                 429,

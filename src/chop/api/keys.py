@@ -7,14 +7,16 @@ password hash: there is nothing to guess).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
+from chop.accounts import ratelimit
 from chop.orgs import permissions
 from chop.orgs.access import membership_in
 from chop.orgs.models import Membership
@@ -94,8 +96,37 @@ def authenticate(raw: str | None) -> Caller:
     return Caller(key=key, company=key.company, user=key.created_by, membership=m)
 
 
-def record_use(key: ApiKey, ip: str | None) -> None:
-    """Last used time and address, and the count: one UPDATE, no read."""
-    ApiKey.objects.filter(pk=key.pk).update(
-        last_used_at=timezone.now(), last_used_ip=ip, use_count=F("use_count") + 1
+def count_request(key: ApiKey, ip: str | None, *, limit: int, window: int) -> ratelimit.Window:
+    """Count one request in the key's fixed rate window and, when it is within ``limit``,
+    record the use (time, address, count): one UPDATE that answers the new count, atomic on its
+    own on both databases, so a request costs the gate no transaction and no read. Refused
+    requests are counted too (hammering does not reopen the window) but are not uses."""
+    now = ratelimit.clock()
+    start = ratelimit.window_start(now, window)
+    ops = connection.ops
+    qn = ops.quote_name
+    count = qn("rate_count")
+    same = f"{qn('rate_window_start')} = %s"
+    new_count = f"(CASE WHEN {same} THEN {count} + 1 ELSE 1 END)"
+    allowed = f"{new_count} <= %s"
+    at = ops.adapt_datetimefield_value(start)
+    sql = (
+        f"UPDATE {qn(ApiKey._meta.db_table)} SET "
+        f"{qn('use_count')} = {qn('use_count')} + (CASE WHEN {allowed} THEN 1 ELSE 0 END), "
+        f"{qn('last_used_at')} = (CASE WHEN {allowed} THEN %s ELSE {qn('last_used_at')} END), "
+        f"{qn('last_used_ip')} = (CASE WHEN {allowed} THEN %s ELSE {qn('last_used_ip')} END), "
+        f"{count} = {new_count}, {qn('rate_window_start')} = %s "
+        f"WHERE {qn('id')} = %s RETURNING {count}"
     )
+    # every expression reads the row as it was: the window test is repeated, not chained
+    params = [
+        *(at, limit),
+        *(at, limit, ops.adapt_datetimefield_value(now)),
+        *(at, limit, ops.adapt_ipaddressfield_value(ip)),
+        *(at, at, key.pk),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    n = int(row[0]) if row else limit + 1  # the key vanished meanwhile: refuse
+    return ratelimit.Window(n <= limit, n, limit, start + dt.timedelta(seconds=window))

@@ -52,6 +52,10 @@ class ApiKey(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
     use_count = models.PositiveBigIntegerField(default=0)
+    # The per-key rate window (``CHOP_API_RATE``), counted on the key's own row so that a
+    # request's count and its use are one UPDATE (``keys.count_request``).
+    rate_window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    rate_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
