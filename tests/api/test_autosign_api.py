@@ -78,6 +78,24 @@ def test_counterparty_auto_signs_and_never_sees_the_half_signed_version(w):
     problem(w["b_api"].get(f"/api/v1/contracts/{contract.pk}/versions/2/file"), 404)
 
 
+def test_the_answer_is_the_contract_as_a_read_after_the_act_shows_it(w):
+    """The act moves what it read under the lock in place and answers with it: the signed
+    party, the next party in order now to sign, the completed contract and the new version
+    are what a GET finds afterwards, field by field."""
+    contract, pa = a_contract(w)
+    a_seal, b_seal = official_seal(w["a"]), official_seal(w["b"])
+    autosign(a_seal, w["a_owner"])
+    autosign(b_seal, w["b_owner"])
+    first = ok(w["a_api"].post(url(contract), {"seal_id": a_seal.pk}), 201)["contract"]
+    assert [p["state"] for p in first["participants"]] == ["signed", "to_sign"]
+    assert first["state"] == "signing"
+    assert first == ok(w["a_api"].get(f"/api/v1/contracts/{contract.pk}"))
+    last = ok(w["b_api"].post(url(contract), {"seal_id": b_seal.pk}), 201)["contract"]
+    assert [p["state"] for p in last["participants"]] == ["signed", "signed"]
+    assert last["state"] == "completed" and last["finished_at"]
+    assert last == ok(w["b_api"].get(f"/api/v1/contracts/{contract.pk}"))
+
+
 def test_refusals_without_authorisation_over_cap_or_out_of_scope(w):
     contract, _pa = a_contract(w, contract_type="采购合同")
     seal = official_seal(w["a"])

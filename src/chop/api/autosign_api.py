@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -21,7 +22,8 @@ from chop.contracts import signing
 from chop.contracts.models import Participant, ParticipantKind, ParticipantState
 from chop.seals.models import Seal
 
-from .contracts_api import MAX_ID, contract_out, open_contract
+from .auth import need
+from .contracts_api import MAX_ID, contract_out, lock_open_contract, with_versions
 from .problems import ApiProblem, not_found
 from .schemas import ContractOut, problems
 
@@ -98,36 +100,38 @@ def _party(request, contract, participant_id: int | None) -> Participant:
     ),
 )
 def auto_sign(request, contract_id: int, body: AutoSignIn):
-    # the parties suffice here: the answer reads the contract again once it is stamped
-    contract = open_contract(request, contract_id, "stamping", full=False)
+    need(request, "stamping")
     if not 0 < body.seal_id <= MAX_ID:
         raise not_found()
     seal = Seal.objects.filter(pk=body.seal_id, company=request.company).first()
     if seal is None:
         raise not_found(_("Your company has no such seal."))
-    party = _party(request, contract, body.participant_id)
-    try:
-        act = signing.sign_auto(
-            party,
-            seal=seal,
-            ip=client_ip(request),
-            device=f"API key {request.api.key.prefix}",
-        )
-    except signing.SigningError as exc:
-        status = 409 if exc.code in STATE_CODES else 422 if exc.code in SETUP_CODES else 403
-        raise ApiProblem(status, exc.code, exc.message) from None
-    out = {
-        "act": {
-            "id": act.pk,
-            "participant_id": act.participant_id,
-            "seal_id": act.seal_id,
-            "signed_at": act.signed_at,
-            "level": act.level,
-            "pages": list(act.pages),
-            "authorisation_kind": act.authorisation_kind,
-        },
-        # re-read under the scope this operation needs: a key made for auto-sign alone has no
-        # "read", and a refusal now would hide a stamp already in the PDF
-        "contract": contract_out(open_contract(request, contract.pk, "stamping", reached=True)),
-    }
+    # One transaction, the contract locked first: what is decided, stamped and answered is
+    # read once, under the lock, and moved in place by the act (no second read to answer).
+    with transaction.atomic():
+        contract = lock_open_contract(request, contract_id, "stamping")
+        party = _party(request, contract, body.participant_id)
+        try:
+            act = signing.sign_auto(
+                party,
+                seal=seal,
+                ip=client_ip(request),
+                device=f"API key {request.api.key.prefix}",
+                locked=contract,
+            )
+        except signing.SigningError as exc:
+            status = 409 if exc.code in STATE_CODES else 422 if exc.code in SETUP_CODES else 403
+            raise ApiProblem(status, exc.code, exc.message) from None
+        out = {
+            "act": {
+                "id": act.pk,
+                "participant_id": act.participant_id,
+                "seal_id": act.seal_id,
+                "signed_at": act.signed_at,
+                "level": act.level,
+                "pages": list(act.pages),
+                "authorisation_kind": act.authorisation_kind,
+            },
+            "contract": contract_out(with_versions(contract)),
+        }
     return Status(201, out)

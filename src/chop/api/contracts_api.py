@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -130,7 +130,44 @@ def open_contract(
     company reaches (a contract stays reachable once sent), so only the viewer is decided anew."""
     need(request, scope)
     among = Contract.objects.all() if reached else reachable(request.company)
-    contract = _with_related(among, full=full).filter(pk=_id(contract_id)).first()
+    return _opened(request, _with_related(among, full=full).filter(pk=_id(contract_id)))
+
+
+def lock_open_contract(request, contract_id: int, scope: str) -> Contract:
+    """:func:`open_contract` for an act (call inside ``atomic``): the contract's row locked
+    until the transaction ends, as ``contracts.states.lock_contract`` locks it, and read under
+    that lock with its parties (their company, user and positions), which the act moves in place.
+    The versions are not read: the act adds one; read them after it to answer."""
+    need(request, scope)
+    parties = Participant.objects.order_by("position").select_related("company", "user")
+    query = (
+        reachable(request.company)
+        .select_for_update(of=("self",))
+        .select_related("company")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=parties.prefetch_related(
+                    Prefetch("positions", queryset=Position.objects.order_by("pk"))
+                ),
+            )
+        )
+        .filter(pk=_id(contract_id))
+    )
+    return _opened(request, query)
+
+
+def with_versions(contract: Contract) -> Contract:
+    """``contract`` with its versions read now (newest first), as :func:`contract_out` shows
+    them."""
+    prefetch_related_objects(
+        [contract], Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
+    )
+    return contract
+
+
+def _opened(request, query) -> Contract:
+    contract = query.first()
     if contract is None:
         raise not_found()
     viewer = _viewer(request, contract, list(contract.participants.all()))

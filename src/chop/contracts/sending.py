@@ -88,10 +88,12 @@ def _first_signers(contract: Contract) -> list[Participant]:
     return [first] if first else []
 
 
-def _activate(parties: list[Participant], now: datetime.datetime) -> list[Participant]:
+def _activate(
+    parties: list[Participant], now: datetime.datetime, *, locked: Contract | None = None
+) -> list[Participant]:
     active = []
     for p in parties:
-        fresh = move(p, "activate", invited_at=now)
+        fresh = move(p, "activate", locked=locked, invited_at=now)
         notify.your_turn(fresh)
         active.append(fresh)
     return active
@@ -179,7 +181,12 @@ def mark_signed(participant: Participant, *, by=None, locked: Contract | None = 
             obj=contract,
             participant=party.pk,
         )
-        if not contract.participants.exclude(state=ParticipantState.SIGNED).exists():
+        parties = _parties_in_hand(contract, party)
+        if parties is not None:
+            all_signed = all(p.state == ParticipantState.SIGNED for p in parties)
+        else:
+            all_signed = not contract.participants.exclude(state=ParticipantState.SIGNED).exists()
+        if all_signed:
             contract = move(contract, "complete", locked=locked, finished_at=now)  # type: ignore[assignment]
             notify.contract_ended(contract)
             copies = notify.copies_sent(contract)
@@ -191,8 +198,27 @@ def mark_signed(participant: Participant, *, by=None, locked: Contract | None = 
                 copies=copies,
             )
         elif contract.order == SigningOrder.SEQUENTIAL:
-            _activate(_first_signers(contract), now)
+            if parties is not None:
+                waiting = sorted(
+                    (p for p in parties if p.state == ParticipantState.WAITING),
+                    key=lambda p: p.position,
+                )
+                _activate(waiting[:1], now, locked=locked)
+            else:
+                _activate(_first_signers(contract), now)
     return contract
+
+
+def _parties_in_hand(contract: Contract, party: Participant) -> list[Participant] | None:
+    """The contract's parties when the caller read them along with the contract, under its
+    lock, and ``party`` (just moved in place) is one of those very objects: the act then
+    decides what follows from them and moves them in place, so the caller can answer with the
+    contract it holds. None otherwise (the parties are asked from the database)."""
+    cached = getattr(contract, "_prefetched_objects_cache", {}).get("participants")
+    if cached is None:
+        return None
+    parties = list(cached)
+    return parties if any(p is party for p in parties) else None
 
 
 def expire_due(now: datetime.datetime | None = None) -> int:

@@ -266,7 +266,12 @@ def sign(
 
 
 def sign_auto(
-    participant: Participant, *, seal: Seal, ip: str | None = None, device: str = ""
+    participant: Participant,
+    *,
+    seal: Seal,
+    ip: str | None = None,
+    device: str = "",
+    locked: Contract | None = None,
 ) -> SigningAct:
     """The platform stamps for a company ``participant`` with ``seal`` under an active auto-sign
     authorisation (静默签), without a person: the same locked transaction and checks as
@@ -274,15 +279,25 @@ def sign_auto(
     platform places nothing itself), and one use of the authorisation's daily cap. Intent is
     the owner's confirmation of the authorisation. The API calls it.
 
+    ``locked``: the contract, already locked by the caller's transaction (``lock_contract``),
+    with ``participant`` one of its parties read under that lock (the API reads the contract
+    it answers with once, under the lock). Nothing is locked or read again, no savepoint is
+    opened (a refusal aborts the caller's transaction), and the party, the contract and its
+    parties are updated in place.
+
     Raises :class:`SigningError` (nothing written) when it is not allowed.
     """
     with (
         signing_timed("auto", SigningError),
         tempfile.TemporaryDirectory(prefix="chop-sign-") as work,
         documents.files_discarded_on_failure() as stored,
-        transaction.atomic(),
+        transaction.atomic(savepoint=locked is None),
     ):
-        contract, party = _locked_party(participant)
+        if locked is None:
+            contract, party = _locked_party(participant)
+        else:
+            contract, party = locked, participant
+            _check_turn(contract, party)
         if party.kind != Participant.Kind.COMPANY or party.company_id != seal.company_id:
             raise _refuse(
                 _("Auto-sign stamps only for a company party with that company's seal."),
@@ -318,11 +333,15 @@ def sign_auto(
 def _locked_party(participant: Participant) -> tuple[Contract, Participant]:
     contract: Contract = lock_contract(participant.contract_id)
     party = Participant.objects.select_related("company", "user").get(pk=participant.pk)
+    _check_turn(contract, party)
+    return contract, party
+
+
+def _check_turn(contract: Contract, party: Participant) -> None:
     if contract.state != Contract.State.SIGNING:
         raise _refuse(_("This contract is not being signed."), "contract_not_signing")
     if party.state != Participant.State.TO_SIGN:
         raise _refuse(_("It is not this party's turn to sign."), "not_your_turn")
-    return contract, party
 
 
 def _sign_locked(participant, by, seal, intent_row, free, client, work: Path, stored) -> SigningAct:
