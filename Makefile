@@ -7,6 +7,12 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# The distribution's Python 3.11 (Debian's is built with PGO and LTO) rather than whatever comes
+# first on PATH: a pyenv build without --enable-optimizations costs the app 10–30 % more CPU per
+# request (bench/api.py). Where there is none, uv finds or fetches one as before.
+ifneq ($(wildcard /usr/bin/python3.11),)
+export UV_PYTHON ?= /usr/bin/python3.11
+endif
 
 .PHONY: setup setup-test run test test-fast test-sqlite test-postgres lint bench loadtest gallery messages clean
 
