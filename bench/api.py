@@ -22,12 +22,14 @@ database as in production (no worker runs it during the figure). Each worker cou
 rounds of 120 contracts; the median round is reported with every round's rate, and the CPU each
 answered request cost the web processes, every PostgreSQL process and the clients (from
 /proc). This machine's speed drifts by half from one minute to the next (the bare act below
-took 25 ms in one run and 39 ms in another, with nothing else running), so read the rate
-beside the reference: with the act at 27 ms, 2 workers did 52.1/s (p99 175 ms; web 26 ms,
-PostgreSQL 6.5 ms of CPU per request); with it at 39 ms, 1 / 2 / 4 workers did 15.1 / 32.0 /
-35.9/s. 0 lost, 0 duplicated in every run. Two workers, one per core, is the fastest setting
-whenever the machine is quiet: a third process adds more CPU per request (the two vCPUs share
-caches) than it wins back by filling the waits on PostgreSQL.
+took 25 ms in one run and 51 ms in another, with nothing else running and no steal time), so
+read the rate beside the reference: with the act at 30 ms, 2 workers did 43.6/s (rounds 40.7 /
+43.6 / 46.7, p99 226 ms; web 32 ms, PostgreSQL 8.6 ms of CPU per request); with it at 51 ms,
+1 / 2 / 4 workers did 21.1 / 36.9 / 22.7/s (p99 457 / 340 / 621 ms); one earlier single round
+with it at 27 ms did 52.1/s (p99 175 ms; web 26 ms, PostgreSQL 6.5 ms). The target is met only
+when the machine runs at its quiet speed. 0 lost, 0 duplicated in every run. Two workers, one
+per core, is the fastest setting: a third process adds more CPU per request (the two vCPUs
+share caches) than it wins back by filling the waits on PostgreSQL.
 
 Earlier figures of the 2-worker run: 25–40/s (44 statements per request: the view read the
 contract, the act locked and read it again, the answer read it a third time; the gate counted
