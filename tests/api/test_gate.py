@@ -88,6 +88,10 @@ def test_the_window_counts_refusals_but_not_as_uses_and_opens_again(company_key,
     assert again.allowed and again.count == 1
     row = ApiKey.objects.get(pk=key.pk)
     assert (row.use_count, row.last_used_ip) == (3, "10.0.0.2")
+    unknown = keys.count_request(key, None, limit=2, window=60)  # no address seen
+    assert unknown.allowed and unknown.count == 2
+    row = ApiKey.objects.get(pk=key.pk)
+    assert (row.use_count, row.last_used_ip) == (4, None)
 
 
 def test_use_is_recorded(company_key):
