@@ -23,10 +23,10 @@ rounds of 120 contracts; the median round is reported with every round's rate, a
 answered request cost the web processes, every PostgreSQL process and the clients (from
 /proc). This machine's speed drifts by half from one minute to the next (the bare act below
 took 25 ms in one run and 51 ms in another, with nothing else running and no steal time), so
-read the rate beside the reference: with the act at 30 ms, 2 workers did 43.6/s (rounds 40.7 /
-43.6 / 46.7, p99 226 ms; web 32 ms, PostgreSQL 8.6 ms of CPU per request); with it at 51 ms,
-1 / 2 / 4 workers did 21.1 / 36.9 / 22.7/s (p99 457 / 340 / 621 ms); one earlier single round
-with it at 27 ms did 52.1/s (p99 175 ms; web 26 ms, PostgreSQL 6.5 ms). The target is met only
+read the rate beside the reference. Quiet spells (the act at 27–29 ms): 1 / 2 / 4 workers
+21.0 / 51.3 / 49.0/s (p99 437 / 215 / 225 ms), and 2 workers alone in another run 57.3/s
+(rounds 55.8 / 57.3 / 57.7, p99 183 ms; web 25 ms, PostgreSQL 6.9 ms, clients 0.5 ms of CPU
+per request). Slow spells (the act at 30–51 ms): 2 workers 36.9–43.6/s. The target is met
 when the machine runs at its quiet speed. 0 lost, 0 duplicated in every run. Two workers, one
 per core, is the fastest setting: a third process adds more CPU per request (the two vCPUs
 share caches) than it wins back by filling the waits on PostgreSQL.
