@@ -76,7 +76,7 @@ def _n() -> int:
 def _rounds() -> int:
     """``BENCH_API_ROUNDS``: rounds of ``BENCH_API_N`` contracts per worker count (default 3);
     the median round is reported, with every round's rate beside it (this machine's speed
-    drifts by a third from minute to minute)."""
+    drifts by up to half from minute to minute)."""
     return max(1, int(os.environ.get("BENCH_API_ROUNDS", "3")))
 
 

@@ -97,22 +97,27 @@ def _viewer(request, contract: Contract, parties: list[Participant]) -> Viewer |
     return Viewer(initiator=False, parties=ours) if ours else None
 
 
+def _parties(*, positions: bool, related: tuple[str, ...] = ()) -> Prefetch:
+    """The contract's parties in order, to read along with it; with ``positions``, each
+    party's positions too; ``related``: what each party's row reads along (``select_related``)."""
+    parties = Participant.objects.order_by("position").select_related(*related)
+    if positions:
+        parties = parties.prefetch_related(
+            Prefetch("positions", queryset=Position.objects.order_by("pk"))
+        )
+    return Prefetch("participants", queryset=parties)
+
+
+def _versions() -> Prefetch:
+    return Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
+
+
 def _with_related(qs, *, full: bool = True):
     """``qs`` with the company and the parties read along; with ``full``, also the parties'
     positions and the versions, which :func:`contract_out` shows."""
     if not full:
-        return qs.select_related("company").prefetch_related(
-            Prefetch("participants", queryset=Participant.objects.order_by("position"))
-        )
-    return qs.select_related("company").prefetch_related(
-        Prefetch(
-            "participants",
-            queryset=Participant.objects.order_by("position").prefetch_related(
-                Prefetch("positions", queryset=Position.objects.order_by("pk"))
-            ),
-        ),
-        Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number")),
-    )
+        return qs.select_related("company").prefetch_related(_parties(positions=False))
+    return qs.select_related("company").prefetch_related(_parties(positions=True), _versions())
 
 
 def _id(value: int) -> int:
@@ -139,19 +144,11 @@ def lock_open_contract(request, contract_id: int, scope: str) -> Contract:
     that lock with its parties (their company, user and positions), which the act moves in place.
     The versions are not read: the act adds one; read them after it to answer."""
     need(request, scope)
-    parties = Participant.objects.order_by("position").select_related("company", "user")
     query = (
         reachable(request.company)
         .select_for_update(of=("self",))
         .select_related("company")
-        .prefetch_related(
-            Prefetch(
-                "participants",
-                queryset=parties.prefetch_related(
-                    Prefetch("positions", queryset=Position.objects.order_by("pk"))
-                ),
-            )
-        )
+        .prefetch_related(_parties(positions=True, related=("company", "user")))
         .filter(pk=_id(contract_id))
     )
     return _opened(request, query)
@@ -160,9 +157,7 @@ def lock_open_contract(request, contract_id: int, scope: str) -> Contract:
 def with_versions(contract: Contract) -> Contract:
     """``contract`` with its versions read now (newest first), as :func:`contract_out` shows
     them."""
-    prefetch_related_objects(
-        [contract], Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
-    )
+    prefetch_related_objects([contract], _versions())
     return contract
 
 

@@ -116,6 +116,12 @@ class Contract(models.Model):
         """The newest version: the document as it stands now."""
         return self.versions.order_by("-number").first()
 
+    def parties_read_along(self) -> list[Participant] | None:
+        """The parties as the caller read them along with the contract (``prefetch_related``
+        of ``participants``), or None when it did not: then they are for the database to say."""
+        cached = getattr(self, "_prefetched_objects_cache", {}).get("participants")
+        return None if cached is None else list(cached)
+
 
 class DocumentVersion(models.Model):
     class Reason(models.TextChoices):

@@ -162,10 +162,9 @@ def contract_ended(contract: Contract, *, skip: Participant | None = None) -> in
         }
 
     n = 0
-    if "participants" in getattr(contract, "_prefetched_objects_cache", {}):
-        parties = contract.participants.all()  # read along with the contract by the caller
-    else:
-        parties = contract.participants.select_related("user", "company")
+    parties = contract.parties_read_along()
+    if parties is None:
+        parties = list(contract.participants.select_related("user", "company"))
     for participant in parties:
         if skip is None or participant.pk != skip.pk:
             n += _tell(participant, subject, body)

@@ -80,12 +80,20 @@ def send_problems(contract: Contract, *, today: datetime.date | None = None) -> 
     return problems
 
 
-def _first_signers(contract: Contract) -> list[Participant]:
-    waiting = contract.participants.filter(state=ParticipantState.WAITING).order_by("position")
-    if contract.order == SigningOrder.PARALLEL:
-        return list(waiting)
-    first = waiting.first()
-    return [first] if first else []
+def _first_signers(
+    contract: Contract, parties: list[Participant] | None = None
+) -> list[Participant]:
+    """The waiting parties whose turn comes now: every one (parallel) or the first in order.
+    ``parties``: the contract's parties in hand (read under its lock); else they are read."""
+    if parties is None:
+        waiting = list(
+            contract.participants.filter(state=ParticipantState.WAITING).order_by("position")
+        )
+    else:
+        waiting = sorted(
+            (p for p in parties if p.state == ParticipantState.WAITING), key=lambda p: p.position
+        )
+    return waiting if contract.order == SigningOrder.PARALLEL else waiting[:1]
 
 
 def _activate(
@@ -198,14 +206,8 @@ def mark_signed(participant: Participant, *, by=None, locked: Contract | None = 
                 copies=copies,
             )
         elif contract.order == SigningOrder.SEQUENTIAL:
-            if parties is not None:
-                waiting = sorted(
-                    (p for p in parties if p.state == ParticipantState.WAITING),
-                    key=lambda p: p.position,
-                )
-                _activate(waiting[:1], now, locked=locked)
-            else:
-                _activate(_first_signers(contract), now)
+            # read under the lock this act holds (``locked``), so moved without reading again
+            _activate(_first_signers(contract, parties), now, locked=locked)
     return contract
 
 
@@ -214,11 +216,10 @@ def _parties_in_hand(contract: Contract, party: Participant) -> list[Participant
     lock, and ``party`` (just moved in place) is one of those very objects: the act then
     decides what follows from them and moves them in place, so the caller can answer with the
     contract it holds. None otherwise (the parties are asked from the database)."""
-    cached = getattr(contract, "_prefetched_objects_cache", {}).get("participants")
-    if cached is None:
+    parties = contract.parties_read_along()
+    if parties is None or not any(p is party for p in parties):
         return None
-    parties = list(cached)
-    return parties if any(p is party for p in parties) else None
+    return parties
 
 
 def expire_due(now: datetime.datetime | None = None) -> int:
